@@ -1,0 +1,134 @@
+/**
+ * Public invoice functions. Bulk changes need the billing permission
+ * (`BILLING_PERMISSION` in `lib/auth.ts`) on top of org membership.
+ */
+import { v } from "convex/values";
+import { literals } from "convex-helpers/validators";
+import { mutation, query } from "./functions";
+import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
+import { appError } from "./lib/errors";
+import { readInvoiceCounts, vInvoiceCountsResult } from "./model/counts";
+import { INVOICE_STATUSES, vInvoiceStatus } from "./model/enums";
+import {
+  BULK_TARGET_STATUSES,
+  createInvoice as createInvoiceHelper,
+  getOrgInvoices,
+  MAX_BULK_IDS,
+  setInvoicesStatus,
+} from "./model/invoices";
+import { getOrgLoad } from "./model/loads";
+import { optionalText, parseEnum, requireIdList } from "./model/validate";
+
+const vBulkResult = v.object({
+  updated: v.number(),
+  results: v.array(
+    v.object({
+      invoiceId: v.id("invoices"),
+      from: vInvoiceStatus,
+      outcome: literals("updated", "unchanged", "skipped"),
+    }),
+  ),
+});
+
+const vOnIneligible = v.optional(literals("reject", "skip"));
+
+/**
+ * Creates a `DRAFT` invoice for a load that has none (manual rating). Needs
+ * the billing permission.
+ */
+export const createInvoice = mutation({
+  args: { workosOrgId: v.string(), loadId: v.id("loads"), amountCents: v.number() },
+  returns: v.object({ invoiceId: v.id("invoices") }),
+  handler: async (ctx, args) => {
+    const caller = await requireOrgMember(ctx, args.workosOrgId);
+    requirePermission(caller, BILLING_PERMISSION);
+    const load = await getOrgLoad(ctx, args.workosOrgId, args.loadId);
+    if (load.loadType === "UNMAPPED") {
+      throw appError(
+        "INVALID_ARGUMENT",
+        "An unmapped load is invoiced by lane promotion, not by hand.",
+        { loadId: load._id },
+      );
+    }
+    const invoiceId = await createInvoiceHelper(ctx, {
+      load,
+      status: "DRAFT",
+      amountCents: args.amountCents,
+    });
+    return { invoiceId };
+  },
+});
+
+/**
+ * Moves up to 500 invoices of the caller's org to `status` (`BILLED`,
+ * `PENDING_PAYMENT`, `PAID` or `VOID`; see `INVOICE_TRANSITIONS`). All ids
+ * must exist in the org and be distinct. With `onIneligible: "reject"` (the
+ * default) one illegal transition fails the call and nothing is written; with
+ * `"skip"` those invoices are reported `skipped`. Costs about 2 reads and 1
+ * write per invoice plus 2 reads and 1 write for the counters.
+ */
+export const bulkUpdateStatus = mutation({
+  args: {
+    workosOrgId: v.string(),
+    invoiceIds: v.array(v.id("invoices")),
+    status: v.string(),
+    onIneligible: vOnIneligible,
+  },
+  returns: vBulkResult,
+  handler: async (ctx, args) => {
+    const caller = await requireOrgMember(ctx, args.workosOrgId);
+    requirePermission(caller, BILLING_PERMISSION);
+    const ids = requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
+    const status = parseEnum(INVOICE_STATUSES, args.status, "status");
+    const to = parseEnum(BULK_TARGET_STATUSES, status, "status");
+    const invoices = await getOrgInvoices(ctx, args.workosOrgId, ids);
+    const results = await setInvoicesStatus(ctx, invoices, to, {
+      onIneligible: args.onIneligible ?? "reject",
+    });
+    return { updated: results.filter((r) => r.outcome === "updated").length, results };
+  },
+});
+
+/**
+ * Voids up to 500 invoices of the caller's org. Already void: `unchanged`.
+ * `PAID` invoices cannot be voided (rejected, or `skipped` with
+ * `onIneligible: "skip"`).
+ */
+export const bulkVoidInvoices = mutation({
+  args: {
+    workosOrgId: v.string(),
+    invoiceIds: v.array(v.id("invoices")),
+    reason: v.optional(v.string()),
+    onIneligible: vOnIneligible,
+  },
+  returns: vBulkResult,
+  handler: async (ctx, args) => {
+    const caller = await requireOrgMember(ctx, args.workosOrgId);
+    requirePermission(caller, BILLING_PERMISSION);
+    const ids = requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
+    const voidReason = optionalText(args.reason, "reason");
+    const invoices = await getOrgInvoices(ctx, args.workosOrgId, ids);
+    const results = await setInvoicesStatus(ctx, invoices, "VOID", {
+      onIneligible: args.onIneligible ?? "reject",
+      voidReason,
+    });
+    return { updated: results.filter((r) => r.outcome === "updated").length, results };
+  },
+});
+
+/**
+ * Invoice counts and amounts (cents) by status for the dashboard badges: one
+ * document read.
+ *
+ * ```tsx
+ * const invoices = useQuery(api.invoices.countInvoicesByStatus, { workosOrgId });
+ * ```
+ */
+export const countInvoicesByStatus = query({
+  args: { workosOrgId: v.string() },
+  returns: vInvoiceCountsResult,
+  handler: async (ctx, args) => {
+    await requireOrgMember(ctx, args.workosOrgId);
+    return await readInvoiceCounts(ctx, args.workosOrgId);
+  },
+});

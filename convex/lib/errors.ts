@@ -1,0 +1,49 @@
+/**
+ * Contract errors. Every error a caller can provoke is a `ConvexError` whose
+ * data carries a machine-readable `code` and a human-readable `message`, so a
+ * frontend can branch on `error.data.code`.
+ */
+import { ConvexError, type Value } from "convex/values";
+
+export const ERROR_CODES = [
+  /** No identity on the call. */
+  "UNAUTHENTICATED",
+  /** The caller's token is for another org (or carries no `org_id`). */
+  "ORG_MISMATCH",
+  /** The caller's token lacks a required permission. */
+  "MISSING_PERMISSION",
+  /** The org was deleted in WorkOS. */
+  "ORG_DELETED",
+  /** An argument is malformed or out of range. */
+  "INVALID_ARGUMENT",
+  /** A referenced document does not exist (or belongs to another org). */
+  "NOT_FOUND",
+  /** A status change the transition table does not allow. */
+  "ILLEGAL_TRANSITION",
+  /** The thing to create exists already. */
+  "ALREADY_EXISTS",
+  /** The operation would orphan or lose a billed invoice. */
+  "HAS_BILLED_INVOICE",
+  /** An external payload (FourKites, WorkOS) failed validation. */
+  "INVALID_PAYLOAD",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The `data` of every `ConvexError` this project throws. */
+export type AppErrorData = {
+  code: ErrorCode;
+  message: string;
+  [detail: string]: Value;
+};
+
+/**
+ * Builds the error to `throw`. `details` must be Convex values (they travel to
+ * the client).
+ */
+export function appError(
+  code: ErrorCode,
+  message: string,
+  details: Record<string, Value> = {},
+): ConvexError<AppErrorData> {
+  return new ConvexError<AppErrorData>({ ...details, code, message });
+}

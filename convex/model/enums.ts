@@ -1,0 +1,44 @@
+/**
+ * Every enum of the domain, defined once. The schema, the stats engine, the
+ * recount and the tests all import these lists and validators; nothing else
+ * spells a status.
+ */
+import { literals } from "convex-helpers/validators";
+import type { Infer } from "convex/values";
+
+/** Load statuses (DESIGN §2). Order is the display order of the badges. */
+export const LOAD_STATUSES = ["Open", "Assigned", "Completed", "Canceled", "Expired"] as const;
+export const vLoadStatus = literals(...LOAD_STATUSES);
+export type LoadStatus = Infer<typeof vLoadStatus>;
+
+/** How a load is priced: an exact lane, only a wildcard lane, or no lane yet. */
+export const LOAD_TYPES = ["CONTRACT", "SPOT", "UNMAPPED"] as const;
+export const vLoadType = literals(...LOAD_TYPES);
+export type LoadType = Infer<typeof vLoadType>;
+
+/** Where a load came from. Part of its identity: one load per (org, source, external id). */
+export const LOAD_SOURCES = ["MANUAL", "FOURKITES"] as const;
+export const vLoadSource = literals(...LOAD_SOURCES);
+export type LoadSource = Infer<typeof vLoadSource>;
+
+/** Invoice statuses (DESIGN §2). `PAID` and `VOID` are terminal. */
+export const INVOICE_STATUSES = [
+  "MISSING_DATA",
+  "DRAFT",
+  "BILLED",
+  "PENDING_PAYMENT",
+  "PAID",
+  "VOID",
+] as const;
+export const vInvoiceStatus = literals(...INVOICE_STATUSES);
+export type InvoiceStatus = Infer<typeof vInvoiceStatus>;
+
+/** The two counted tables; each has one `organizationStats` row per org. */
+export const STATS_ENTITIES = ["loads", "invoices"] as const;
+export const vStatsEntity = literals(...STATS_ENTITIES);
+export type StatsEntity = Infer<typeof vStatsEntity>;
+
+/** Lifecycle of an organization in the registry. */
+export const ORGANIZATION_STATUSES = ["active", "deleted"] as const;
+export const vOrganizationStatus = literals(...ORGANIZATION_STATUSES);
+export type OrganizationStatus = Infer<typeof vOrganizationStatus>;

@@ -1,0 +1,186 @@
+/**
+ * Invoice rules: creation (at most one non-void invoice per load), the status
+ * transition table and bulk status changes. Writes go through `ctx.counted`.
+ */
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../functions";
+import { appError } from "../lib/errors";
+import { INVOICE_STATUSES, type InvoiceStatus } from "./enums";
+import { requireCents } from "./validate";
+
+/**
+ * Allowed invoice status changes.
+ *
+ * | from            | to                         |
+ * |-----------------|----------------------------|
+ * | MISSING_DATA    | DRAFT (lane promotion only), VOID |
+ * | DRAFT           | BILLED, VOID               |
+ * | BILLED          | PENDING_PAYMENT, PAID, VOID |
+ * | PENDING_PAYMENT | PAID, VOID                 |
+ * | PAID            | (terminal)                 |
+ * | VOID            | (terminal)                 |
+ */
+export const INVOICE_TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]> = {
+  MISSING_DATA: ["DRAFT", "VOID"],
+  DRAFT: ["BILLED", "VOID"],
+  BILLED: ["PENDING_PAYMENT", "PAID", "VOID"],
+  PENDING_PAYMENT: ["PAID", "VOID"],
+  PAID: [],
+  VOID: [],
+};
+
+/**
+ * Targets of `bulkUpdateStatus`. `MISSING_DATA` is never a target, and only
+ * lane promotion moves an invoice to `DRAFT` (it needs the lane's rate).
+ */
+export const BULK_TARGET_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID", "VOID"] as const;
+export type BulkTargetStatus = (typeof BULK_TARGET_STATUSES)[number];
+
+/** Most invoice ids one bulk call takes (keeps it ~1,000 reads, 500 writes). */
+export const MAX_BULK_IDS = 500;
+
+/** Most invoices one load may accumulate (one live, the rest voided). */
+export const MAX_INVOICES_PER_LOAD = 50;
+
+/** Statuses an invoice can be created in. */
+export type InitialInvoiceStatus = "MISSING_DATA" | "DRAFT";
+
+// `findActiveInvoice` relies on VOID sorting after every other status.
+if (INVOICE_STATUSES.some((s) => s > "VOID")) {
+  throw new Error("VOID must be the greatest invoice status in index order");
+}
+
+/** The load's non-void invoice, if any: one indexed read. */
+export async function findActiveInvoice(
+  ctx: Pick<MutationCtx, "db">,
+  loadId: Id<"loads">,
+): Promise<Doc<"invoices"> | null> {
+  return await ctx.db
+    .query("invoices")
+    .withIndex("by_load_and_status", (q) => q.eq("loadId", loadId).lt("status", "VOID"))
+    .first();
+}
+
+/** Every invoice of a load (bounded by `MAX_INVOICES_PER_LOAD`). */
+export async function findInvoicesOfLoad(
+  ctx: Pick<MutationCtx, "db">,
+  loadId: Id<"loads">,
+): Promise<Doc<"invoices">[]> {
+  const invoices = await ctx.db
+    .query("invoices")
+    .withIndex("by_load_and_status", (q) => q.eq("loadId", loadId))
+    .take(MAX_INVOICES_PER_LOAD + 1);
+  if (invoices.length > MAX_INVOICES_PER_LOAD) {
+    throw new Error(`[invoices] load ${loadId} has more than ${MAX_INVOICES_PER_LOAD} invoices`);
+  }
+  return invoices;
+}
+
+/**
+ * Creates the invoice of `load`; the counters follow.
+ *
+ * @throws `ALREADY_EXISTS` when the load has a non-void invoice,
+ *   `INVALID_ARGUMENT` for a bad amount.
+ */
+export async function createInvoice(
+  ctx: MutationCtx,
+  input: {
+    load: Doc<"loads">;
+    status: InitialInvoiceStatus;
+    amountCents: number;
+    laneId?: Id<"lanes">;
+  },
+): Promise<Id<"invoices">> {
+  const amountCents = requireCents(input.amountCents, "amountCents");
+  if (input.status === "MISSING_DATA" && amountCents !== 0) {
+    throw appError("INVALID_ARGUMENT", "A MISSING_DATA invoice has no rate: amount must be 0.", {
+      field: "amountCents",
+    });
+  }
+  const active = await findActiveInvoice(ctx, input.load._id);
+  if (active !== null) {
+    throw appError("ALREADY_EXISTS", "This load already has an invoice that is not void.", {
+      invoiceId: active._id,
+    });
+  }
+  return await ctx.counted.insertInvoice({
+    workosOrgId: input.load.workosOrgId,
+    loadId: input.load._id,
+    status: input.status,
+    amountCents,
+    laneId: input.laneId,
+    statusChangedAt: Date.now(),
+  });
+}
+
+/**
+ * Loads the invoices `ids` of `workosOrgId`, in order.
+ *
+ * @throws `NOT_FOUND` listing every id that does not exist or belongs to
+ *   another org (the two are not told apart, so ids do not leak).
+ */
+export async function getOrgInvoices(
+  ctx: Pick<MutationCtx, "db">,
+  workosOrgId: string,
+  ids: Id<"invoices">[],
+): Promise<Doc<"invoices">[]> {
+  const docs = await Promise.all(ids.map((id) => ctx.db.get("invoices", id)));
+  const missing = ids.filter((id, i) => docs[i]?.workosOrgId !== workosOrgId);
+  if (missing.length > 0) {
+    throw appError("NOT_FOUND", `${missing.length} invoice(s) not found in this organization.`, {
+      invoiceIds: missing,
+    });
+  }
+  return docs.filter((d): d is Doc<"invoices"> => d !== null);
+}
+
+/** Per-id outcome of a bulk status change. */
+export type BulkOutcome = {
+  invoiceId: Id<"invoices">;
+  from: InvoiceStatus;
+  outcome: "updated" | "unchanged" | "skipped";
+};
+
+/**
+ * Moves every invoice to `to`. An invoice already in `to` is `unchanged`. An
+ * invoice whose transition is not allowed fails the whole call
+ * (`onIneligible: "reject"`, nothing written) or is `skipped`.
+ *
+ * @throws `ILLEGAL_TRANSITION` listing the ineligible invoices.
+ */
+export async function setInvoicesStatus(
+  ctx: MutationCtx,
+  invoices: Doc<"invoices">[],
+  to: InvoiceStatus,
+  options: { onIneligible: "reject" | "skip"; voidReason?: string },
+): Promise<BulkOutcome[]> {
+  const outcomes: BulkOutcome[] = invoices.map((inv) => ({
+    invoiceId: inv._id,
+    from: inv.status,
+    outcome:
+      inv.status === to
+        ? "unchanged"
+        : INVOICE_TRANSITIONS[inv.status].includes(to)
+          ? "updated"
+          : "skipped",
+  }));
+  const ineligible = outcomes.filter((o) => o.outcome === "skipped");
+  if (ineligible.length > 0 && options.onIneligible === "reject") {
+    throw appError("ILLEGAL_TRANSITION", `${ineligible.length} invoice(s) cannot move to ${to}.`, {
+      to,
+      invoices: ineligible.map((o) => ({ invoiceId: o.invoiceId, from: o.from })),
+    });
+  }
+  const now = Date.now();
+  for (let i = 0; i < invoices.length; i++) {
+    if (outcomes[i].outcome !== "updated") continue;
+    await ctx.counted.patchInvoice(invoices[i], {
+      status: to,
+      statusChangedAt: now,
+      ...(to === "VOID" && options.voidReason !== undefined
+        ? { voidReason: options.voidReason }
+        : {}),
+    });
+  }
+  return outcomes;
+}

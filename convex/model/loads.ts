@@ -1,0 +1,182 @@
+/**
+ * Load rules: creation, the status transition table and deletion. Writes go
+ * through `ctx.counted`, so every function here keeps the counters exact.
+ */
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../functions";
+import { appError } from "../lib/errors";
+import type { LoadSource, LoadStatus, LoadType } from "./enums";
+import { findInvoicesOfLoad } from "./invoices";
+import {
+  locationKey,
+  MAX_ID_LENGTH,
+  optionalNonNegative,
+  optionalText,
+  optionalTimestamp,
+  requireLocation,
+  requireText,
+  type Location,
+} from "./validate";
+
+/**
+ * Status changes a user may make with `updateLoadStatus`. `Expired` is set
+ * only by the periodic cleanup (`Open` past its pickup window); imports set
+ * whatever FourKites reports and are not bound by this table.
+ *
+ * | from      | to                          |
+ * |-----------|-----------------------------|
+ * | Open      | Assigned, Canceled          |
+ * | Assigned  | Open (carrier fell off), Completed, Canceled |
+ * | Expired   | Open (re-opened), Canceled  |
+ * | Completed | (terminal)                  |
+ * | Canceled  | (terminal)                  |
+ */
+export const LOAD_TRANSITIONS: Record<LoadStatus, readonly LoadStatus[]> = {
+  Open: ["Assigned", "Canceled"],
+  Assigned: ["Open", "Completed", "Canceled"],
+  Expired: ["Open", "Canceled"],
+  Completed: [],
+  Canceled: [],
+};
+
+/** What a new load needs. Status defaults to `Open`, type to `UNMAPPED`. */
+export type NewLoad = {
+  workosOrgId: string;
+  source: LoadSource;
+  externalLoadId: string;
+  origin: Location;
+  destination: Location;
+  status?: LoadStatus;
+  loadType?: LoadType;
+  laneId?: Id<"lanes">;
+  customerId?: string;
+  pickupAt?: number;
+  deliveryAt?: number;
+  externalUpdatedAt?: number;
+  weightLbs?: number;
+  commodity?: string;
+};
+
+/** The load with this (org, source, external id), if any. */
+export async function findLoadByExternalId(
+  ctx: Pick<MutationCtx, "db">,
+  workosOrgId: string,
+  source: LoadSource,
+  externalLoadId: string,
+): Promise<Doc<"loads"> | null> {
+  return await ctx.db
+    .query("loads")
+    .withIndex("by_org_and_source_and_external_id", (q) =>
+      q.eq("workosOrgId", workosOrgId).eq("source", source).eq("externalLoadId", externalLoadId),
+    )
+    .unique();
+}
+
+/**
+ * Validates and inserts a load; the counters follow.
+ *
+ * @throws `INVALID_ARGUMENT` for bad fields, `ALREADY_EXISTS` when the org
+ *   already has a load with this source and external id.
+ */
+export async function createLoad(ctx: MutationCtx, input: NewLoad): Promise<Id<"loads">> {
+  const externalLoadId = requireText(input.externalLoadId, "externalLoadId", MAX_ID_LENGTH);
+  const origin = requireLocation(input.origin, "origin");
+  const destination = requireLocation(input.destination, "destination");
+  const pickupAt = optionalTimestamp(input.pickupAt, "pickupAt");
+  const deliveryAt = optionalTimestamp(input.deliveryAt, "deliveryAt");
+  if (pickupAt !== undefined && deliveryAt !== undefined && deliveryAt < pickupAt) {
+    throw appError("INVALID_ARGUMENT", "deliveryAt must not be before pickupAt.", {
+      field: "deliveryAt",
+    });
+  }
+  const existing = await findLoadByExternalId(ctx, input.workosOrgId, input.source, externalLoadId);
+  if (existing !== null) {
+    throw appError("ALREADY_EXISTS", `Load ${externalLoadId} already exists.`, {
+      loadId: existing._id,
+    });
+  }
+  return await ctx.counted.insertLoad({
+    workosOrgId: input.workosOrgId,
+    source: input.source,
+    externalLoadId,
+    status: input.status ?? "Open",
+    loadType: input.loadType ?? "UNMAPPED",
+    laneId: input.laneId,
+    customerId: optionalText(input.customerId, "customerId", MAX_ID_LENGTH),
+    origin,
+    destination,
+    originKey: locationKey(origin),
+    destinationKey: locationKey(destination),
+    pickupAt,
+    deliveryAt,
+    externalUpdatedAt: input.externalUpdatedAt,
+    weightLbs: optionalNonNegative(input.weightLbs, "weightLbs"),
+    commodity: optionalText(input.commodity, "commodity"),
+    statusChangedAt: Date.now(),
+  });
+}
+
+/**
+ * The load `loadId` if it belongs to `workosOrgId`. Another org's load is
+ * reported as not found, so ids do not leak across orgs.
+ */
+export async function getOrgLoad(
+  ctx: Pick<MutationCtx, "db">,
+  workosOrgId: string,
+  loadId: Id<"loads">,
+): Promise<Doc<"loads">> {
+  const load = await ctx.db.get("loads", loadId);
+  if (load === null || load.workosOrgId !== workosOrgId) {
+    throw appError("NOT_FOUND", "No such load in this organization.", { loadId });
+  }
+  return load;
+}
+
+/**
+ * Moves `load` to `to` following `LOAD_TRANSITIONS`. Returns false (and
+ * writes nothing) when the load is already in `to`.
+ *
+ * @throws `ILLEGAL_TRANSITION`
+ */
+export async function transitionLoad(
+  ctx: MutationCtx,
+  load: Doc<"loads">,
+  to: LoadStatus,
+): Promise<boolean> {
+  if (load.status === to) return false;
+  if (!LOAD_TRANSITIONS[load.status].includes(to)) {
+    throw appError("ILLEGAL_TRANSITION", `A load cannot move from ${load.status} to ${to}.`, {
+      from: load.status,
+      to,
+    });
+  }
+  await ctx.counted.patchLoad(load, { status: to, statusChangedAt: Date.now() });
+  return true;
+}
+
+/**
+ * Deletes a load and its unbilled invoices (`MISSING_DATA`, `DRAFT`, `VOID`);
+ * both counters follow.
+ *
+ * @throws `HAS_BILLED_INVOICE` when an invoice of the load was billed, is
+ *   pending payment or paid: those are records to keep; void them first.
+ */
+export async function deleteLoad(
+  ctx: MutationCtx,
+  load: Doc<"loads">,
+): Promise<{ invoicesDeleted: number }> {
+  const invoices = await findInvoicesOfLoad(ctx, load._id);
+  const kept = invoices.filter(
+    (i) => i.status === "BILLED" || i.status === "PENDING_PAYMENT" || i.status === "PAID",
+  );
+  if (kept.length > 0) {
+    throw appError(
+      "HAS_BILLED_INVOICE",
+      "This load has a billed invoice; void it before deleting the load.",
+      { invoiceIds: kept.map((i) => i._id) },
+    );
+  }
+  for (const invoice of invoices) await ctx.counted.deleteInvoice(invoice);
+  await ctx.counted.deleteLoad(load);
+  return { invoicesDeleted: invoices.length };
+}

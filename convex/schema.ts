@@ -1,0 +1,194 @@
+/**
+ * Database schema. Counted tables (`loads`, `invoices`) are written only by
+ * `convex/model/`; their counters live in `organizationStats`, one row per
+ * organization and entity.
+ */
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+import { vInvoiceCounts, vLoadCounts } from "./lib/counters";
+import {
+  vInvoiceStatus,
+  vLoadSource,
+  vLoadStatus,
+  vLoadType,
+  vOrganizationStatus,
+  vStatsEntity,
+} from "./model/enums";
+
+/** A stop location as loads and lanes store it. */
+export const vLocation = v.object({
+  city: v.string(),
+  state: v.string(),
+  postalCode: v.optional(v.string()),
+  latitude: v.optional(v.number()),
+  longitude: v.optional(v.number()),
+});
+
+/** Summary of the last finished recount of a stats row. */
+export const vLastRecount = v.object({
+  runId: v.string(),
+  finishedAt: v.number(),
+  driftFound: v.boolean(),
+  pages: v.number(),
+  documentsCounted: v.number(),
+});
+
+/** Fields shared by both kinds of stats row. */
+const statsRowCommon = {
+  workosOrgId: v.string(),
+  /**
+   * True when the counters are known to equal the true histogram: the row was
+   * created for an org with no documents yet, or a recount has finished since.
+   * False for rows created lazily for orgs that already had data, and after a
+   * counter was seen going negative. Count queries fall back to a bounded
+   * scan while it is false.
+   */
+  exact: v.boolean(),
+  /** Set when the org was deleted in WorkOS: public functions refuse it. */
+  orgDeleted: v.optional(v.boolean()),
+  lastRecount: v.optional(vLastRecount),
+  updatedAt: v.number(),
+};
+
+/** Recount progress kept on a loads stats row (see DESIGN §3). */
+export const vLoadRecountState = v.object({
+  runId: v.string(),
+  startedAt: v.number(),
+  /** `_creationTime` of the last counted document, or null before the first page. */
+  cursor: v.union(v.null(), v.number()),
+  /** Histogram of every document at or behind the cursor. */
+  counts: vLoadCounts,
+  pages: v.number(),
+  documentsCounted: v.number(),
+});
+
+/** Recount progress kept on an invoices stats row. */
+export const vInvoiceRecountState = v.object({
+  runId: v.string(),
+  startedAt: v.number(),
+  cursor: v.union(v.null(), v.number()),
+  counts: vInvoiceCounts,
+  amountCents: vInvoiceCounts,
+  pages: v.number(),
+  documentsCounted: v.number(),
+});
+
+export const vLoadStatsRow = v.object({
+  ...statsRowCommon,
+  entity: v.literal("loads"),
+  counts: vLoadCounts,
+  recount: v.optional(vLoadRecountState),
+});
+
+export const vInvoiceStatsRow = v.object({
+  ...statsRowCommon,
+  entity: v.literal("invoices"),
+  counts: vInvoiceCounts,
+  amountCents: vInvoiceCounts,
+  recount: v.optional(vInvoiceRecountState),
+});
+
+export default defineSchema({
+  /** Registry of WorkOS organizations (kept by the webhook and the sync). */
+  organizations: defineTable({
+    workosOrgId: v.string(),
+    name: v.string(),
+    status: vOrganizationStatus,
+    deletedAt: v.optional(v.number()),
+    updatedAt: v.number(),
+  }).index("by_workos_org_id", ["workosOrgId"]),
+
+  loads: defineTable({
+    workosOrgId: v.string(),
+    source: vLoadSource,
+    /** Shipper/FourKites identifier; unique per (org, source). */
+    externalLoadId: v.string(),
+    status: vLoadStatus,
+    loadType: vLoadType,
+    laneId: v.optional(v.id("lanes")),
+    customerId: v.optional(v.string()),
+    origin: vLocation,
+    destination: vLocation,
+    /** Normalized `CITY|ST` keys: what lane matching looks up. */
+    originKey: v.string(),
+    destinationKey: v.string(),
+    /** Earliest pickup appointment, ms since epoch. */
+    pickupAt: v.optional(v.number()),
+    deliveryAt: v.optional(v.number()),
+    /** The source's own last-modified time; imports only apply newer data. */
+    externalUpdatedAt: v.optional(v.number()),
+    weightLbs: v.optional(v.number()),
+    commodity: v.optional(v.string()),
+    statusChangedAt: v.number(),
+  })
+    // Creation order within an org: the recount walks this index.
+    .index("by_org", ["workosOrgId"])
+    .index("by_org_and_status", ["workosOrgId", "status"])
+    .index("by_org_and_source_and_external_id", ["workosOrgId", "source", "externalLoadId"])
+    // Lane matching of unmapped loads: exact lanes and `origin → *` lanes.
+    .index("by_org_and_type_and_origin_and_destination", [
+      "workosOrgId",
+      "loadType",
+      "originKey",
+      "destinationKey",
+    ])
+    // Lane matching for `* → destination` lanes.
+    .index("by_org_and_type_and_destination", ["workosOrgId", "loadType", "destinationKey"])
+    // Expiry of stale Open loads across all orgs.
+    .index("by_status_and_pickup", ["status", "pickupAt"]),
+
+  invoices: defineTable({
+    workosOrgId: v.string(),
+    loadId: v.id("loads"),
+    status: vInvoiceStatus,
+    /** Integer cents. */
+    amountCents: v.number(),
+    laneId: v.optional(v.id("lanes")),
+    voidReason: v.optional(v.string()),
+    statusChangedAt: v.number(),
+  })
+    .index("by_org", ["workosOrgId"])
+    .index("by_org_and_status", ["workosOrgId", "status"])
+    .index("by_load_and_status", ["loadId", "status"]),
+
+  lanes: defineTable({
+    workosOrgId: v.string(),
+    customerId: v.optional(v.string()),
+    origin: v.union(v.literal("*"), vLocation),
+    destination: v.union(v.literal("*"), vLocation),
+    /** Normalized `CITY|ST` keys, or `*` for a wildcard end. */
+    originKey: v.string(),
+    destinationKey: v.string(),
+    rateCents: v.number(),
+    effectiveFrom: v.number(),
+    effectiveTo: v.optional(v.number()),
+  }).index("by_org_and_origin_and_destination", ["workosOrgId", "originKey", "destinationKey"]),
+
+  /** Counters: one row per (org, entity). See `stats_helpers.ts`. */
+  organizationStats: defineTable(v.union(vLoadStatsRow, vInvoiceStatsRow))
+    .index("by_org_and_entity", ["workosOrgId", "entity"])
+    .index("by_entity", ["entity"]),
+
+  /**
+   * Drift found in counters: by a recount (stored vs recounted), or live when
+   * a counter would have gone negative.
+   */
+  statsDriftReports: defineTable({
+    workosOrgId: v.string(),
+    entity: vStatsEntity,
+    source: v.union(v.literal("recount"), v.literal("negative_counter")),
+    runId: v.optional(v.string()),
+    detectedAt: v.number(),
+    buckets: v.array(
+      v.object({
+        status: v.string(),
+        measure: v.union(v.literal("count"), v.literal("amountCents")),
+        stored: v.number(),
+        actual: v.optional(v.number()),
+        delta: v.number(),
+      }),
+    ),
+  })
+    .index("by_org_and_entity", ["workosOrgId", "entity"])
+    .index("by_detected_at", ["detectedAt"]),
+});

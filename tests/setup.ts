@@ -1,0 +1,196 @@
+/**
+ * Shared test plumbing: a fresh in-memory backend per test, identities for
+ * the WorkOS claims the functions check, a from-scratch histogram to compare
+ * the counters with, and per-call transaction metrics.
+ */
+import { convexTest } from "convex-test";
+import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
+import { ConvexError } from "convex/values";
+import { expect } from "vitest";
+import schema from "../convex/schema";
+import { BILLING_PERMISSION } from "../convex/lib/auth";
+import { tally, type Counts } from "../convex/lib/counters";
+import {
+  INVOICE_STATUSES,
+  LOAD_STATUSES,
+  type InvoiceStatus,
+  type LoadStatus,
+} from "../convex/model/enums";
+
+export const modules = import.meta.glob("../convex/**/*.ts");
+
+export type Backend = ReturnType<typeof newBackend>;
+
+/** A fresh in-memory Convex backend. */
+export function newBackend(options: { transactionLimits?: boolean } = {}) {
+  return convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? false });
+}
+
+export const ORG_A = "org_01AAAAAAAAAAAAAAAAAAAAAAAA";
+export const ORG_B = "org_01BBBBBBBBBBBBBBBBBBBBBBBB";
+
+/** A member of `org` (no billing permission unless asked). */
+export function member(t: Backend, org: string, permissions: string[] = []) {
+  return t.withIdentity({ subject: `user_${org}`, org_id: org, permissions });
+}
+
+/** A member of `org` holding the billing permission. */
+export function biller(t: Backend, org: string) {
+  return member(t, org, [BILLING_PERMISSION]);
+}
+
+export type Histogram = {
+  loads: Counts<LoadStatus>;
+  invoices: Counts<InvoiceStatus>;
+  invoiceCents: Counts<InvoiceStatus>;
+};
+
+/** Counts every load and invoice of `org` from scratch (test only: full scan). */
+export async function histogram(t: Backend, org: string): Promise<Histogram> {
+  return await t.run(async (ctx) => {
+    const loads = await ctx.db
+      .query("loads")
+      .withIndex("by_org", (q) => q.eq("workosOrgId", org))
+      .collect();
+    const invoices = await ctx.db
+      .query("invoices")
+      .withIndex("by_org", (q) => q.eq("workosOrgId", org))
+      .collect();
+    return {
+      loads: tally(LOAD_STATUSES, (s) => loads.filter((l) => l.status === s).length),
+      invoices: tally(INVOICE_STATUSES, (s) => invoices.filter((i) => i.status === s).length),
+      invoiceCents: tally(INVOICE_STATUSES, (s) =>
+        invoices.filter((i) => i.status === s).reduce((sum, i) => sum + i.amountCents, 0),
+      ),
+    };
+  });
+}
+
+/** The counters as stored (zeros for a missing row). */
+export async function storedCounters(t: Backend, org: string) {
+  return await t.run(async (ctx) => {
+    const rows = await ctx.db
+      .query("organizationStats")
+      .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", org))
+      .collect();
+    const loads = rows.find((r) => r.entity === "loads");
+    const invoices = rows.find((r) => r.entity === "invoices");
+    return { loads: loads ?? null, invoices: invoices ?? null };
+  });
+}
+
+/**
+ * Asserts the stored counters of `org` equal a from-scratch histogram, are
+ * never negative, and the rows claim to be exact.
+ */
+export async function expectCountersExact(t: Backend, org: string): Promise<void> {
+  const truth = await histogram(t, org);
+  const { loads, invoices } = await storedCounters(t, org);
+  const zeroLoads = tally(LOAD_STATUSES, () => 0);
+  const zeroInvoices = tally(INVOICE_STATUSES, () => 0);
+  const loadCounts = loads?.entity === "loads" ? loads.counts : zeroLoads;
+  const invoiceCounts = invoices?.entity === "invoices" ? invoices.counts : zeroInvoices;
+  const invoiceCents = invoices?.entity === "invoices" ? invoices.amountCents : zeroInvoices;
+  expect({ loads: loadCounts, invoices: invoiceCounts, invoiceCents }).toEqual(truth);
+  for (const n of [
+    ...Object.values(loadCounts),
+    ...Object.values(invoiceCounts),
+    ...Object.values(invoiceCents),
+  ]) {
+    expect(n).toBeGreaterThanOrEqual(0);
+  }
+  if (loads !== null) expect(loads.exact).toBe(true);
+  if (invoices !== null) expect(invoices.exact).toBe(true);
+}
+
+export type Io = {
+  documentsRead: number;
+  bytesRead: number;
+  documentsWritten: number;
+  bytesWritten: number;
+  databaseQueries: number;
+};
+
+/** Anything that calls functions: the backend or an identity on it. */
+export type Accessor = Pick<Backend, "mutation" | "query" | "action">;
+
+/**
+ * Runs `ref` inside a wrapper transaction and returns what the call itself
+ * read and wrote, from `ctx.meta.getTransactionMetrics()`.
+ */
+export async function measureMutation<
+  M extends FunctionReference<"mutation", "public" | "internal">,
+>(t: Accessor, ref: M, args: FunctionArgs<M>): Promise<{ io: Io; result: FunctionReturnType<M> }> {
+  return await t.mutation(async (ctx) => {
+    const before = await ctx.meta.getTransactionMetrics();
+    const result: FunctionReturnType<M> = await ctx.runMutation(ref, args);
+    const after = await ctx.meta.getTransactionMetrics();
+    return { io: ioDelta(before, after), result };
+  });
+}
+
+/** Like `measureMutation`, for queries. */
+export async function measureQuery<Q extends FunctionReference<"query", "public" | "internal">>(
+  t: Accessor,
+  ref: Q,
+  args: FunctionArgs<Q>,
+): Promise<{ io: Io; result: FunctionReturnType<Q> }> {
+  return await t.query(async (ctx) => {
+    const before = await ctx.meta.getTransactionMetrics();
+    const result: FunctionReturnType<Q> = await ctx.runQuery(ref, args);
+    const after = await ctx.meta.getTransactionMetrics();
+    return { io: ioDelta(before, after), result };
+  });
+}
+
+type Metrics = Record<keyof Io, { used: number }>;
+
+function ioDelta(before: Metrics, after: Metrics): Io {
+  return {
+    documentsRead: after.documentsRead.used - before.documentsRead.used,
+    bytesRead: after.bytesRead.used - before.bytesRead.used,
+    documentsWritten: after.documentsWritten.used - before.documentsWritten.used,
+    bytesWritten: after.bytesWritten.used - before.bytesWritten.used,
+    databaseQueries: after.databaseQueries.used - before.databaseQueries.used,
+  };
+}
+
+/** The `code` of the ConvexError thrown by `promise`. */
+export async function errorCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof ConvexError && typeof e.data?.code === "string") return e.data.code;
+    throw e;
+  }
+  throw new Error("expected the call to fail");
+}
+
+const TABLES = [
+  "organizations",
+  "loads",
+  "invoices",
+  "lanes",
+  "organizationStats",
+  "statsDriftReports",
+] as const;
+
+/** Every document of every table, to show that a failed call wrote nothing. */
+export async function dump(t: Backend): Promise<unknown[]> {
+  return await t.run(async (ctx) => {
+    const out: unknown[] = [];
+    for (const table of TABLES) out.push(...(await ctx.db.query(table).collect()));
+    return out;
+  });
+}
+
+/** Asserts `call` fails with a ConvexError `code` and leaves the database as it was. */
+export async function expectRejected(
+  t: Backend,
+  call: () => Promise<unknown>,
+  code: string,
+): Promise<void> {
+  const before = await dump(t);
+  expect(await errorCode(call())).toBe(code);
+  expect(await dump(t)).toEqual(before);
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // Convex functions run in a V8 isolate without Node APIs; edge-runtime is
+    // the closest match, as the convex-test docs recommend.
+    environment: "edge-runtime",
+    server: { deps: { inline: ["convex-test"] } },
+    include: ["tests/**/*.test.ts"],
+    globals: true,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
