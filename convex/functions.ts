@@ -31,8 +31,9 @@ const WRITE_METHODS = new Set<PropertyKey>(["insert", "patch", "replace", "delet
 /**
  * Wraps `db` so that writes to counted tables throw. The first argument of
  * every write is either a table name or (legacy overloads) a document id.
+ * Exported for the architecture test.
  */
-function guardCountedTables(db: DatabaseWriter): DatabaseWriter {
+export function guardCountedTables(db: DatabaseWriter): DatabaseWriter {
   const isCounted = (first: unknown): boolean =>
     typeof first === "string" &&
     COUNTED_TABLES.some((table) => first === table || db.normalizeId(table, first) !== null);

@@ -1,0 +1,281 @@
+import { describe, expect, test } from "vitest";
+import { api } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { INVOICE_STATUSES } from "../convex/model/enums";
+import { INVOICE_TRANSITIONS, MAX_BULK_IDS } from "../convex/model/invoices";
+import { seedOrg } from "./seed";
+import {
+  type Accessor,
+  biller,
+  expectCountersExact,
+  expectRejected,
+  member,
+  newBackend,
+  ORG_A,
+  ORG_B,
+} from "./setup";
+
+async function seeded(n = 12) {
+  const t = newBackend();
+  const a = await seedOrg(t, ORG_A, { loads: n, invoiceStatus: () => "DRAFT" });
+  const b = await seedOrg(t, ORG_B, { loads: 3, invoiceStatus: () => "DRAFT" });
+  return { t, a, b };
+}
+
+describe("invoices: bulk status changes", () => {
+  test("bulkUpdateStatus moves every invoice and folds the counters", async () => {
+    const { t, a } = await seeded();
+    const who = biller(t, ORG_A);
+    const res = await who.mutation(api.invoices.bulkUpdateStatus, {
+      workosOrgId: ORG_A,
+      invoiceIds: a.invoiceIds.slice(0, 5),
+      status: "BILLED",
+    });
+    expect(res.updated).toBe(5);
+    expect(res.results.map((r) => r.outcome)).toEqual(Array(5).fill("updated"));
+    await expectCountersExact(t, ORG_A);
+    const counts = await who.query(api.invoices.countInvoicesByStatus, { workosOrgId: ORG_A });
+    expect(counts.counts).toMatchObject({ DRAFT: 7, BILLED: 5 });
+    expect(counts.amountCents.BILLED).toBe(5 * 100_000 + (0 + 1 + 2 + 3 + 4));
+    expect(counts.total).toBe(12);
+  });
+
+  test("an invoice already in the target is unchanged; ineligible ones reject or skip", async () => {
+    const { t, a } = await seeded();
+    const who = biller(t, ORG_A);
+    const ids = a.invoiceIds.slice(0, 4);
+    await who.mutation(api.invoices.bulkUpdateStatus, {
+      workosOrgId: ORG_A,
+      invoiceIds: ids.slice(0, 2),
+      status: "BILLED",
+    });
+    await who.mutation(api.invoices.bulkUpdateStatus, {
+      workosOrgId: ORG_A,
+      invoiceIds: ids.slice(0, 1),
+      status: "PAID",
+    });
+    // ids[0] PAID (terminal), ids[1] BILLED, ids[2..3] DRAFT. DRAFT -> PENDING_PAYMENT is illegal.
+    await expectRejected(
+      t,
+      () =>
+        who.mutation(api.invoices.bulkUpdateStatus, {
+          workosOrgId: ORG_A,
+          invoiceIds: ids,
+          status: "PENDING_PAYMENT",
+        }),
+      "ILLEGAL_TRANSITION",
+    );
+    const skipped = await who.mutation(api.invoices.bulkUpdateStatus, {
+      workosOrgId: ORG_A,
+      invoiceIds: ids,
+      status: "PENDING_PAYMENT",
+      onIneligible: "skip",
+    });
+    expect(skipped.results.map((r) => [r.from, r.outcome])).toEqual([
+      ["PAID", "skipped"],
+      ["BILLED", "updated"],
+      ["DRAFT", "skipped"],
+      ["DRAFT", "skipped"],
+    ]);
+    const same = await who.mutation(api.invoices.bulkUpdateStatus, {
+      workosOrgId: ORG_A,
+      invoiceIds: [ids[1]],
+      status: "PENDING_PAYMENT",
+    });
+    expect(same.results[0].outcome).toBe("unchanged");
+    await expectCountersExact(t, ORG_A);
+  });
+
+  test("bulkVoidInvoices voids, records the reason and cannot void PAID", async () => {
+    const { t, a } = await seeded();
+    const who = biller(t, ORG_A);
+    for (const status of ["BILLED", "PAID"]) {
+      await who.mutation(api.invoices.bulkUpdateStatus, {
+        workosOrgId: ORG_A,
+        invoiceIds: [a.invoiceIds[0]],
+        status,
+      });
+    }
+    await expectRejected(
+      t,
+      () =>
+        who.mutation(api.invoices.bulkVoidInvoices, {
+          workosOrgId: ORG_A,
+          invoiceIds: a.invoiceIds.slice(0, 3),
+        }),
+      "ILLEGAL_TRANSITION",
+    );
+    const res = await who.mutation(api.invoices.bulkVoidInvoices, {
+      workosOrgId: ORG_A,
+      invoiceIds: a.invoiceIds.slice(1, 3),
+      reason: "duplicate billing",
+    });
+    expect(res.updated).toBe(2);
+    const voided = await t.run((ctx) => ctx.db.get("invoices", a.invoiceIds[1]));
+    expect(voided).toMatchObject({ status: "VOID", voidReason: "duplicate billing" });
+    await expectCountersExact(t, ORG_A);
+  });
+
+  test("the transition table only allows documented moves", () => {
+    for (const from of INVOICE_STATUSES) {
+      for (const to of INVOICE_TRANSITIONS[from]) {
+        expect(to).not.toBe("MISSING_DATA");
+        expect(to).not.toBe(from);
+      }
+    }
+    expect(INVOICE_TRANSITIONS.PAID).toEqual([]);
+    expect(INVOICE_TRANSITIONS.VOID).toEqual([]);
+  });
+});
+
+describe("invoices: bad input writes nothing", () => {
+  test("each contract violation is a ConvexError with a code", async () => {
+    const { t, a, b } = await seeded();
+    const who = biller(t, ORG_A);
+    const bulk =
+      (invoiceIds: Id<"invoices">[], status = "BILLED") =>
+      () =>
+        who.mutation(api.invoices.bulkUpdateStatus, { workosOrgId: ORG_A, invoiceIds, status });
+    await expectRejected(t, bulk([]), "INVALID_ARGUMENT");
+    await expectRejected(
+      t,
+      bulk(Array(MAX_BULK_IDS + 1).fill(a.invoiceIds[0])),
+      "INVALID_ARGUMENT",
+    );
+    await expectRejected(
+      t,
+      bulk([a.invoiceIds[0], a.invoiceIds[1], a.invoiceIds[0]]),
+      "INVALID_ARGUMENT",
+    );
+    await expectRejected(t, bulk(a.invoiceIds.slice(0, 2), "SENT"), "INVALID_ARGUMENT");
+    await expectRejected(t, bulk(a.invoiceIds.slice(0, 2), "MISSING_DATA"), "INVALID_ARGUMENT");
+    await expectRejected(t, bulk(a.invoiceIds.slice(0, 2), "DRAFT"), "INVALID_ARGUMENT");
+    // Another org's invoice in the list: the whole call is rejected.
+    await expectRejected(t, bulk([a.invoiceIds[0], b.invoiceIds[0]]), "NOT_FOUND");
+    // An id that no longer exists.
+    const gone = a.invoiceIds[5];
+    await t.run((ctx) => ctx.db.delete("invoices", gone));
+    await expectRejected(t, bulk([a.invoiceIds[0], gone]), "NOT_FOUND");
+    await expectRejected(
+      t,
+      () =>
+        who.mutation(api.invoices.bulkVoidInvoices, {
+          workosOrgId: ORG_A,
+          invoiceIds: [a.invoiceIds[0]],
+          reason: " ",
+        }),
+      "INVALID_ARGUMENT",
+    );
+    await expectRejected(
+      t,
+      () =>
+        who.mutation(api.invoices.createInvoice, {
+          workosOrgId: ORG_A,
+          loadId: a.loadIds[0],
+          amountCents: 10,
+        }),
+      "ALREADY_EXISTS",
+    );
+    await expectRejected(
+      t,
+      () =>
+        who.mutation(api.invoices.createInvoice, {
+          workosOrgId: ORG_A,
+          loadId: b.loadIds[0],
+          amountCents: 10,
+        }),
+      "NOT_FOUND",
+    );
+  });
+
+  test("amounts must be integer cents", async () => {
+    const t = newBackend();
+    const { loadIds } = await seedOrg(t, ORG_A, { loads: 2, invoiceStatus: () => null });
+    const who = biller(t, ORG_A);
+    for (const amountCents of [-1, 10.5, Number.MAX_SAFE_INTEGER + 2]) {
+      await expectRejected(
+        t,
+        () =>
+          who.mutation(api.invoices.createInvoice, {
+            workosOrgId: ORG_A,
+            loadId: loadIds[0],
+            amountCents,
+          }),
+        "INVALID_ARGUMENT",
+      );
+    }
+    await who.mutation(api.invoices.createInvoice, {
+      workosOrgId: ORG_A,
+      loadId: loadIds[0],
+      amountCents: 4242,
+    });
+    await expectCountersExact(t, ORG_A);
+  });
+});
+
+describe("invoices: access", () => {
+  test("every public invoice function rejects no identity and another org", async () => {
+    const { t, a } = await seeded(3);
+    const calls: Array<(who: Accessor) => Promise<unknown>> = [
+      (who) =>
+        who.mutation(api.invoices.bulkUpdateStatus, {
+          workosOrgId: ORG_A,
+          invoiceIds: [a.invoiceIds[0]],
+          status: "BILLED",
+        }),
+      (who) =>
+        who.mutation(api.invoices.bulkVoidInvoices, {
+          workosOrgId: ORG_A,
+          invoiceIds: [a.invoiceIds[0]],
+        }),
+      (who) =>
+        who.mutation(api.invoices.createInvoice, {
+          workosOrgId: ORG_A,
+          loadId: a.loadIds[0],
+          amountCents: 1,
+        }),
+      (who) => who.query(api.invoices.countInvoicesByStatus, { workosOrgId: ORG_A }),
+    ];
+    for (const call of calls) {
+      await expectRejected(t, () => call(t), "UNAUTHENTICATED");
+      await expectRejected(t, () => call(biller(t, ORG_B)), "ORG_MISMATCH");
+    }
+  });
+
+  test("bulk and create functions need the billing permission", async () => {
+    const { t, a } = await seeded(3);
+    const plain = member(t, ORG_A, ["loads:read"]);
+    await expectRejected(
+      t,
+      () =>
+        plain.mutation(api.invoices.bulkUpdateStatus, {
+          workosOrgId: ORG_A,
+          invoiceIds: [a.invoiceIds[0]],
+          status: "BILLED",
+        }),
+      "MISSING_PERMISSION",
+    );
+    await expectRejected(
+      t,
+      () =>
+        plain.mutation(api.invoices.bulkVoidInvoices, {
+          workosOrgId: ORG_A,
+          invoiceIds: [a.invoiceIds[0]],
+        }),
+      "MISSING_PERMISSION",
+    );
+    await expectRejected(
+      t,
+      () =>
+        plain.mutation(api.invoices.createInvoice, {
+          workosOrgId: ORG_A,
+          loadId: a.loadIds[0],
+          amountCents: 1,
+        }),
+      "MISSING_PERMISSION",
+    );
+    // Counting needs membership only.
+    const counts = await plain.query(api.invoices.countInvoicesByStatus, { workosOrgId: ORG_A });
+    expect(counts.counts.DRAFT).toBe(3);
+  });
+});

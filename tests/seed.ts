@@ -1,0 +1,123 @@
+/**
+ * Bulk seeding for tests and benchmarks: inserts loads and invoices with raw
+ * writes (as an import or a pre-existing deployment would have them) and, when
+ * asked, an exact stats row computed from what was inserted.
+ */
+import type { Id } from "../convex/_generated/dataModel";
+import { tally } from "../convex/lib/counters";
+import {
+  INVOICE_STATUSES,
+  LOAD_STATUSES,
+  type InvoiceStatus,
+  type LoadStatus,
+} from "../convex/model/enums";
+import { locationKey } from "../convex/model/validate";
+import type { Backend } from "./setup";
+
+export type SeedOptions = {
+  loads: number;
+  /** Status of load i (default: cycles through LOAD_STATUSES). */
+  loadStatus?: (i: number) => LoadStatus;
+  /** Status of the invoice of load i, or null for no invoice (default: cycles, never MISSING_DATA). */
+  invoiceStatus?: (i: number) => InvoiceStatus | null;
+  /** Amount of the invoice of load i (default: 1,000.00 + i cents). */
+  amountCents?: (i: number) => number;
+  /** Write exact stats rows for what was seeded (default true). */
+  withStats?: boolean;
+  /** Pad each load to about this many bytes (default ~1 KB, as in DESIGN §4). */
+  loadBytes?: number;
+};
+
+const CITIES = [
+  { city: "Dallas", state: "TX" },
+  { city: "Atlanta", state: "GA" },
+  { city: "Chicago", state: "IL" },
+  { city: "Memphis", state: "TN" },
+  { city: "Denver", state: "CO" },
+];
+
+/** Loads per seeding transaction: keeps each under Convex's 16,000-write limit. */
+const SEED_CHUNK = 5_000;
+
+/**
+ * Inserts `options.loads` loads (and their invoices) for `org`, in chunks of
+ * 5,000 loads per transaction. Call once per org.
+ */
+export async function seedOrg(
+  t: Backend,
+  org: string,
+  options: SeedOptions,
+): Promise<{ loadIds: Id<"loads">[]; invoiceIds: Id<"invoices">[] }> {
+  const loadStatus = options.loadStatus ?? ((i) => LOAD_STATUSES[i % LOAD_STATUSES.length]);
+  const nonMissing = INVOICE_STATUSES.filter((s) => s !== "MISSING_DATA");
+  const invoiceStatus = options.invoiceStatus ?? ((i) => nonMissing[i % nonMissing.length]);
+  const amountCents = options.amountCents ?? ((i) => 100_000 + i);
+  // About 1 KB per load with the other fields, like the design's anchors.
+  const padding = "x".repeat(Math.max(0, (options.loadBytes ?? 1000) - 450));
+  const loadIds: Id<"loads">[] = [];
+  const invoiceIds: Id<"invoices">[] = [];
+  const loadCounts = new Map<LoadStatus, number>();
+  const invoiceCounts = new Map<InvoiceStatus, number>();
+  const invoiceCents = new Map<InvoiceStatus, number>();
+  const now = Date.now();
+  for (let start = 0; start < options.loads; start += SEED_CHUNK) {
+    const end = Math.min(options.loads, start + SEED_CHUNK);
+    await t.run(async (ctx) => {
+      for (let i = start; i < end; i++) {
+        const origin = CITIES[i % CITIES.length];
+        const destination = CITIES[(i + 1) % CITIES.length];
+        const status = loadStatus(i);
+        const loadId = await ctx.db.insert("loads", {
+          workosOrgId: org,
+          source: "FOURKITES",
+          externalLoadId: `SEED-${i}`,
+          status,
+          loadType: "CONTRACT",
+          origin,
+          destination,
+          originKey: locationKey(origin),
+          destinationKey: locationKey(destination),
+          pickupAt: now + 86_400_000,
+          commodity: `General freight ${padding}`,
+          statusChangedAt: now,
+        });
+        loadIds.push(loadId);
+        loadCounts.set(status, (loadCounts.get(status) ?? 0) + 1);
+        const iStatus = invoiceStatus(i);
+        if (iStatus === null) continue;
+        const cents = amountCents(i);
+        invoiceIds.push(
+          await ctx.db.insert("invoices", {
+            workosOrgId: org,
+            loadId,
+            status: iStatus,
+            amountCents: cents,
+            statusChangedAt: now,
+          }),
+        );
+        invoiceCounts.set(iStatus, (invoiceCounts.get(iStatus) ?? 0) + 1);
+        invoiceCents.set(iStatus, (invoiceCents.get(iStatus) ?? 0) + cents);
+      }
+    });
+  }
+  if (options.withStats ?? true) {
+    await t.run(async (ctx) => {
+      await ctx.db.insert("organizationStats", {
+        workosOrgId: org,
+        entity: "loads",
+        exact: true,
+        counts: tally(LOAD_STATUSES, (s) => loadCounts.get(s) ?? 0),
+        updatedAt: now,
+      });
+      await ctx.db.insert("organizationStats", {
+        workosOrgId: org,
+        entity: "invoices",
+        exact: true,
+        counts: tally(INVOICE_STATUSES, (s) => invoiceCounts.get(s) ?? 0),
+        amountCents: tally(INVOICE_STATUSES, (s) => invoiceCents.get(s) ?? 0),
+        updatedAt: now,
+      });
+    });
+  }
+  return { loadIds, invoiceIds };
+}
