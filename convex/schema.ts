@@ -11,7 +11,9 @@ import {
   vLoadSource,
   vLoadStatus,
   vLoadType,
+  vOrganizationEvent,
   vOrganizationStatus,
+  vRegistryOutcome,
   vStatsEntity,
 } from "./model/enums";
 
@@ -96,7 +98,27 @@ export default defineSchema({
     status: vOrganizationStatus,
     deletedAt: v.optional(v.number()),
     updatedAt: v.number(),
+    /**
+     * WorkOS's `updated_at` (ms) of the state stored here: webhook events and
+     * syncs carrying an older one are stale and ignored. Absent on entries
+     * written before it existed.
+     */
+    workosUpdatedAt: v.optional(v.number()),
   }).index("by_workos_org_id", ["workosOrgId"]),
+
+  /**
+   * WorkOS webhook events already applied, by event id: a redelivered event
+   * is acknowledged without being applied again.
+   */
+  workosWebhookEvents: defineTable({
+    eventId: v.string(),
+    event: vOrganizationEvent,
+    workosOrgId: v.string(),
+    /** The event's `created_at`, ms. */
+    eventCreatedAt: v.number(),
+    outcome: vRegistryOutcome,
+    processedAt: v.number(),
+  }).index("by_event_id", ["eventId"]),
 
   loads: defineTable({
     workosOrgId: v.string(),

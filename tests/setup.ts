@@ -173,6 +173,7 @@ const TABLES = [
   "lanes",
   "organizationStats",
   "statsDriftReports",
+  "workosWebhookEvents",
 ] as const;
 
 /** Every document of every table, to show that a failed call wrote nothing. */

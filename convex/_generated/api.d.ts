@@ -14,17 +14,23 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as functions from "../functions.js";
+import type * as http from "../http.js";
 import type * as invoices from "../invoices.js";
 import type * as lib_auth from "../lib/auth.js";
 import type * as lib_counters from "../lib/counters.js";
 import type * as lib_errors from "../lib/errors.js";
+import type * as lib_workos from "../lib/workos.js";
 import type * as loads from "../loads.js";
 import type * as model_counts from "../model/counts.js";
 import type * as model_enums from "../model/enums.js";
 import type * as model_invoices from "../model/invoices.js";
 import type * as model_loads from "../model/loads.js";
+import type * as model_organizationSync from "../model/organizationSync.js";
+import type * as model_organizations from "../model/organizations.js";
 import type * as model_validate from "../model/validate.js";
+import type * as model_workosWebhook from "../model/workosWebhook.js";
 import type * as model_writer from "../model/writer.js";
+import type * as organizations from "../organizations.js";
 import type * as stats_helpers from "../stats_helpers.js";
 
 /**
@@ -37,17 +43,23 @@ import type * as stats_helpers from "../stats_helpers.js";
  */
 declare const fullApi: ApiFromModules<{
   functions: typeof functions;
+  http: typeof http;
   invoices: typeof invoices;
   "lib/auth": typeof lib_auth;
   "lib/counters": typeof lib_counters;
   "lib/errors": typeof lib_errors;
+  "lib/workos": typeof lib_workos;
   loads: typeof loads;
   "model/counts": typeof model_counts;
   "model/enums": typeof model_enums;
   "model/invoices": typeof model_invoices;
   "model/loads": typeof model_loads;
+  "model/organizationSync": typeof model_organizationSync;
+  "model/organizations": typeof model_organizations;
   "model/validate": typeof model_validate;
+  "model/workosWebhook": typeof model_workosWebhook;
   "model/writer": typeof model_writer;
+  organizations: typeof organizations;
   stats_helpers: typeof stats_helpers;
 }>;
 export declare const api: FilterApi<

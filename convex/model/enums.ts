@@ -42,3 +42,31 @@ export type StatsEntity = Infer<typeof vStatsEntity>;
 export const ORGANIZATION_STATUSES = ["active", "deleted"] as const;
 export const vOrganizationStatus = literals(...ORGANIZATION_STATUSES);
 export type OrganizationStatus = Infer<typeof vOrganizationStatus>;
+
+/** The WorkOS webhook events that change the organization registry. */
+export const ORGANIZATION_EVENTS = [
+  "organization.created",
+  "organization.updated",
+  "organization.deleted",
+] as const;
+export const vOrganizationEvent = literals(...ORGANIZATION_EVENTS);
+export type OrganizationEvent = Infer<typeof vOrganizationEvent>;
+
+/**
+ * What applying one WorkOS organization snapshot did to the registry:
+ * `registered` (new entry), `updated`, `unchanged` (nothing written),
+ * `stale` (older than the stored state; nothing written), `deleted`,
+ * `already_deleted`, `ignored_deleted` (a create/update for a deleted org;
+ * nothing written).
+ */
+export const REGISTRY_OUTCOMES = [
+  "registered",
+  "updated",
+  "unchanged",
+  "stale",
+  "deleted",
+  "already_deleted",
+  "ignored_deleted",
+] as const;
+export const vRegistryOutcome = literals(...REGISTRY_OUTCOMES);
+export type RegistryOutcome = Infer<typeof vRegistryOutcome>;

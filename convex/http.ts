@@ -1,0 +1,21 @@
+/**
+ * HTTP routes of the deployment (`https://<deployment>.convex.site`).
+ *
+ * `POST /workos/webhook`: WorkOS events. Register this URL as a webhook
+ * endpoint in the WorkOS dashboard (organization events) and set its signing
+ * secret: `npx convex env set WORKOS_WEBHOOK_SECRET ...`. See
+ * `model/workosWebhook.ts` for what it answers.
+ */
+import { httpRouter } from "convex/server";
+import { httpAction } from "./functions";
+import { receiveWorkOSWebhook } from "./model/workosWebhook";
+
+const http = httpRouter();
+
+http.route({
+  path: "/workos/webhook",
+  method: "POST",
+  handler: httpAction(async (ctx, request) => await receiveWorkOSWebhook(ctx, request)),
+});
+
+export default http;

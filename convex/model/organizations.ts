@@ -1,0 +1,221 @@
+/**
+ * The organization registry: one `organizations` entry per WorkOS
+ * organization, kept by the webhook (`model/workosWebhook.ts`) and the sync
+ * (`organizations.syncFromWorkOS`). The recount and the migration walk it.
+ *
+ * Ordering rules, because WorkOS delivers events at least once and in no
+ * guaranteed order:
+ * - a snapshot (event or listed org) carries WorkOS's `updated_at`; one older
+ *   than the stored `workosUpdatedAt` is stale and changes nothing;
+ * - deletion is final: WorkOS never reuses an organization id, so a deleted
+ *   entry ignores every later create or update (late deliveries, or a sync
+ *   that listed the org just before it was deleted), and a deletion of an
+ *   unknown org leaves a deleted entry (a tombstone) so a late
+ *   `organization.created` cannot register it;
+ * - every function here writes only when something changes.
+ */
+import { v, type Infer } from "convex/values";
+import type { Doc } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../functions";
+import { appError } from "../lib/errors";
+import { ensureEmptyOrgStats, getStatsRow } from "../stats_helpers";
+import { STATS_ENTITIES, type RegistryOutcome } from "./enums";
+
+/** What WorkOS says about one organization at `workosUpdatedAt`. */
+export const vOrgSnapshot = v.object({
+  workosOrgId: v.string(),
+  name: v.string(),
+  /** WorkOS's `updated_at` of the organization, ms since epoch. */
+  workosUpdatedAt: v.number(),
+});
+export type OrgSnapshot = Infer<typeof vOrgSnapshot>;
+
+/** Result of one registry write: what happened and how many documents it wrote. */
+export type RegistryChange = { outcome: RegistryOutcome; documentsWritten: number };
+
+/** The registry entry of a WorkOS org, or null. */
+export async function getOrganization(
+  ctx: Pick<QueryCtx, "db">,
+  workosOrgId: string,
+): Promise<Doc<"organizations"> | null> {
+  return await ctx.db
+    .query("organizations")
+    .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId))
+    .unique();
+}
+
+/**
+ * Registers or updates an org from a snapshot (see the file comment for the
+ * ordering rules). A newly registered org also gets its stats rows: exact
+ * zeros when it has no documents yet (`ensureEmptyOrgStats`).
+ */
+export async function upsertOrganization(
+  ctx: Pick<MutationCtx, "db">,
+  snapshot: OrgSnapshot,
+): Promise<RegistryChange> {
+  const now = Date.now();
+  const existing = await getOrganization(ctx, snapshot.workosOrgId);
+  if (existing === null) {
+    await ctx.db.insert("organizations", {
+      workosOrgId: snapshot.workosOrgId,
+      name: snapshot.name,
+      status: "active",
+      updatedAt: now,
+      workosUpdatedAt: snapshot.workosUpdatedAt,
+    });
+    const statsRows = await ensureEmptyOrgStats(ctx, snapshot.workosOrgId);
+    return { outcome: "registered", documentsWritten: 1 + statsRows };
+  }
+  if (existing.status === "deleted") return { outcome: "ignored_deleted", documentsWritten: 0 };
+  if (
+    existing.workosUpdatedAt !== undefined &&
+    snapshot.workosUpdatedAt < existing.workosUpdatedAt
+  ) {
+    return { outcome: "stale", documentsWritten: 0 };
+  }
+  if (existing.name === snapshot.name && existing.workosUpdatedAt === snapshot.workosUpdatedAt) {
+    return { outcome: "unchanged", documentsWritten: 0 };
+  }
+  await ctx.db.patch("organizations", existing._id, {
+    name: snapshot.name,
+    workosUpdatedAt: snapshot.workosUpdatedAt,
+    updatedAt: now,
+  });
+  return { outcome: "updated", documentsWritten: 1 };
+}
+
+/**
+ * Marks an org deleted, in the registry and on both of its stats rows
+ * (`orgDeleted`), which is what makes its public functions refuse: the stats
+ * flush throws `ORG_DELETED` for any write that would change its counters,
+ * and the count queries throw it on reading the row. Missing stats rows are
+ * created for that purpose (exact only when the org has no documents).
+ * Idempotent: a second call writes nothing.
+ *
+ * @param deletedAt when WorkOS deleted it (the event's `created_at`).
+ */
+export async function markOrganizationDeleted(
+  ctx: Pick<MutationCtx, "db">,
+  snapshot: OrgSnapshot,
+  deletedAt: number,
+): Promise<RegistryChange> {
+  const now = Date.now();
+  const existing = await getOrganization(ctx, snapshot.workosOrgId);
+  let outcome: RegistryOutcome = "deleted";
+  let documentsWritten = 0;
+  if (existing === null) {
+    await ctx.db.insert("organizations", {
+      workosOrgId: snapshot.workosOrgId,
+      name: snapshot.name,
+      status: "deleted",
+      deletedAt,
+      updatedAt: now,
+      workosUpdatedAt: snapshot.workosUpdatedAt,
+    });
+    documentsWritten++;
+  } else if (existing.status === "deleted") {
+    outcome = "already_deleted";
+  } else {
+    await ctx.db.patch("organizations", existing._id, {
+      status: "deleted",
+      deletedAt,
+      updatedAt: now,
+    });
+    documentsWritten++;
+  }
+  documentsWritten += await ensureEmptyOrgStats(ctx, snapshot.workosOrgId);
+  for (const entity of STATS_ENTITIES) {
+    const row = await getStatsRow(ctx.db, snapshot.workosOrgId, entity);
+    if (row === null) throw new Error("[organizations.delete] stats row missing after ensure");
+    if (row.orgDeleted === true) continue;
+    await ctx.db.patch("organizationStats", row._id, { orgDeleted: true, updatedAt: now });
+    documentsWritten++;
+  }
+  return { outcome, documentsWritten };
+}
+
+/**
+ * Refuses an org the registry marks deleted. For public mutations that write
+ * documents the stats flush does not see (e.g. lanes): counted writes are
+ * already refused by the flush, and the count queries by the stats row, so
+ * those paths need not pay this extra read. An org absent from the registry
+ * passes (the registry may not have been synced yet).
+ *
+ * @throws `ORG_DELETED`
+ */
+export async function assertOrgActive(
+  ctx: Pick<QueryCtx, "db">,
+  workosOrgId: string,
+): Promise<void> {
+  const org = await getOrganization(ctx, workosOrgId);
+  if (org?.status === "deleted") {
+    throw appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
+  }
+}
+
+/** Most snapshots one `upsertOrganizations` call takes (keeps a batch far below transaction limits). */
+export const MAX_UPSERT_BATCH = 100;
+
+/** Totals of one batch of snapshots. */
+export const vBatchResult = v.object({
+  registered: v.number(),
+  updated: v.number(),
+  unchanged: v.number(),
+  stale: v.number(),
+  /** Orgs WorkOS lists that the registry holds as deleted (not resurrected). */
+  deletedInRegistry: v.array(v.string()),
+  documentsWritten: v.number(),
+});
+export type BatchResult = Infer<typeof vBatchResult>;
+
+/**
+ * Upserts up to `MAX_UPSERT_BATCH` snapshots. Per org: 1 registry read, and
+ * for a new org 4 more reads (stats rows, document probes) and 3 writes.
+ *
+ * @throws `INVALID_ARGUMENT` for a larger batch or a repeated org id.
+ */
+export async function upsertOrganizations(
+  ctx: Pick<MutationCtx, "db">,
+  snapshots: OrgSnapshot[],
+): Promise<BatchResult> {
+  if (snapshots.length > MAX_UPSERT_BATCH) {
+    throw appError("INVALID_ARGUMENT", `At most ${MAX_UPSERT_BATCH} organizations per batch.`, {
+      count: snapshots.length,
+    });
+  }
+  const seen = new Set<string>();
+  for (const s of snapshots) {
+    if (seen.has(s.workosOrgId)) {
+      throw appError("INVALID_ARGUMENT", "An organization appears twice in the batch.", {
+        workosOrgId: s.workosOrgId,
+      });
+    }
+    seen.add(s.workosOrgId);
+  }
+  const result: BatchResult = {
+    registered: 0,
+    updated: 0,
+    unchanged: 0,
+    stale: 0,
+    deletedInRegistry: [],
+    documentsWritten: 0,
+  };
+  for (const snapshot of snapshots) {
+    const change = await upsertOrganization(ctx, snapshot);
+    result.documentsWritten += change.documentsWritten;
+    switch (change.outcome) {
+      case "registered":
+      case "updated":
+      case "unchanged":
+      case "stale":
+        result[change.outcome]++;
+        break;
+      case "ignored_deleted":
+        result.deletedInRegistry.push(snapshot.workosOrgId);
+        break;
+      default:
+        throw new Error(`[organizations.upsert] unexpected outcome ${change.outcome}`);
+    }
+  }
+  return result;
+}

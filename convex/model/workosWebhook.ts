@@ -1,0 +1,224 @@
+/**
+ * The WorkOS webhook (`POST /workos/webhook`): what a delivery must look
+ * like, the checks it passes before anything is written, and how an
+ * organization event is applied exactly once.
+ *
+ * Answers: 200 for an applied, duplicate or ignored event; 401 for a missing
+ * or wrong signature or a stale timestamp; 400 for a body that is not JSON or
+ * not a well-formed event; 500 when the deployment is not configured or the
+ * write failed (WorkOS then retries). Nothing is written on a 4xx.
+ */
+import { v } from "convex/values";
+import { z } from "zod";
+import { internal } from "../_generated/api";
+import type { ActionCtx, MutationCtx } from "../functions";
+import { envVar, verifyWebhookSignature, zWorkOSTimestamp } from "../lib/workos";
+import { ensureEmptyOrgStats } from "../stats_helpers";
+import {
+  ORGANIZATION_EVENTS,
+  vOrganizationEvent,
+  vRegistryOutcome,
+  type OrganizationEvent,
+  type RegistryOutcome,
+} from "./enums";
+import {
+  markOrganizationDeleted,
+  upsertOrganization,
+  vOrgSnapshot,
+  type OrgSnapshot,
+  type RegistryChange,
+} from "./organizations";
+
+/** The header carrying `t=<ms>, v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const SIGNATURE_HEADER = "WorkOS-Signature";
+
+/** Every event: `{ id, event, created_at, data }`. */
+const zEnvelope = z.object({
+  id: z.string().min(1),
+  event: z.string().min(1),
+  created_at: zWorkOSTimestamp,
+  data: z.unknown(),
+});
+
+/** The organization object in `data` (only the fields the registry keeps). */
+const zOrganization = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  updated_at: zWorkOSTimestamp,
+});
+
+/** An organization event, as the HTTP action hands it to the mutation. */
+export const vOrganizationEventInput = {
+  eventId: v.string(),
+  event: vOrganizationEvent,
+  eventCreatedAt: v.number(),
+  organization: vOrgSnapshot,
+};
+export type OrganizationEventInput = {
+  eventId: string;
+  event: OrganizationEvent;
+  eventCreatedAt: number;
+  organization: OrgSnapshot;
+};
+
+export const vApplyResult = v.object({
+  outcome: vRegistryOutcome,
+  /** True when this event id was applied before: nothing was written. */
+  duplicate: v.boolean(),
+  documentsWritten: v.number(),
+});
+export type ApplyResult = {
+  outcome: RegistryOutcome;
+  duplicate: boolean;
+  documentsWritten: number;
+};
+
+type Delivery =
+  | { kind: "organization"; input: OrganizationEventInput }
+  | { kind: "ignored"; eventId: string; event: string }
+  | { kind: "invalid"; message: string };
+
+function isOrganizationEvent(event: string): event is OrganizationEvent {
+  return (ORGANIZATION_EVENTS as readonly string[]).includes(event);
+}
+
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+}
+
+/** Reads a verified body: an organization event, another event, or garbage. */
+export function parseDelivery(payload: unknown): Delivery {
+  const envelope = zEnvelope.safeParse(payload);
+  if (!envelope.success) return { kind: "invalid", message: issuesOf(envelope.error) };
+  const { id, event, created_at, data } = envelope.data;
+  if (!isOrganizationEvent(event)) return { kind: "ignored", eventId: id, event };
+  const org = zOrganization.safeParse(data);
+  if (!org.success) return { kind: "invalid", message: `data.${issuesOf(org.error)}` };
+  return {
+    kind: "organization",
+    input: {
+      eventId: id,
+      event,
+      eventCreatedAt: created_at,
+      organization: {
+        workosOrgId: org.data.id,
+        name: org.data.name,
+        workosUpdatedAt: org.data.updated_at,
+      },
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function reply(status: number, body: Record<string, string | boolean>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json" },
+  });
+}
+
+function reject(status: 400 | 401, error: string, message: string): Response {
+  console.warn("[workos.webhook] rejected", { status, error, message });
+  return reply(status, { error, message });
+}
+
+/**
+ * Handles one delivery: checks it, then applies an organization event through
+ * `organizations.applyWebhookEvent` (one transaction). The signature is
+ * checked before the body's shape, and nothing is written before both pass.
+ */
+export async function receiveWorkOSWebhook(
+  ctx: Pick<ActionCtx, "runMutation">,
+  request: Request,
+): Promise<Response> {
+  const secret = envVar("WORKOS_WEBHOOK_SECRET");
+  if (secret === null) {
+    console.error("[workos.webhook] WORKOS_WEBHOOK_SECRET is not set");
+    return reply(500, { error: "NOT_CONFIGURED", message: "The webhook secret is not set." });
+  }
+  const sigHeader = request.headers.get(SIGNATURE_HEADER);
+  if (sigHeader === null || sigHeader.trim() === "") {
+    return reject(401, "MISSING_SIGNATURE", `The ${SIGNATURE_HEADER} header is missing.`);
+  }
+  const rawBody = await request.text();
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody);
+  } catch {
+    return reject(400, "MALFORMED_JSON", "The body is not valid JSON.");
+  }
+  if (!isRecord(payload)) return reject(400, "MALFORMED_JSON", "The body is not a JSON object.");
+
+  const verified = await verifyWebhookSignature({ rawBody, payload, sigHeader, secret });
+  if (!verified.ok) {
+    if (verified.reason === "not_configured") {
+      console.error("[workos.webhook] not configured", { message: verified.message });
+      return reply(500, { error: "NOT_CONFIGURED", message: verified.message });
+    }
+    return reject(401, "INVALID_SIGNATURE", verified.message);
+  }
+
+  const delivery = parseDelivery(payload);
+  if (delivery.kind === "invalid") return reject(400, "INVALID_PAYLOAD", delivery.message);
+  if (delivery.kind === "ignored") {
+    console.log("[workos.webhook] ignored", { eventId: delivery.eventId, event: delivery.event });
+    return reply(200, { received: true, outcome: "ignored" });
+  }
+  const result: ApplyResult = await ctx.runMutation(
+    internal.organizations.applyWebhookEvent,
+    delivery.input,
+  );
+  console.log("[workos.webhook] applied", {
+    eventId: delivery.input.eventId,
+    event: delivery.input.event,
+    workosOrgId: delivery.input.organization.workosOrgId,
+    ...result,
+  });
+  return reply(200, { received: true, outcome: result.outcome, duplicate: result.duplicate });
+}
+
+/**
+ * Applies an organization event unless its id was applied before, and
+ * records the id in the same transaction, so concurrent or repeated
+ * deliveries apply it once.
+ *
+ * `organization.created` also makes sure both stats rows exist (exact zeros
+ * for an org without documents), even when an earlier `organization.updated`
+ * or a sync registered the org first.
+ */
+export async function applyOrganizationEvent(
+  ctx: Pick<MutationCtx, "db">,
+  input: OrganizationEventInput,
+): Promise<ApplyResult> {
+  const seen = await ctx.db
+    .query("workosWebhookEvents")
+    .withIndex("by_event_id", (q) => q.eq("eventId", input.eventId))
+    .unique();
+  if (seen !== null) return { outcome: seen.outcome, duplicate: true, documentsWritten: 0 };
+
+  let change: RegistryChange;
+  if (input.event === "organization.deleted") {
+    change = await markOrganizationDeleted(ctx, input.organization, input.eventCreatedAt);
+  } else {
+    change = await upsertOrganization(ctx, input.organization);
+    if (input.event === "organization.created" && change.outcome !== "ignored_deleted") {
+      change.documentsWritten += await ensureEmptyOrgStats(ctx, input.organization.workosOrgId);
+    }
+  }
+  await ctx.db.insert("workosWebhookEvents", {
+    eventId: input.eventId,
+    event: input.event,
+    workosOrgId: input.organization.workosOrgId,
+    eventCreatedAt: input.eventCreatedAt,
+    outcome: change.outcome,
+    processedAt: Date.now(),
+  });
+  return {
+    outcome: change.outcome,
+    duplicate: false,
+    documentsWritten: change.documentsWritten + 1,
+  };
+}
