@@ -40,6 +40,8 @@ const vIssue = v.object({ path: v.string(), message: v.string() });
 
 const vSyncResult = v.object({
   pages: v.number(),
+  /** True when `maxPages` stopped the sync before the last page. */
+  morePages: v.boolean(),
   received: v.number(),
   created: v.number(),
   updated: v.number(),
@@ -140,6 +142,7 @@ export const syncFromFourKites = internalAction({
     }
     const result: SyncResult = {
       pages: 0,
+      morePages: false,
       received: 0,
       created: 0,
       updated: 0,
@@ -181,9 +184,18 @@ export const syncFromFourKites = internalAction({
       }
       const totalPages = body.pagination?.totalPages ?? page;
       if (body.shipments.length === 0 || page >= totalPages) break;
+      if (page === maxPages) result.morePages = true;
     }
-    const { rejections, ...summary } = result;
-    console.log("[fourkites.sync]", { workosOrgId: args.workosOrgId, ...summary });
+    console.log("[fourkites.sync]", {
+      workosOrgId: args.workosOrgId,
+      pages: result.pages,
+      morePages: result.morePages,
+      received: result.received,
+      created: result.created,
+      updated: result.updated,
+      unchanged: result.unchanged,
+      rejected: result.rejected,
+    });
     return result;
   },
 });
