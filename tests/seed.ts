@@ -31,11 +31,11 @@ export async function seedLoads(
     const ids: Id<"loads">[] = [];
     const now = Date.now();
     for (let i = 0; i < count; i++) {
-      const { invoice, ...given } = make(i);
+      const { invoice, ...spec } = make(i);
       // Absent, not `undefined`: that is how Convex stores a missing field.
-      const spec = Object.fromEntries(
-        Object.entries(given).filter(([, value]) => value !== undefined),
-      ) as typeof given;
+      for (const [key, value] of Object.entries(spec)) {
+        if (value === undefined) Reflect.deleteProperty(spec, key);
+      }
       const load: LoadFields = {
         workosOrgId: org,
         source: "MANUAL",
