@@ -6,19 +6,17 @@ import { v } from "convex/values";
 import { mutation, query } from "./functions";
 import { requireOrgMember } from "./lib/auth";
 import { readLoadCounts, vLoadCountsResult } from "./model/counts";
-import { LOAD_STATUSES, vLoadStatus } from "./model/enums";
-import {
-  createLoad as createLoadHelper,
-  deleteLoad as deleteLoadHelper,
-  getOrgLoad,
-  transitionLoad,
-} from "./model/loads";
+import { LOAD_STATUSES, vInvoiceStatus, vLoadStatus, vLoadType } from "./model/enums";
+import { createLoadWithInvoice } from "./model/loadIntake";
+import { deleteLoad as deleteLoadHelper, getOrgLoad, transitionLoad } from "./model/loads";
 import { parseEnum } from "./model/validate";
 import { vLocation } from "./schema";
 
 /**
- * Creates a load (`Open`, `UNMAPPED` until a lane matches) for the caller's
- * org.
+ * Creates an `Open` load for the caller's org with its invoice, priced by the
+ * org's lanes like an import (`model/loadIntake.ts`): an exact lane gives
+ * `CONTRACT` and a `DRAFT` invoice at the lane's rate, a wildcard lane `SPOT`
+ * and the same, no lane `UNMAPPED` and a `MISSING_DATA` invoice of 0 cents.
  */
 export const createLoad = mutation({
   args: {
@@ -32,11 +30,21 @@ export const createLoad = mutation({
     weightLbs: v.optional(v.number()),
     commodity: v.optional(v.string()),
   },
-  returns: v.object({ loadId: v.id("loads") }),
+  returns: v.object({
+    loadId: v.id("loads"),
+    loadType: vLoadType,
+    invoiceId: v.id("invoices"),
+    invoiceStatus: vInvoiceStatus,
+  }),
   handler: async (ctx, args) => {
     await requireOrgMember(ctx, args.workosOrgId);
-    const loadId = await createLoadHelper(ctx, { ...args, source: "MANUAL" });
-    return { loadId };
+    const created = await createLoadWithInvoice(ctx, { ...args, source: "MANUAL" });
+    return {
+      loadId: created.loadId,
+      loadType: created.loadType,
+      invoiceId: created.invoiceId,
+      invoiceStatus: created.invoiceStatus,
+    };
   },
 });
 

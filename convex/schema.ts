@@ -90,6 +90,22 @@ export const vInvoiceStatsRow = v.object({
   recount: v.optional(vInvoiceRecountState),
 });
 
+/**
+ * Backfill state of a lane (see `model/laneBackfill.ts`). Each (re)start gets
+ * a new `runId`; a scheduled batch of an older run is a no-op.
+ */
+export const vLaneBackfill = v.object({
+  runId: v.number(),
+  state: v.union(v.literal("running"), v.literal("done")),
+  /** `paginate` cursor into the lane's range of unmapped loads; null = start. */
+  cursor: v.union(v.null(), v.string()),
+  batches: v.number(),
+  examined: v.number(),
+  promoted: v.number(),
+  startedAt: v.number(),
+  updatedAt: v.number(),
+});
+
 export default defineSchema({
   /** Registry of WorkOS organizations (kept by the webhook and the sync). */
   organizations: defineTable({
@@ -184,7 +200,18 @@ export default defineSchema({
     rateCents: v.number(),
     effectiveFrom: v.number(),
     effectiveTo: v.optional(v.number()),
-  }).index("by_org_and_origin_and_destination", ["workosOrgId", "originKey", "destinationKey"]),
+    /** Progress of the promotion of this lane's matching unmapped loads. */
+    backfill: v.optional(vLaneBackfill),
+    /**
+     * When `periodicCleanup` should (re)start the backfill: a lease while a
+     * backfill runs (so a dead chain is restarted), `effectiveFrom` for a lane
+     * that starts later; absent when nothing is due.
+     */
+    backfillDueAt: v.optional(v.number()),
+  })
+    .index("by_org_and_origin_and_destination", ["workosOrgId", "originKey", "destinationKey"])
+    // Catch-up of lane backfills in `periodicCleanup`.
+    .index("by_backfill_due_at", ["backfillDueAt"]),
 
   /** Counters: one row per (org, entity). See `stats_helpers.ts`. */
   organizationStats: defineTable(v.union(vLoadStatsRow, vInvoiceStatsRow))

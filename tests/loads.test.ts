@@ -22,9 +22,14 @@ describe("loads", () => {
   test("createLoad inserts an Open load and counts it", async () => {
     const t = newBackend();
     const a = member(t, ORG_A);
-    const { loadId } = await a.mutation(api.loads.createLoad, newLoad("L-1"));
+    const created = await a.mutation(api.loads.createLoad, newLoad("L-1"));
+    const { loadId } = created;
     const load = await t.run((ctx) => ctx.db.get("loads", loadId));
     expect(load).toMatchObject({ status: "Open", loadType: "UNMAPPED", originKey: "DALLAS|TX" });
+    // No lane yet: the load comes with a MISSING_DATA invoice of 0 cents.
+    expect(created).toMatchObject({ loadType: "UNMAPPED", invoiceStatus: "MISSING_DATA" });
+    const invoice = await t.run((ctx) => ctx.db.get("invoices", created.invoiceId));
+    expect(invoice).toMatchObject({ loadId, status: "MISSING_DATA", amountCents: 0 });
     const counts = await a.query(api.loads.countLoadsByStatus, { workosOrgId: ORG_A });
     expect(counts).toMatchObject({ exact: true, source: "stats", total: 1 });
     expect(counts.counts.Open).toBe(1);
@@ -127,14 +132,16 @@ describe("loads", () => {
   test("deleteLoad removes unbilled invoices and refuses billed ones", async () => {
     const t = newBackend();
     const a = member(t, ORG_A, ["invoices:bulk-update"]);
-    const { loadId } = await a.mutation(api.loads.createLoad, newLoad("L-1"));
-    // A manual invoice needs a mapped load; map it with a raw edit for this test.
-    await t.run((ctx) => ctx.db.patch("loads", loadId, { loadType: "CONTRACT" }));
-    const { invoiceId } = await a.mutation(api.invoices.createInvoice, {
+    // With a lane, the new load is CONTRACT and comes with a DRAFT invoice.
+    await a.mutation(api.lanes.createLaneAndBackfill, {
       workosOrgId: ORG_A,
-      loadId,
-      amountCents: 125_000,
+      origin: DALLAS,
+      destination: ATLANTA,
+      rateCents: 125_000,
+      effectiveFrom: 1,
     });
+    const { loadId, loadType, invoiceId } = await a.mutation(api.loads.createLoad, newLoad("L-1"));
+    expect(loadType).toBe("CONTRACT");
     await a.mutation(api.invoices.bulkUpdateStatus, {
       workosOrgId: ORG_A,
       invoiceIds: [invoiceId],

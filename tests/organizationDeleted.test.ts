@@ -32,17 +32,23 @@ describe("a deleted organization", () => {
     const t = newBackend();
     const a = biller(t, ORG_A);
     await deliver(t, orgEvent("organization.created", { id: ORG_A, name: "A", updatedAt: T1 }));
-    const { loadId } = await a.mutation(api.loads.createLoad, newLoad(ORG_A, "L-1"));
-    const { loadId: bare } = await a.mutation(api.loads.createLoad, newLoad(ORG_A, "L-2"));
-    // Manual invoices need mapped loads; map them with a raw edit for this test.
-    await t.run(async (ctx) => {
-      await ctx.db.patch("loads", loadId, { loadType: "CONTRACT" });
-      await ctx.db.patch("loads", bare, { loadType: "CONTRACT" });
-    });
-    const { invoiceId } = await a.mutation(api.invoices.createInvoice, {
+    // A lane prices the loads, so each gets a DRAFT invoice.
+    await a.mutation(api.lanes.createLaneAndBackfill, {
       workosOrgId: ORG_A,
-      loadId,
-      amountCents: 150_000,
+      origin: DALLAS,
+      destination: ATLANTA,
+      rateCents: 150_000,
+      effectiveFrom: 1,
+    });
+    const { loadId, invoiceId } = await a.mutation(api.loads.createLoad, newLoad(ORG_A, "L-1"));
+    const { loadId: bare, invoiceId: bareInvoice } = await a.mutation(
+      api.loads.createLoad,
+      newLoad(ORG_A, "L-2"),
+    );
+    // `bare` has no live invoice, so only the deletion can refuse a new one.
+    await a.mutation(api.invoices.bulkVoidInvoices, {
+      workosOrgId: ORG_A,
+      invoiceIds: [bareInvoice],
     });
     const countsBefore = await storedCounters(t, ORG_A);
 

@@ -85,7 +85,8 @@ export async function findInvoicesOfLoad(
 export async function createInvoice(
   ctx: MutationCtx,
   input: {
-    load: Doc<"loads">;
+    /** The load (only its id and org are used, so a just-inserted load needs no read). */
+    load: Pick<Doc<"loads">, "_id" | "workosOrgId">;
     status: InitialInvoiceStatus;
     amountCents: number;
     laneId?: Id<"lanes">;

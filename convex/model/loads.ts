@@ -72,13 +72,21 @@ export async function findLoadByExternalId(
     .unique();
 }
 
+/** The fields of a load as stored, without system fields. */
+export type LoadFields = Omit<Doc<"loads">, "_id" | "_creationTime">;
+
 /**
- * Validates and inserts a load; the counters follow.
+ * Validates a new load and checks its (org, source, external id) is free.
+ * Returns the fields to insert (type `UNMAPPED` unless `input` says
+ * otherwise); writes nothing.
  *
  * @throws `INVALID_ARGUMENT` for bad fields, `ALREADY_EXISTS` when the org
  *   already has a load with this source and external id.
  */
-export async function createLoad(ctx: MutationCtx, input: NewLoad): Promise<Id<"loads">> {
+export async function prepareNewLoad(
+  ctx: Pick<MutationCtx, "db">,
+  input: NewLoad,
+): Promise<LoadFields> {
   const externalLoadId = requireText(input.externalLoadId, "externalLoadId", MAX_ID_LENGTH);
   const origin = requireLocation(input.origin, "origin");
   const destination = requireLocation(input.destination, "destination");
@@ -95,7 +103,7 @@ export async function createLoad(ctx: MutationCtx, input: NewLoad): Promise<Id<"
       loadId: existing._id,
     });
   }
-  return await ctx.counted.insertLoad({
+  return {
     workosOrgId: input.workosOrgId,
     source: input.source,
     externalLoadId,
@@ -113,7 +121,19 @@ export async function createLoad(ctx: MutationCtx, input: NewLoad): Promise<Id<"
     weightLbs: optionalNonNegative(input.weightLbs, "weightLbs"),
     commodity: optionalText(input.commodity, "commodity"),
     statusChangedAt: Date.now(),
-  });
+  };
+}
+
+/**
+ * Validates and inserts a load as given, without lane matching and without
+ * an invoice; the counters follow. Domain code creates loads with
+ * `createLoadWithInvoice` (`model/loadIntake.ts`), which matches a lane and
+ * creates the invoice too.
+ *
+ * @throws like `prepareNewLoad`.
+ */
+export async function createLoad(ctx: MutationCtx, input: NewLoad): Promise<Id<"loads">> {
+  return await ctx.counted.insertLoad(await prepareNewLoad(ctx, input));
 }
 
 /**

@@ -1,0 +1,141 @@
+/**
+ * FourKites import mutations, called by the sync action
+ * (`fourKitesSync.ts`) and usable on their own (`npx convex run`).
+ *
+ * Shipments travel as JSON text (`v.string()`): a Convex object validator
+ * would refuse a wrong type before our checks run and without a path, so the
+ * transport stays permissive and zod (`model/fourKites.ts`) enforces the
+ * domain rules in the mutation, where the write happens. A rejected payload
+ * is an `INVALID_PAYLOAD` error naming the path(s), and the mutation writes
+ * nothing.
+ *
+ * The schema, status mapping and import rules live in `model/fourKites.ts`
+ * and `model/shipmentImport.ts`.
+ */
+import { v } from "convex/values";
+import { literals } from "convex-helpers/validators";
+import { internalMutation, type MutationCtx } from "./functions";
+import { appError } from "./lib/errors";
+import { vLoadType } from "./model/enums";
+import { checkShipmentJson, invalidPayload, type PayloadIssue } from "./model/fourKites";
+import { LaneFinder } from "./model/lanes";
+import { importShipment, type ImportOutcome } from "./model/shipmentImport";
+
+/**
+ * Most shipments per `importShipmentBatch` transaction. A new shipment costs
+ * 2 writes (load, invoice) and a few index lookups; an update 2 reads and 1
+ * write. 100 keeps a batch near 200 writes, far inside Convex's limits, and
+ * small enough to retry cheaply.
+ */
+export const IMPORT_BATCH_SIZE = 100;
+
+const vImportOutcome = v.object({
+  externalLoadId: v.string(),
+  outcome: literals("created", "updated", "unchanged"),
+  loadId: v.id("loads"),
+  loadType: vLoadType,
+  laneChanged: v.boolean(),
+});
+
+const vSingleImportArgs = {
+  workosOrgId: v.string(),
+  /** One FourKites shipment, as JSON text. */
+  shipment: v.string(),
+};
+
+async function importOne(
+  ctx: MutationCtx,
+  args: { workosOrgId: string; shipment: string },
+): Promise<ImportOutcome> {
+  const checked = checkShipmentJson(args.shipment, args.workosOrgId);
+  if (!checked.ok) throw invalidPayload(checked.issues);
+  return await importShipment(ctx, args.workosOrgId, checked.shipment, new LaneFinder(ctx.db));
+}
+
+/**
+ * Imports one shipment (idempotent, see `importShipment`): a new one becomes
+ * a load priced by its lane (`CONTRACT`/`SPOT` + `DRAFT` invoice); a known
+ * one is updated only when its `updatedAt` is newer. A new shipment without a
+ * lane becomes `UNMAPPED` with a `MISSING_DATA` invoice, exactly as
+ * `importUnmappedLoad` would do: the lane decision is made here, inside the
+ * transaction, so it cannot be stale.
+ *
+ * @throws `INVALID_PAYLOAD` naming the offending path(s).
+ */
+export const importLoadFromShipment = internalMutation({
+  args: vSingleImportArgs,
+  returns: vImportOutcome,
+  handler: importOne,
+});
+
+/**
+ * Imports one shipment for which the caller found no lane: it becomes an
+ * `UNMAPPED` load with a `MISSING_DATA` invoice of 0 cents, and is promoted
+ * when a lane appears. Runs the same intake as `importLoadFromShipment`, so a
+ * lane created in the meantime still prices it (the load is then `CONTRACT`/
+ * `SPOT`, not wrongly `UNMAPPED`).
+ *
+ * @throws `INVALID_PAYLOAD` naming the offending path(s).
+ */
+export const importUnmappedLoad = internalMutation({
+  args: vSingleImportArgs,
+  returns: vImportOutcome,
+  handler: importOne,
+});
+
+/**
+ * Imports up to `IMPORT_BATCH_SIZE` shipments of one org in one transaction:
+ * all of them or, when any is invalid, none (`INVALID_PAYLOAD` listing every
+ * bad path as `shipments[i].…`). The counters are written once per entity.
+ * The sync action validates first and sends only valid shipments, so one bad
+ * shipment does not hold back the others.
+ *
+ * ```sh
+ * npx convex run fourKitesSyncHelpers:importShipmentBatch \
+ *   '{"workosOrgId": "org_...", "shipments": ["{\"id\": 1, ...}"]}'
+ * ```
+ */
+export const importShipmentBatch = internalMutation({
+  args: {
+    workosOrgId: v.string(),
+    /** FourKites shipments, each as JSON text. */
+    shipments: v.array(v.string()),
+  },
+  returns: v.object({
+    created: v.number(),
+    updated: v.number(),
+    unchanged: v.number(),
+    results: v.array(vImportOutcome),
+  }),
+  handler: async (ctx, args) => {
+    if (args.shipments.length > IMPORT_BATCH_SIZE) {
+      throw appError(
+        "INVALID_PAYLOAD",
+        `Invalid FourKites batch: shipments: at most ${IMPORT_BATCH_SIZE} per batch (got ${args.shipments.length}).`,
+        { issueCount: 1, issues: [{ path: "shipments", message: "too many shipments" }] },
+      );
+    }
+    const issues: PayloadIssue[] = [];
+    const parsed = [];
+    for (let i = 0; i < args.shipments.length; i++) {
+      const checked = checkShipmentJson(args.shipments[i], args.workosOrgId, `shipments[${i}]`);
+      if (checked.ok) parsed.push(checked.shipment);
+      else issues.push(...checked.issues);
+    }
+    if (issues.length > 0) throw invalidPayload(issues);
+
+    const finder = new LaneFinder(ctx.db);
+    const results: ImportOutcome[] = [];
+    for (const shipment of parsed) {
+      results.push(await importShipment(ctx, args.workosOrgId, shipment, finder));
+    }
+    const count = (o: ImportOutcome["outcome"]) => results.filter((r) => r.outcome === o).length;
+    const summary = {
+      created: count("created"),
+      updated: count("updated"),
+      unchanged: count("unchanged"),
+    };
+    console.log("[fourkites.import_batch]", { workosOrgId: args.workosOrgId, ...summary });
+    return { ...summary, results };
+  },
+});

@@ -1,0 +1,282 @@
+/**
+ * Lanes: validation of a new lane, lane matching for one load, and the
+ * promotion of an `UNMAPPED` load once a lane matches.
+ *
+ * Matching never scans lanes or loads: it looks up the lanes of a normalized
+ * (origin key, destination key) pair through `lanes.by_org_and_origin_and_destination`,
+ * at most three pairs per load (exact, `origin → *`, `* → destination`).
+ */
+import type { Doc, Id } from "../_generated/dataModel";
+import type { DatabaseReader } from "../_generated/server";
+import type { MutationCtx } from "../functions";
+import { appError } from "../lib/errors";
+import { createInvoice, findActiveInvoice } from "./invoices";
+import {
+  locationKey,
+  MAX_ID_LENGTH,
+  optionalText,
+  optionalTimestamp,
+  requireLocation,
+  type Location,
+} from "./validate";
+
+/** The key (and stored value) of a wildcard lane end. */
+export const WILDCARD = "*";
+
+/**
+ * Most lanes one org may have for one (origin key, destination key) pair,
+ * all customers and periods together (rate changes over time, per-customer
+ * rates). Keeps a lane lookup to a bounded number of reads.
+ */
+export const MAX_LANES_PER_PAIR = 50;
+
+/** A lane end: a location, or `*` for any. */
+export type LaneEnd = Location | typeof WILDCARD;
+
+/** The lookup key of a lane end: `CITY|ST`, or `*`. */
+export function laneEndKey(end: LaneEnd): string {
+  return end === WILDCARD ? WILDCARD : locationKey(end);
+}
+
+/** What lane matching needs to know about a load. */
+export type MatchableLoad = Pick<
+  Doc<"loads">,
+  "workosOrgId" | "originKey" | "destinationKey" | "customerId" | "pickupAt"
+>;
+
+/** A lane that applies to a load, and the load type it gives. */
+export type LaneMatch = { lane: Doc<"lanes">; loadType: "CONTRACT" | "SPOT" };
+
+/**
+ * Whether `lane` applies to `load`: the lane's customer (if it names one) is
+ * the load's, and the lane is in effect at the load's pickup time, or at
+ * `now` for a load without one. Effective ranges are half-open:
+ * `effectiveFrom <= t < effectiveTo`.
+ */
+export function laneApplies(lane: Doc<"lanes">, load: MatchableLoad, now: number): boolean {
+  if (lane.customerId !== undefined && lane.customerId !== load.customerId) return false;
+  const at = load.pickupAt ?? now;
+  return lane.effectiveFrom <= at && (lane.effectiveTo === undefined || at < lane.effectiveTo);
+}
+
+/**
+ * The preferred lane among those that apply: a customer-specific lane over a
+ * general one, then the latest `effectiveFrom`, then the newest lane.
+ */
+function bestLane(lanes: Doc<"lanes">[], load: MatchableLoad, now: number): Doc<"lanes"> | null {
+  let best: Doc<"lanes"> | null = null;
+  for (const lane of lanes) {
+    if (!laneApplies(lane, load, now)) continue;
+    if (best === null || compareLanes(lane, best) > 0) best = lane;
+  }
+  return best;
+}
+
+function compareLanes(a: Doc<"lanes">, b: Doc<"lanes">): number {
+  const specific = Number(a.customerId !== undefined) - Number(b.customerId !== undefined);
+  if (specific !== 0) return specific;
+  if (a.effectiveFrom !== b.effectiveFrom) return a.effectiveFrom - b.effectiveFrom;
+  return a._creationTime - b._creationTime;
+}
+
+/**
+ * Looks up lanes by key pair, remembering each pair it read, so a batch of
+ * loads on the same lane reads the lanes once. Create one per mutation (a
+ * lane created later in the same mutation is seen only by a new finder).
+ */
+export class LaneFinder {
+  private readonly pairs = new Map<string, Doc<"lanes">[]>();
+
+  constructor(private readonly db: DatabaseReader) {}
+
+  /**
+   * The lanes of (org, originKey, destinationKey): at most `MAX_LANES_PER_PAIR`
+   * reads, usually one. (`insertLane` keeps pairs within that bound; lanes
+   * written around it, e.g. by a dashboard import, beyond it are not seen.)
+   */
+  async lanesOf(
+    workosOrgId: string,
+    originKey: string,
+    destinationKey: string,
+  ): Promise<Doc<"lanes">[]> {
+    const key = `${workosOrgId}\u0000${originKey}\u0000${destinationKey}`;
+    const known = this.pairs.get(key);
+    if (known !== undefined) return known;
+    const lanes = await this.db
+      .query("lanes")
+      .withIndex("by_org_and_origin_and_destination", (q) =>
+        q
+          .eq("workosOrgId", workosOrgId)
+          .eq("originKey", originKey)
+          .eq("destinationKey", destinationKey),
+      )
+      .take(MAX_LANES_PER_PAIR);
+    this.pairs.set(key, lanes);
+    return lanes;
+  }
+
+  /**
+   * The lane `load` should be priced by: an exact lane (`CONTRACT`), else a
+   * wildcard lane at either end (`SPOT`; with equal preference the
+   * `origin → *` lane wins), else null. At most three index lookups.
+   */
+  async match(load: MatchableLoad, now: number): Promise<LaneMatch | null> {
+    const { workosOrgId, originKey, destinationKey } = load;
+    const exact = bestLane(await this.lanesOf(workosOrgId, originKey, destinationKey), load, now);
+    if (exact !== null) return { lane: exact, loadType: "CONTRACT" };
+    const fromOrigin = bestLane(await this.lanesOf(workosOrgId, originKey, WILDCARD), load, now);
+    const toDestination = bestLane(
+      await this.lanesOf(workosOrgId, WILDCARD, destinationKey),
+      load,
+      now,
+    );
+    const spot =
+      fromOrigin !== null && toDestination !== null
+        ? compareLanes(toDestination, fromOrigin) > 0
+          ? toDestination
+          : fromOrigin
+        : (fromOrigin ?? toDestination);
+    return spot === null ? null : { lane: spot, loadType: "SPOT" };
+  }
+}
+
+/** What `createLaneAndBackfill` takes, as received. */
+export type NewLane = {
+  workosOrgId: string;
+  origin: LaneEnd;
+  destination: LaneEnd;
+  rateCents: number;
+  effectiveFrom?: number;
+  effectiveTo?: number;
+  customerId?: string;
+};
+
+/** Most a lane rate may be: $1,000,000.00 (catches a rate sent in the wrong unit). */
+export const MAX_LANE_RATE_CENTS = 100_000_000;
+
+/**
+ * Validates a new lane and inserts it. A lane is a duplicate of an existing
+ * one with the same org, origin key, destination key and customer (or both
+ * without a customer) whose effective range overlaps; rate changes are new
+ * lanes with adjacent ranges. `backfill` sets the lane's initial backfill
+ * state (see `model/laneBackfill.ts`).
+ *
+ * @throws `INVALID_ARGUMENT` (both ends `*`, bad rate or dates, already
+ *   `MAX_LANES_PER_PAIR` lanes for the pair), `ALREADY_EXISTS` for a duplicate.
+ */
+export async function insertLane(
+  ctx: MutationCtx,
+  input: NewLane,
+  now: number,
+  backfill: Pick<Doc<"lanes">, "backfill" | "backfillDueAt"> = {},
+): Promise<Doc<"lanes">> {
+  if (input.origin === WILDCARD && input.destination === WILDCARD) {
+    throw appError("INVALID_ARGUMENT", "A lane needs at least one named end (not * → *).", {
+      field: "origin",
+    });
+  }
+  const origin = input.origin === WILDCARD ? WILDCARD : requireLocation(input.origin, "origin");
+  const destination =
+    input.destination === WILDCARD ? WILDCARD : requireLocation(input.destination, "destination");
+  if (
+    !Number.isSafeInteger(input.rateCents) ||
+    input.rateCents <= 0 ||
+    input.rateCents > MAX_LANE_RATE_CENTS
+  ) {
+    throw appError(
+      "INVALID_ARGUMENT",
+      `rateCents must be a positive integer number of cents, at most ${MAX_LANE_RATE_CENTS}.`,
+      { field: "rateCents" },
+    );
+  }
+  const effectiveFrom = optionalTimestamp(input.effectiveFrom, "effectiveFrom") ?? now;
+  const effectiveTo = optionalTimestamp(input.effectiveTo, "effectiveTo");
+  if (effectiveTo !== undefined && effectiveTo <= effectiveFrom) {
+    throw appError("INVALID_ARGUMENT", "effectiveTo must be after effectiveFrom.", {
+      field: "effectiveTo",
+    });
+  }
+  const customerId = optionalText(input.customerId, "customerId", MAX_ID_LENGTH);
+  const originKey = laneEndKey(origin);
+  const destinationKey = laneEndKey(destination);
+
+  const siblings = await new LaneFinder(ctx.db).lanesOf(
+    input.workosOrgId,
+    originKey,
+    destinationKey,
+  );
+  const sameCustomer = siblings.filter((l) => l.customerId === customerId);
+  const overlapping = sameCustomer.find(
+    (l) =>
+      l.effectiveFrom < (effectiveTo ?? Infinity) && effectiveFrom < (l.effectiveTo ?? Infinity),
+  );
+  if (overlapping !== undefined) {
+    throw appError(
+      "ALREADY_EXISTS",
+      "A lane with these ends and customer is already in effect for part of this period.",
+      { laneId: overlapping._id },
+    );
+  }
+  if (siblings.length >= MAX_LANES_PER_PAIR) {
+    throw appError(
+      "INVALID_ARGUMENT",
+      `At most ${MAX_LANES_PER_PAIR} lanes per origin and destination (all customers).`,
+      { field: "origin" },
+    );
+  }
+  const laneId = await ctx.db.insert("lanes", {
+    workosOrgId: input.workosOrgId,
+    customerId,
+    origin,
+    destination,
+    originKey,
+    destinationKey,
+    rateCents: input.rateCents,
+    effectiveFrom,
+    effectiveTo,
+    ...backfill,
+  });
+  const lane = await ctx.db.get("lanes", laneId);
+  if (lane === null) throw new Error("[lanes] inserted lane not found");
+  return lane;
+}
+
+/** What a promotion did to the load's invoice. */
+export type InvoiceOutcome = "rated" | "created" | "kept";
+
+/**
+ * Prices an `UNMAPPED` load by `match`: the load becomes `CONTRACT`/`SPOT`
+ * with the lane's id, and its active invoice moves `MISSING_DATA` → `DRAFT`
+ * at the lane's rate (`rated`). A load without an active invoice gets a
+ * `DRAFT` one (`created`); an invoice already past `MISSING_DATA` is left as
+ * it is (`kept`). The load's status is not changed: pricing is independent of
+ * where the load is in its lifecycle. About 4 reads and 2 writes.
+ */
+export async function promoteLoad(
+  ctx: MutationCtx,
+  load: Doc<"loads">,
+  match: LaneMatch,
+): Promise<{ invoice: InvoiceOutcome; invoiceId: Id<"invoices"> }> {
+  if (load.loadType !== "UNMAPPED") {
+    throw new Error(`[lanes.promote] load ${load._id} is already ${load.loadType}`);
+  }
+  await ctx.counted.patchLoad(load, { loadType: match.loadType, laneId: match.lane._id });
+  const invoice = await findActiveInvoice(ctx, load._id);
+  if (invoice === null) {
+    const invoiceId = await createInvoice(ctx, {
+      load,
+      status: "DRAFT",
+      amountCents: match.lane.rateCents,
+      laneId: match.lane._id,
+    });
+    return { invoice: "created", invoiceId };
+  }
+  if (invoice.status !== "MISSING_DATA") return { invoice: "kept", invoiceId: invoice._id };
+  await ctx.counted.patchInvoice(invoice, {
+    status: "DRAFT",
+    amountCents: match.lane.rateCents,
+    laneId: match.lane._id,
+    statusChangedAt: Date.now(),
+  });
+  return { invoice: "rated", invoiceId: invoice._id };
+}

@@ -1,0 +1,96 @@
+/**
+ * Expiry of stale loads: an `Open` load whose pickup time passed more than a
+ * grace period ago becomes `Expired`. Loads without a pickup time never
+ * expire. The candidates come from `loads.by_status_and_pickup` (status
+ * `Open`, pickup time below the cutoff), across all orgs, so a run with
+ * nothing to expire reads no load at all.
+ */
+import type { Doc } from "../_generated/dataModel";
+import type { MutationCtx } from "../functions";
+import { appError } from "../lib/errors";
+import { getStatsRow } from "../stats_helpers";
+
+/** Grace period when neither the caller nor the environment sets one: 24 hours. */
+export const DEFAULT_EXPIRY_GRACE_MS = 24 * 60 * 60 * 1000;
+/** Environment variable (hours, may be fractional) that overrides the default grace. */
+export const EXPIRY_GRACE_ENV = "LOAD_EXPIRY_GRACE_HOURS";
+/** Loads expired per transaction (about 2 reads and 1 write each, plus 2 reads per org). */
+export const EXPIRY_BATCH_SIZE = 200;
+
+/**
+ * The grace period in ms: `argMs` when given, else `LOAD_EXPIRY_GRACE_HOURS`
+ * when set, else `DEFAULT_EXPIRY_GRACE_MS`.
+ *
+ * @throws `INVALID_ARGUMENT` for a negative or non-finite `argMs`; an `Error`
+ *   for a malformed environment value (a configuration mistake the operator
+ *   must see, not a silent default).
+ */
+export function resolveGraceMs(argMs: number | undefined): number {
+  if (argMs !== undefined) {
+    if (!Number.isFinite(argMs) || argMs < 0) {
+      throw appError("INVALID_ARGUMENT", "graceMs must be a non-negative number of ms.", {
+        field: "graceMs",
+      });
+    }
+    return argMs;
+  }
+  const raw = process.env[EXPIRY_GRACE_ENV];
+  if (raw === undefined || raw.trim() === "") return DEFAULT_EXPIRY_GRACE_MS;
+  const hours = Number(raw);
+  if (!Number.isFinite(hours) || hours < 0) {
+    throw new Error(`[cleanup] ${EXPIRY_GRACE_ENV} must be a non-negative number of hours`);
+  }
+  return hours * 60 * 60 * 1000;
+}
+
+/** What one expiry batch did. */
+export type ExpiryBatch = {
+  expired: number;
+  /** Candidates of deleted orgs, left alone. */
+  skipped: number;
+  done: boolean;
+  continueCursor: string;
+};
+
+/**
+ * Expires up to `batchSize` `Open` loads with `0 < pickupAt < cutoff`, in
+ * pickup order, after `cursor`. Loads of deleted orgs are skipped (their
+ * stats rows refuse writes) and the cursor moves past them. The counters of
+ * every touched org follow (one stats write per org).
+ */
+export async function expireBatch(
+  ctx: MutationCtx,
+  options: { cutoff: number; cursor: string | null; batchSize: number; now: number },
+): Promise<ExpiryBatch> {
+  const page = await ctx.db
+    .query("loads")
+    .withIndex("by_status_and_pickup", (q) =>
+      q.eq("status", "Open").gt("pickupAt", 0).lt("pickupAt", options.cutoff),
+    )
+    .paginate({ cursor: options.cursor, numItems: options.batchSize });
+  const deleted = new Map<string, boolean>();
+  let expired = 0;
+  let skipped = 0;
+  for (const load of page.page) {
+    if (await isOrgDeleted(ctx, load, deleted)) {
+      skipped++;
+      continue;
+    }
+    await ctx.counted.patchLoad(load, { status: "Expired", statusChangedAt: options.now });
+    expired++;
+  }
+  return { expired, skipped, done: page.isDone, continueCursor: page.continueCursor };
+}
+
+async function isOrgDeleted(
+  ctx: MutationCtx,
+  load: Doc<"loads">,
+  known: Map<string, boolean>,
+): Promise<boolean> {
+  const cached = known.get(load.workosOrgId);
+  if (cached !== undefined) return cached;
+  const row = await getStatsRow(ctx.db, load.workosOrgId, "loads");
+  const deleted = row?.orgDeleted === true;
+  known.set(load.workosOrgId, deleted);
+  return deleted;
+}

@@ -1,0 +1,101 @@
+/**
+ * Import of one validated FourKites shipment: create the load (with lane
+ * matching and its invoice, `model/loadIntake.ts`) the first time, apply
+ * newer data to it afterwards. Idempotent: the same shipment imported again
+ * changes nothing and never creates a second load or invoice.
+ */
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../functions";
+import type { LoadType } from "./enums";
+import type { ParsedShipment } from "./fourKites";
+import { shipmentToNewLoad } from "./fourKites";
+import type { LaneFinder } from "./lanes";
+import { createLoadWithInvoice } from "./loadIntake";
+import { findLoadByExternalId } from "./loads";
+import { locationKey } from "./validate";
+
+/** What importing one shipment did. */
+export type ImportOutcome = {
+  externalLoadId: string;
+  /** `unchanged`: the stored load is as new as the shipment (or newer). */
+  outcome: "created" | "updated" | "unchanged";
+  loadId: Id<"loads">;
+  loadType: LoadType;
+  /**
+   * True when the shipment's origin, destination or customer differ from the
+   * stored load's. Those fields priced the load and are kept as they were.
+   */
+  laneChanged: boolean;
+};
+
+function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
+  return (
+    locationKey(s.origin) !== load.originKey ||
+    locationKey(s.destination) !== load.destinationKey ||
+    s.customerId !== load.customerId
+  );
+}
+
+/**
+ * Imports `s` into `workosOrgId` (source `FOURKITES`, external id = the
+ * FourKites shipment id).
+ *
+ * - New shipment: a load in the mapped status, `CONTRACT`/`SPOT` with a
+ *   `DRAFT` invoice at the lane's rate when a lane matches, else `UNMAPPED`
+ *   with a `MISSING_DATA` invoice of 0 cents.
+ * - Known shipment with a newer `updatedAt`: status (whatever FourKites
+ *   reports; imports are not bound by `LOAD_TRANSITIONS`), appointment times,
+ *   weight and commodity are replaced. The lane-defining fields (origin,
+ *   destination, customer) stay as first imported, since the load was priced
+ *   by them; a change is logged and reported as `laneChanged`.
+ * - Known shipment with the same or an older `updatedAt`: nothing is written.
+ */
+export async function importShipment(
+  ctx: MutationCtx,
+  workosOrgId: string,
+  s: ParsedShipment,
+  finder: LaneFinder,
+): Promise<ImportOutcome> {
+  const existing = await findLoadByExternalId(ctx, workosOrgId, "FOURKITES", s.externalLoadId);
+  if (existing === null) {
+    const created = await createLoadWithInvoice(ctx, shipmentToNewLoad(s, workosOrgId), finder);
+    return {
+      externalLoadId: s.externalLoadId,
+      outcome: "created",
+      loadId: created.loadId,
+      loadType: created.loadType,
+      laneChanged: false,
+    };
+  }
+  const laneChanged = laneFieldsDiffer(existing, s);
+  const base = {
+    externalLoadId: s.externalLoadId,
+    loadId: existing._id,
+    loadType: existing.loadType,
+    laneChanged,
+  };
+  if (existing.externalUpdatedAt !== undefined && s.updatedAt <= existing.externalUpdatedAt) {
+    return { ...base, outcome: "unchanged" };
+  }
+  if (laneChanged) {
+    console.warn("[fourkites.import] lane fields changed on an imported load; kept the original", {
+      workosOrgId,
+      loadId: existing._id,
+      externalLoadId: s.externalLoadId,
+      storedOrigin: existing.originKey,
+      storedDestination: existing.destinationKey,
+      newOrigin: locationKey(s.origin),
+      newDestination: locationKey(s.destination),
+    });
+  }
+  await ctx.counted.patchLoad(existing, {
+    status: s.status,
+    ...(s.status !== existing.status ? { statusChangedAt: Date.now() } : {}),
+    pickupAt: s.pickupAt,
+    deliveryAt: s.deliveryAt,
+    weightLbs: s.weightLbs,
+    commodity: s.commodity,
+    externalUpdatedAt: s.updatedAt,
+  });
+  return { ...base, outcome: "updated" };
+}
