@@ -1,0 +1,13 @@
+/**
+ * Scheduled jobs. Each job calls an internal function; keep one line per job.
+ */
+import { cronJobs } from "convex/server";
+import { internal } from "./_generated/api";
+
+const crons = cronJobs();
+
+// Daily exact recount of every org's counters (repairs and reports drift).
+// 07:00 UTC is night in the Americas, when the TMS is least busy.
+crons.cron("recount org stats", "0 7 * * *", internal.stats.recalculateAllOrgs, {});
+
+export default crons;
