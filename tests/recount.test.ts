@@ -1,5 +1,5 @@
 import type { TransactionMetrics } from "convex/server";
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import crons from "../convex/crons";
@@ -10,7 +10,7 @@ import {
   scanPage,
   type BudgetCheck,
 } from "../convex/model/recountScan";
-import { insertRawDocuments, recountByPages } from "./recount_support";
+import { insertRawDocuments, quietLogs, recountByPages } from "./recount_support";
 import {
   type Backend,
   biller,
@@ -135,8 +135,10 @@ describe("recount page scan", () => {
 });
 
 describe("recount", () => {
+  beforeEach(quietLogs);
   afterEach(() => {
     vi.useRealTimers();
+    vi.restoreAllMocks();
   });
 
   test("an org with data from before the counters answers exact: false until its recount swaps", async () => {

@@ -4,8 +4,10 @@
  * bypasses the write layer (data that existed before the counters). The
  * bench can reuse both.
  */
+import { vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { tally } from "../convex/lib/counters";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,
@@ -153,4 +155,31 @@ export async function insertRawDocuments(
     });
   }
   return { loads: options.loads, invoices };
+}
+
+/**
+ * Silences the functions' structured logs (`console.log` / `console.warn`)
+ * for the current test; the recount logs every page. Call in `beforeEach`;
+ * `vi.restoreAllMocks()` brings them back.
+ */
+export function quietLogs(): void {
+  vi.spyOn(console, "log").mockImplementation(() => {});
+  vi.spyOn(console, "warn").mockImplementation(() => {});
+}
+
+/** The histogram `insertRawDocuments` produces for `loads` loads with invoices (no full scan needed). */
+export function rawHistogram(loads: number, withInvoices: boolean) {
+  const counts = {
+    loads: tally(LOAD_STATUSES, () => 0),
+    invoices: tally(INVOICE_STATUSES, () => 0),
+    invoiceCents: tally(INVOICE_STATUSES, () => 0),
+  };
+  for (let i = 0; i < loads; i++) {
+    counts.loads[LOAD_STATUSES[i % LOAD_STATUSES.length]]++;
+    if (!withInvoices) continue;
+    const status = INVOICE_STATUSES[i % INVOICE_STATUSES.length];
+    counts.invoices[status]++;
+    counts.invoiceCents[status] += 10_000 + (i % 997) * 100;
+  }
+  return counts;
 }
