@@ -10,7 +10,7 @@ import {
   scanPage,
   type BudgetCheck,
 } from "../convex/model/recountScan";
-import { insertRawDocuments, quietLogs, recountByPages } from "./recount_support";
+import { defined, insertRawDocuments, quietLogs, recountByPages } from "./recount_support";
 import {
   type Backend,
   biller,
@@ -195,7 +195,7 @@ describe("recount", () => {
     }
     await a.mutation(api.invoices.bulkUpdateStatus, {
       workosOrgId: ORG_A,
-      invoiceIds: [made[5].invoiceId!],
+      invoiceIds: [defined(made[5].invoiceId, "invoice")],
       status: "BILLED",
     });
     await expectCountersExact(t, ORG_A);
@@ -213,7 +213,7 @@ describe("recount", () => {
       });
       // ...and edit documents the way the dashboard would, bypassing the write layer.
       await ctx.db.patch("loads", made[2].loadId, { status: "Canceled" });
-      await ctx.db.patch("invoices", made[4].invoiceId!, { status: "PAID" });
+      await ctx.db.patch("invoices", defined(made[4].invoiceId, "invoice"), { status: "PAID" });
     });
 
     const run = await recountByPages(t, ORG_A, { maxDocs: 2 });
@@ -298,7 +298,7 @@ describe("recount", () => {
     const stalePage = await t.mutation(internal.stats.recountPage, {
       workosOrgId: ORG_A,
       entity: "loads",
-      runId: first.runId!,
+      runId: defined(first.runId, "run id"),
       scheduleNext: false,
     });
     expect(stalePage.status).toBe("superseded");
@@ -321,7 +321,7 @@ describe("recount", () => {
         t.mutation(internal.stats.recountPage, {
           workosOrgId: ORG_A,
           entity: "loads",
-          runId: replaced.runId!,
+          runId: defined(replaced.runId, "run id"),
           maxDocs: 0,
         }),
       ),
@@ -337,11 +337,13 @@ describe("recount", () => {
       schedulePages: false,
     });
     const { loads } = await storedCounters(t, ORG_A);
-    await t.run((ctx) => ctx.db.patch("organizationStats", loads!._id, { orgDeleted: true }));
+    await t.run((ctx) =>
+      ctx.db.patch("organizationStats", defined(loads, "loads row")._id, { orgDeleted: true }),
+    );
     const page = await t.mutation(internal.stats.recountPage, {
       workosOrgId: ORG_A,
       entity: "loads",
-      runId: started.runId!,
+      runId: defined(started.runId, "run id"),
       scheduleNext: false,
     });
     expect(page.status).toBe("abandoned");
@@ -405,7 +407,7 @@ describe("recount", () => {
     await insertRawDocuments(t, ORG_D, { loads: 7, withInvoices: true });
     const a = await storedCounters(t, ORG_A);
     await t.run((ctx) =>
-      ctx.db.patch("organizationStats", a.loads!._id, {
+      ctx.db.patch("organizationStats", defined(a.loads, "loads row")._id, {
         counts: { Open: 10, Assigned: 0, Completed: 0, Canceled: 0, Expired: 0 },
       }),
     );

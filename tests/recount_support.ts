@@ -183,3 +183,9 @@ export function rawHistogram(loads: number, withInvoices: boolean) {
   }
   return counts;
 }
+
+/** `value`, or a test failure naming `what` when it is null or undefined. */
+export function defined<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}`);
+  return value;
+}

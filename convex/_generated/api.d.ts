@@ -28,6 +28,7 @@ import type * as model_loads from "../model/loads.js";
 import type * as model_orgWalk from "../model/orgWalk.js";
 import type * as model_recount from "../model/recount.js";
 import type * as model_recountScan from "../model/recountScan.js";
+import type * as model_recountStart from "../model/recountStart.js";
 import type * as model_validate from "../model/validate.js";
 import type * as model_writer from "../model/writer.js";
 import type * as stats from "../stats.js";
@@ -57,6 +58,7 @@ declare const fullApi: ApiFromModules<{
   "model/orgWalk": typeof model_orgWalk;
   "model/recount": typeof model_recount;
   "model/recountScan": typeof model_recountScan;
+  "model/recountStart": typeof model_recountStart;
   "model/validate": typeof model_validate;
   "model/writer": typeof model_writer;
   stats: typeof stats;

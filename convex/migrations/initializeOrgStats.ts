@@ -31,7 +31,8 @@ import { internalAction, internalMutation, internalQuery, type ActionCtx } from 
 import { appError } from "../lib/errors";
 import { vStatsEntity, type StatsEntity } from "../model/enums";
 import { vWalkPhase, walkAndStart, walkPage, type WalkPosition } from "../model/orgWalk";
-import { countPage, decideRecount, UNLIMITED_PAGE, type RecountDecision } from "../model/recount";
+import { countPage, UNLIMITED_PAGE } from "../model/recount";
+import { decideRecount, type RecountDecision } from "../model/recountStart";
 import { ENTITY_STATUSES, getStatsRow, type StatsRow } from "../stats_helpers";
 import { vWalkStep } from "../stats";
 

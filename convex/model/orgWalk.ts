@@ -20,7 +20,7 @@ import type { Infer } from "convex/values";
 import type { DatabaseReader, MutationCtx } from "../_generated/server";
 import { getStatsRow } from "../stats_helpers";
 import { STATS_ENTITIES, type StatsEntity } from "./enums";
-import { startRecount, type RecountMode, type StartResult } from "./recount";
+import { startRecount, type RecountMode, type StartResult } from "./recountStart";
 
 export const WALK_PHASES = [
   "organizations",
