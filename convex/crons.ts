@@ -1,6 +1,5 @@
 /**
- * Scheduled jobs. (The daily recount entry is added by its own issue; the
- * lead merges the two.)
+ * Scheduled jobs. Each job calls an internal function; keep one line per job.
  */
 import { cronJobs } from "convex/server";
 import { internal } from "./_generated/api";
@@ -10,5 +9,9 @@ const crons = cronJobs();
 // Catch-up lane promotion and expiry of stale Open loads. With nothing to do a
 // run reads no document, so a short interval is cheap.
 crons.interval("periodic cleanup", { minutes: 15 }, internal.lazyLoadPromotion.periodicCleanup, {});
+
+// Daily exact recount of every org's counters (repairs and reports drift).
+// 07:00 UTC is night in the Americas, when the TMS is least busy.
+crons.cron("recount org stats", "0 7 * * *", internal.stats.recalculateAllOrgs, {});
 
 export default crons;

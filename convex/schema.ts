@@ -216,7 +216,9 @@ export default defineSchema({
   /** Counters: one row per (org, entity). See `stats_helpers.ts`. */
   organizationStats: defineTable(v.union(vLoadStatsRow, vInvoiceStatsRow))
     .index("by_org_and_entity", ["workosOrgId", "entity"])
-    .index("by_entity", ["entity"]),
+    .index("by_entity", ["entity"])
+    // Running recounts (rows without one sort first, as undefined): operator status.
+    .index("by_recount_started", ["recount.startedAt"]),
 
   /**
    * Drift found in counters: by a recount (stored vs recounted), or live when

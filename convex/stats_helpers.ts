@@ -9,6 +9,7 @@
  * uses the same `bucketOf` on every document, so the live path and the
  * recount cannot disagree about what is counted.
  */
+import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { DatabaseReader, MutationCtx } from "./_generated/server";
 import { tally, zeroCounts, type Counts } from "./lib/counters";
@@ -237,7 +238,7 @@ export class StatsAccumulator {
    * @throws `ORG_DELETED` when a touched org was deleted; the whole mutation
    *   is then rolled back.
    */
-  async flush(ctx: Pick<MutationCtx, "db">): Promise<FlushResult> {
+  async flush(ctx: Pick<MutationCtx, "db" | "scheduler">): Promise<FlushResult> {
     if (this.flushed) throw new Error("[stats] flushed twice");
     this.flushed = true;
     const groups = new Map<string, DocChange[]>();
@@ -270,7 +271,7 @@ function deltaOf(changes: DocChange[]): Tally {
 
 /** Applies the changes of one (org, entity) to its stats row. */
 async function flushRow(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
   changes: DocChange[],
 ): Promise<{ created: boolean; negatives: number }> {
   const { entity, workosOrgId } = changes[0];
@@ -335,6 +336,11 @@ async function flushRow(
       workosOrgId,
       entity,
       buckets: negatives,
+    });
+    // Repair it: a recount (kept if one is running) finds the true values.
+    await ctx.scheduler.runAfter(0, internal.stats.recalculateOrgStats, {
+      workosOrgId,
+      entities: [entity],
     });
   }
   if (existing === null) await ctx.db.insert("organizationStats", next);

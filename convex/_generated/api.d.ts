@@ -26,6 +26,7 @@ import type * as lib_counters from "../lib/counters.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_workos from "../lib/workos.js";
 import type * as loads from "../loads.js";
+import type * as migrations_initializeOrgStats from "../migrations/initializeOrgStats.js";
 import type * as model_counts from "../model/counts.js";
 import type * as model_enums from "../model/enums.js";
 import type * as model_fourKites from "../model/fourKites.js";
@@ -35,13 +36,18 @@ import type * as model_lanes from "../model/lanes.js";
 import type * as model_loadExpiry from "../model/loadExpiry.js";
 import type * as model_loadIntake from "../model/loadIntake.js";
 import type * as model_loads from "../model/loads.js";
+import type * as model_orgWalk from "../model/orgWalk.js";
 import type * as model_organizationSync from "../model/organizationSync.js";
 import type * as model_organizations from "../model/organizations.js";
+import type * as model_recount from "../model/recount.js";
+import type * as model_recountScan from "../model/recountScan.js";
+import type * as model_recountStart from "../model/recountStart.js";
 import type * as model_shipmentImport from "../model/shipmentImport.js";
 import type * as model_validate from "../model/validate.js";
 import type * as model_workosWebhook from "../model/workosWebhook.js";
 import type * as model_writer from "../model/writer.js";
 import type * as organizations from "../organizations.js";
+import type * as stats from "../stats.js";
 import type * as stats_helpers from "../stats_helpers.js";
 
 /**
@@ -66,6 +72,7 @@ declare const fullApi: ApiFromModules<{
   "lib/errors": typeof lib_errors;
   "lib/workos": typeof lib_workos;
   loads: typeof loads;
+  "migrations/initializeOrgStats": typeof migrations_initializeOrgStats;
   "model/counts": typeof model_counts;
   "model/enums": typeof model_enums;
   "model/fourKites": typeof model_fourKites;
@@ -75,13 +82,18 @@ declare const fullApi: ApiFromModules<{
   "model/loadExpiry": typeof model_loadExpiry;
   "model/loadIntake": typeof model_loadIntake;
   "model/loads": typeof model_loads;
+  "model/orgWalk": typeof model_orgWalk;
   "model/organizationSync": typeof model_organizationSync;
   "model/organizations": typeof model_organizations;
+  "model/recount": typeof model_recount;
+  "model/recountScan": typeof model_recountScan;
+  "model/recountStart": typeof model_recountStart;
   "model/shipmentImport": typeof model_shipmentImport;
   "model/validate": typeof model_validate;
   "model/workosWebhook": typeof model_workosWebhook;
   "model/writer": typeof model_writer;
   organizations: typeof organizations;
+  stats: typeof stats;
   stats_helpers: typeof stats_helpers;
 }>;
 export declare const api: FilterApi<

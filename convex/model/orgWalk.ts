@@ -1,0 +1,175 @@
+/**
+ * Finding every organization whose counters need a recount, a bounded page
+ * at a time, without ever collecting a whole table. Used by the daily
+ * recount (`stats.recalculateAllOrgs`) and the seeding migration
+ * (`migrations/initializeOrgStats`).
+ *
+ * Orgs come from three places, walked in this order:
+ * 1. `organizations` (the registry): every org, both entities.
+ * 2. `organizationStats` rows (by the `by_entity` index) whose org is not in
+ *    the registry.
+ * 3. A skip scan of the `by_org` index of `loads`, then `invoices`: one
+ *    `.first()` read per distinct org (`workosOrgId > previous org`). This
+ *    finds orgs that have documents but neither a registry entry nor a stats
+ *    row, e.g. data imported with `npx convex import` before this module.
+ * Each phase leaves out orgs an earlier phase owns, so an org is visited once
+ * per entity.
+ */
+import { literals } from "convex-helpers/validators";
+import type { Infer } from "convex/values";
+import type { DatabaseReader, MutationCtx } from "../_generated/server";
+import { getStatsRow } from "../stats_helpers";
+import { STATS_ENTITIES, type StatsEntity } from "./enums";
+import { startRecount, type RecountMode, type StartResult } from "./recountStart";
+
+export const WALK_PHASES = [
+  "organizations",
+  "loadsRows",
+  "invoicesRows",
+  "loadsScan",
+  "invoicesScan",
+] as const;
+export const vWalkPhase = literals(...WALK_PHASES);
+export type WalkPhase = Infer<typeof vWalkPhase>;
+
+/** Orgs (registry entries, stats rows or skip-scan steps) looked at per page. */
+export const ORGS_PER_PAGE = 50;
+
+/** Where a walk continues: a phase and its cursor (a paginate cursor or the last org id). */
+export type WalkPosition = { phase: WalkPhase; cursor: string | null };
+
+/** One org to recount, and for which entities. */
+export type WalkTarget = {
+  workosOrgId: string;
+  entities: StatsEntity[];
+  foundBy: "organizations" | "statsRow" | "documents";
+  /** The registry marks the org deleted: it is reported, not recounted. */
+  registryDeleted: boolean;
+};
+
+export type WalkPage = { targets: WalkTarget[]; next: WalkPosition | null };
+
+function after(phase: WalkPhase): WalkPosition | null {
+  const i = WALK_PHASES.indexOf(phase);
+  return i + 1 < WALK_PHASES.length ? { phase: WALK_PHASES[i + 1], cursor: null } : null;
+}
+
+async function inRegistry(db: DatabaseReader, workosOrgId: string): Promise<boolean> {
+  const org = await db
+    .query("organizations")
+    .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId))
+    .first();
+  return org !== null;
+}
+
+/** The first org id after `previous` in `entity`'s `by_org` index (one read). */
+async function nextOrgWithDocuments(
+  db: DatabaseReader,
+  entity: StatsEntity,
+  previous: string | null,
+): Promise<string | null> {
+  const query =
+    previous === null
+      ? db.query(entity).withIndex("by_org")
+      : db.query(entity).withIndex("by_org", (q) => q.gt("workosOrgId", previous));
+  const doc = await query.first();
+  return doc?.workosOrgId ?? null;
+}
+
+/**
+ * One page of the walk: at most `limit` registry entries, stats rows or
+ * skip-scan steps (each costs 1-3 reads). Read-only.
+ */
+export async function walkPage(
+  db: DatabaseReader,
+  position: WalkPosition,
+  limit: number = ORGS_PER_PAGE,
+): Promise<WalkPage> {
+  const { phase, cursor } = position;
+  const targets: WalkTarget[] = [];
+  if (phase === "organizations") {
+    const page = await db.query("organizations").paginate({ numItems: limit, cursor });
+    for (const org of page.page) {
+      targets.push({
+        workosOrgId: org.workosOrgId,
+        entities: [...STATS_ENTITIES],
+        foundBy: "organizations",
+        registryDeleted: org.status === "deleted",
+      });
+    }
+    return { targets, next: page.isDone ? after(phase) : { phase, cursor: page.continueCursor } };
+  }
+  if (phase === "loadsRows" || phase === "invoicesRows") {
+    const entity: StatsEntity = phase === "loadsRows" ? "loads" : "invoices";
+    const page = await db
+      .query("organizationStats")
+      .withIndex("by_entity", (q) => q.eq("entity", entity))
+      .paginate({ numItems: limit, cursor });
+    for (const row of page.page) {
+      if (row.orgDeleted === true || (await inRegistry(db, row.workosOrgId))) continue;
+      targets.push({
+        workosOrgId: row.workosOrgId,
+        entities: [entity],
+        foundBy: "statsRow",
+        registryDeleted: false,
+      });
+    }
+    return { targets, next: page.isDone ? after(phase) : { phase, cursor: page.continueCursor } };
+  }
+  const entity: StatsEntity = phase === "loadsScan" ? "loads" : "invoices";
+  let previous = cursor;
+  for (let step = 0; step < limit; step++) {
+    const workosOrgId = await nextOrgWithDocuments(db, entity, previous);
+    if (workosOrgId === null) return { targets, next: after(phase) };
+    previous = workosOrgId;
+    if (await inRegistry(db, workosOrgId)) continue;
+    if ((await getStatsRow(db, workosOrgId, entity)) !== null) continue;
+    targets.push({ workosOrgId, entities: [entity], foundBy: "documents", registryDeleted: false });
+  }
+  return { targets, next: { phase, cursor: previous } };
+}
+
+/** What one step of a walk did. */
+export type WalkStep = {
+  position: WalkPosition;
+  targets: number;
+  started: number;
+  running: number;
+  skipped: number;
+  next: WalkPosition | null;
+};
+
+/**
+ * One page of the walk, starting a recount (mode `daily` or `seed`, see
+ * `decideRecount`) of every target found. Scheduling the next step is the
+ * caller's job.
+ */
+export async function walkAndStart(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  mode: RecountMode,
+  position: WalkPosition,
+): Promise<WalkStep> {
+  const page = await walkPage(ctx.db, position);
+  const results: StartResult[] = [];
+  for (const target of page.targets) {
+    for (const entity of target.entities) {
+      results.push(
+        await startRecount(ctx, target.workosOrgId, entity, {
+          mode,
+          registryDeleted: target.registryDeleted,
+          schedulePages: true,
+        }),
+      );
+    }
+  }
+  const countOf = (status: StartResult["status"]) =>
+    results.filter((r) => r.status === status).length;
+  return {
+    position,
+    targets: page.targets.length,
+    started: countOf("started"),
+    running: countOf("running"),
+    skipped: countOf("skipped"),
+    next: page.next,
+  };
+}

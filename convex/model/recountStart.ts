@@ -1,0 +1,148 @@
+/**
+ * Starting a recount of one stats row: the rule for when a run may start
+ * (one run per row at a time, stale runs replaced, deleted orgs skipped,
+ * exact rows skipped when seeding) and the fresh recount state it writes.
+ * The pages themselves are in `recount.ts`.
+ */
+import { internal } from "../_generated/api";
+import type { MutationCtx } from "../_generated/server";
+import { zeroCounts } from "../lib/counters";
+import { getStatsRow, newStatsRow, type StatsRow, type StatsRowFields } from "../stats_helpers";
+import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "./enums";
+
+/**
+ * A running recount whose run started longer ago than this is presumed dead
+ * (a page failed for good) and may be replaced by a new run. A live run of a
+ * 100k-document org takes a few dozen page transactions, i.e. seconds to
+ * minutes, so an hour leaves a wide margin.
+ */
+export const RECOUNT_STALE_MS = 60 * 60 * 1000;
+
+/** `daily`: recount every row. `seed`: only rows not yet exact (the migration). */
+export type RecountMode = "daily" | "seed";
+
+/** Why a row is not recounted. */
+export type SkipReason = "org_deleted" | "already_exact";
+
+export type RecountDecision =
+  { kind: "start" } | { kind: "running"; runId: string } | { kind: "skip"; reason: SkipReason };
+
+/**
+ * Whether to start a recount of `row` (null: no row yet).
+ *
+ * - Deleted orgs (stats row `orgDeleted`, or the registry says deleted) are
+ *   skipped.
+ * - In `seed` mode a row that is already exact is skipped: that is what makes
+ *   the migration idempotent.
+ * - A running recount is left alone (its run id is returned) unless it is
+ *   stale (`RECOUNT_STALE_MS`) or `force` is set; then a new run replaces it
+ *   and the old run's pages stop at their next step.
+ */
+export function decideRecount(
+  row: StatsRow | null,
+  options: { mode: RecountMode; force?: boolean; registryDeleted?: boolean },
+  now: number,
+): RecountDecision {
+  if (options.registryDeleted === true || row?.orgDeleted === true) {
+    return { kind: "skip", reason: "org_deleted" };
+  }
+  if (options.mode === "seed" && row?.exact === true) {
+    return { kind: "skip", reason: "already_exact" };
+  }
+  const running = row?.recount;
+  if (
+    running !== undefined &&
+    options.force !== true &&
+    now - running.startedAt < RECOUNT_STALE_MS
+  ) {
+    return { kind: "running", runId: running.runId };
+  }
+  return { kind: "start" };
+}
+
+/** What `startRecount` did. */
+export type StartResult = {
+  entity: StatsEntity;
+  status: "started" | "running" | "skipped";
+  runId: string | null;
+  reason: SkipReason | null;
+};
+
+/** A new, unique-enough run id (time plus randomness; Convex seeds `Math.random`). */
+export function newRunId(now: number): string {
+  return `rc_${now.toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The row's fields with a fresh recount state (cursor before everything). */
+export function withFreshRecount(
+  fields: StatsRowFields,
+  runId: string,
+  now: number,
+): StatsRowFields {
+  const base = { runId, startedAt: now, cursor: null, pages: 0, documentsCounted: 0 };
+  return fields.entity === "loads"
+    ? { ...fields, recount: { ...base, counts: zeroCounts(LOAD_STATUSES) }, updatedAt: now }
+    : {
+        ...fields,
+        recount: {
+          ...base,
+          counts: zeroCounts(INVOICE_STATUSES),
+          amountCents: zeroCounts(INVOICE_STATUSES),
+        },
+        updatedAt: now,
+      };
+}
+
+/**
+ * Starts a recount of (org, entity) following `decideRecount`. A missing row
+ * is created with zero counters and `exact: false`, so count queries keep
+ * scanning until the recount's last page swaps the counters in. With
+ * `schedulePages` the first page is scheduled right away (each page schedules
+ * the next); without it the caller drives the pages (tests, the bench).
+ *
+ * Costs 1 read and at most 1 write and 1 scheduled function.
+ */
+export async function startRecount(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  workosOrgId: string,
+  entity: StatsEntity,
+  options: {
+    mode: RecountMode;
+    force?: boolean;
+    registryDeleted?: boolean;
+    schedulePages: boolean;
+  },
+): Promise<StartResult> {
+  if (options.registryDeleted === true) {
+    return { entity, status: "skipped", runId: null, reason: "org_deleted" };
+  }
+  const now = Date.now();
+  const row = await getStatsRow(ctx.db, workosOrgId, entity);
+  const decision = decideRecount(row, options, now);
+  if (decision.kind === "skip") {
+    return { entity, status: "skipped", runId: null, reason: decision.reason };
+  }
+  if (decision.kind === "running") {
+    return { entity, status: "running", runId: decision.runId, reason: null };
+  }
+  const runId = newRunId(now);
+  if (row === null) {
+    const fields = newStatsRow(workosOrgId, entity, false, now);
+    await ctx.db.insert("organizationStats", withFreshRecount(fields, runId, now));
+  } else {
+    const { _id, _creationTime, ...fields } = row;
+    await ctx.db.replace("organizationStats", _id, withFreshRecount(fields, runId, now));
+  }
+  if (row?.recount !== undefined) {
+    console.log("[stats.recount] replacing run", {
+      workosOrgId,
+      entity,
+      oldRunId: row.recount.runId,
+      runId,
+    });
+  }
+  if (options.schedulePages) {
+    await ctx.scheduler.runAfter(0, internal.stats.recountPage, { workosOrgId, entity, runId });
+  }
+  return { entity, status: "started", runId, reason: null };
+}

@@ -1,0 +1,223 @@
+/**
+ * The initializeOrgStats migration on data written before the counters
+ * existed (raw inserts, no stats rows): exact counters, idempotent,
+ * resumable, and a dry run that writes nothing.
+ */
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api, internal } from "../convex/_generated/api";
+import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
+import { insertRawDocuments, quietLogs } from "./recount_support";
+import {
+  type Backend,
+  biller,
+  dump,
+  expectCountersExact,
+  histogram,
+  newBackend,
+  ORG_A,
+  ORG_B,
+  storedCounters,
+} from "./setup";
+
+const ORG_C = "org_01CCCCCCCCCCCCCCCCCCCCCCCC";
+const ORG_D = "org_01DDDDDDDDDDDDDDDDDDDDDDDD";
+const ORG_E = "org_01EEEEEEEEEEEEEEEEEEEEEEEE";
+const ORG_F = "org_01FFFFFFFFFFFFFFFFFFFFFFFF";
+
+const DALLAS = { city: "Dallas", state: "TX" };
+const ATLANTA = { city: "Atlanta", state: "GA" };
+
+async function liveLoad(t: Backend, org: string, externalLoadId: string, amountCents?: number) {
+  const who = biller(t, org);
+  const { loadId, invoiceId } = await who.mutation(api.loads.createLoad, {
+    workosOrgId: org,
+    externalLoadId,
+    origin: DALLAS,
+    destination: ATLANTA,
+  });
+  if (amountCents === undefined) return;
+  await t.run((ctx) => ctx.db.patch("loads", loadId, { loadType: "CONTRACT" }));
+  // Replace the unpriced invoice the load was created with.
+  await who.mutation(api.invoices.bulkVoidInvoices, { workosOrgId: org, invoiceIds: [invoiceId] });
+  await who.mutation(api.invoices.createInvoice, { workosOrgId: org, loadId, amountCents });
+}
+
+/**
+ * A: registry, raw loads + invoices. B: raw loads only, nowhere else.
+ * C: registry (deleted), raw data. D: no registry, live data (exact rows).
+ * E: registry, no data. F: no registry, raw data plus one live load (a loads
+ * row that is not exact, no invoices row).
+ */
+async function world(): Promise<Backend> {
+  const t = newBackend();
+  const now = Date.now();
+  await t.run(async (ctx) => {
+    for (const [org, status] of [
+      [ORG_A, "active"],
+      [ORG_C, "deleted"],
+      [ORG_E, "active"],
+    ] as const) {
+      await ctx.db.insert("organizations", { workosOrgId: org, name: org, status, updatedAt: now });
+    }
+  });
+  await insertRawDocuments(t, ORG_A, { loads: 40, withInvoices: true });
+  await insertRawDocuments(t, ORG_B, { loads: 12, withInvoices: false });
+  await insertRawDocuments(t, ORG_C, { loads: 5, withInvoices: true });
+  await liveLoad(t, ORG_D, "D-1", 1500);
+  await liveLoad(t, ORG_D, "D-2");
+  await insertRawDocuments(t, ORG_F, { loads: 9, withInvoices: true });
+  await liveLoad(t, ORG_F, "F-LIVE");
+  // The live load came with an invoice and an invoices row; drop the row so
+  // F's invoices are known only from their documents, like pre-existing data.
+  await t.run(async (ctx) => {
+    const row = await ctx.db
+      .query("organizationStats")
+      .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", ORG_F).eq("entity", "invoices"))
+      .unique();
+    if (row !== null) await ctx.db.delete("organizationStats", row._id);
+  });
+  return t;
+}
+
+const run = internal.migrations.initializeOrgStats.run;
+
+describe("migrations/initializeOrgStats", () => {
+  beforeEach(quietLogs);
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  test("dry run reports what it would write, per org, and writes nothing", async () => {
+    const t = await world();
+    const before = await dump(t);
+    // Small counting pages, so the dry run pages through each org.
+    const report = await t.action(run, { dryRun: true, maxDocs: 7 });
+    expect(await dump(t)).toEqual(before);
+    if (!report.dryRun) throw new Error("expected a dry-run report");
+
+    const entries = Object.fromEntries(
+      report.entries.map((e) => [`${e.workosOrgId}/${e.entity}`, e]),
+    );
+    const truthA = await histogram(t, ORG_A);
+    expect(entries[`${ORG_A}/loads`]).toMatchObject({
+      foundBy: "organizations",
+      action: "create_row",
+      documents: 40,
+    });
+    expect(entries[`${ORG_A}/loads`].changes).toEqual(
+      LOAD_STATUSES.map((status) => ({
+        status,
+        measure: "count",
+        stored: 0,
+        actual: truthA.loads[status],
+        delta: truthA.loads[status],
+      })),
+    );
+    expect(entries[`${ORG_A}/invoices`].changes.filter((c) => c.measure === "amountCents")).toEqual(
+      INVOICE_STATUSES.map((status) => ({
+        status,
+        measure: "amountCents",
+        stored: 0,
+        actual: truthA.invoiceCents[status],
+        delta: truthA.invoiceCents[status],
+      })),
+    );
+    expect(entries[`${ORG_B}/loads`]).toMatchObject({
+      foundBy: "documents",
+      action: "create_row",
+      documents: 12,
+    });
+    expect(entries[`${ORG_B}/invoices`]).toBeUndefined();
+    expect(entries[`${ORG_C}/loads`]).toMatchObject({ action: "skip_deleted", documents: null });
+    expect(entries[`${ORG_D}/loads`]).toMatchObject({ foundBy: "statsRow", action: "skip_exact" });
+    expect(entries[`${ORG_D}/invoices`]).toMatchObject({ action: "skip_exact" });
+    expect(entries[`${ORG_E}/loads`]).toMatchObject({
+      action: "create_row",
+      documents: 0,
+      changes: [],
+    });
+    // F's loads row exists (one live load counted) but is not exact.
+    expect(entries[`${ORG_F}/loads`]).toMatchObject({
+      foundBy: "statsRow",
+      action: "seed",
+      documents: 10,
+    });
+    expect(entries[`${ORG_F}/loads`].changes).toEqual([
+      { status: "Open", measure: "count", stored: 1, actual: 3, delta: 2 },
+      { status: "Assigned", measure: "count", stored: 0, actual: 2, delta: 2 },
+      { status: "Completed", measure: "count", stored: 0, actual: 2, delta: 2 },
+      { status: "Canceled", measure: "count", stored: 0, actual: 2, delta: 2 },
+      { status: "Expired", measure: "count", stored: 0, actual: 1, delta: 1 },
+    ]);
+    expect(entries[`${ORG_F}/invoices`]).toMatchObject({
+      foundBy: "documents",
+      action: "create_row",
+      documents: 10,
+    });
+    expect(report.totals).toEqual({
+      rows: 11,
+      createRow: 6,
+      seed: 1,
+      skipExact: 2,
+      skipRunning: 0,
+      skipDeleted: 2,
+      rowsThatWouldChange: 7,
+      documentsCounted: 40 + 40 + 12 + 10 + 10,
+    });
+    expect(report.truncated).toBe(false);
+  });
+
+  test("seeds exact counters for every org, and a second run changes nothing", async () => {
+    vi.useFakeTimers();
+    const t = await world();
+    const dBefore = await storedCounters(t, ORG_D);
+
+    const first = await t.action(run, {});
+    expect(first.dryRun).toBe(false);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+
+    for (const org of [ORG_A, ORG_B, ORG_D, ORG_E, ORG_F]) await expectCountersExact(t, org);
+    // Rows exist (and are exact) even for the org with no data.
+    const e = await storedCounters(t, ORG_E);
+    expect(e.loads).toMatchObject({ exact: true });
+    expect(e.invoices).toMatchObject({ exact: true });
+    // The deleted org is left alone; the exact org was not touched.
+    expect(await storedCounters(t, ORG_C)).toEqual({ loads: null, invoices: null });
+    expect(await storedCounters(t, ORG_D)).toEqual(dBefore);
+    // Seeding is not drift.
+    expect(await t.query(internal.stats.listDriftReports, {})).toEqual([]);
+    const counts = await biller(t, ORG_A).query(api.loads.countLoadsByStatus, {
+      workosOrgId: ORG_A,
+    });
+    expect(counts).toMatchObject({ exact: true, source: "stats", total: 40 });
+
+    const before = await dump(t);
+    await t.action(run, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await dump(t)).toEqual(before);
+
+    const again = await t.action(run, { dryRun: true });
+    if (!again.dryRun) throw new Error("expected a dry-run report");
+    expect(again.totals).toMatchObject({ createRow: 0, seed: 0, rowsThatWouldChange: 0 });
+  });
+
+  test("resumes from a logged position, and a full rerun completes the rest", async () => {
+    vi.useFakeTimers();
+    const t = await world();
+    // As if the walk had stopped after the registry and stats-row phases.
+    await t.action(run, { phase: "loadsScan", cursor: null });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    // The skip-scan phases found B's loads and F's invoices ...
+    await expectCountersExact(t, ORG_B);
+    expect((await storedCounters(t, ORG_F)).invoices).toMatchObject({ exact: true });
+    // ... but not the registry orgs, which the earlier phases own.
+    expect(await storedCounters(t, ORG_A)).toEqual({ loads: null, invoices: null });
+    const bAfterResume = await storedCounters(t, ORG_B);
+
+    await t.action(run, {});
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    for (const org of [ORG_A, ORG_B, ORG_D, ORG_E, ORG_F]) await expectCountersExact(t, org);
+    expect(await storedCounters(t, ORG_B)).toEqual(bAfterResume);
+  });
+});
