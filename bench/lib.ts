@@ -8,7 +8,6 @@
  * measurement, series of transactions).
  */
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
-import { ConvexError, type Value } from "convex/values";
 import type { Accessor, Io } from "../tests/setup";
 
 export type { Io };
