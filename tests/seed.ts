@@ -26,6 +26,10 @@ export type SeedOptions = {
   withStats?: boolean;
   /** Pad each load to about this many bytes (default ~1 KB, as in DESIGN §4). */
   loadBytes?: number;
+  /** Fields of load i that replace the generated ones (e.g. from a FourKites shipment). */
+  loadFields?: (i: number) => Partial<Omit<Doc<"loads">, "_id" | "_creationTime" | "workosOrgId">>;
+  /** Called after each seeding transaction with the number of loads inserted so far. */
+  onProgress?: (loadsDone: number) => void;
 };
 
 const CITIES = [
@@ -66,12 +70,12 @@ export async function seedOrg(
       for (let i = start; i < end; i++) {
         const origin = CITIES[i % CITIES.length];
         const destination = CITIES[(i + 1) % CITIES.length];
-        const status = loadStatus(i);
+        const fields = options.loadFields?.(i) ?? {};
+        const status = fields.status ?? loadStatus(i);
         const loadId = await ctx.db.insert("loads", {
           workosOrgId: org,
           source: "FOURKITES",
           externalLoadId: `SEED-${i}`,
-          status,
           loadType: "CONTRACT",
           origin,
           destination,
@@ -80,6 +84,8 @@ export async function seedOrg(
           pickupAt: now + 86_400_000,
           commodity: `General freight ${padding}`,
           statusChangedAt: now,
+          ...fields,
+          status,
         });
         loadIds.push(loadId);
         loadCounts.set(status, (loadCounts.get(status) ?? 0) + 1);
@@ -99,6 +105,7 @@ export async function seedOrg(
         invoiceCents.set(iStatus, (invoiceCents.get(iStatus) ?? 0) + cents);
       }
     });
+    options.onProgress?.(end);
   }
   if (options.withStats ?? true) {
     await t.run(async (ctx) => {

@@ -1,0 +1,43 @@
+/**
+ * In-memory backends for the benchmark and the demo: the project's real
+ * functions plus the bench-only comparison functions (`bench/functions/`) and
+ * the aggregate component instances, on one convex-test backend.
+ */
+import { convexTest } from "convex-test";
+import schema from "../convex/schema";
+import { modules, type Backend } from "../tests/setup";
+import { AGGREGATE_COMPONENTS, app, registerAggregate } from "./app";
+import * as benchAggregate from "./functions/aggregate";
+import * as benchScan from "./functions/scan";
+
+/** Bench modules by function path prefix (`benchScan:countLoads`, ...). */
+const BENCH_MODULES = { benchScan, benchAggregate };
+
+/** Typed references to the bench-only functions. */
+export const { api: benchApi } = app.defineModules(BENCH_MODULES);
+
+/**
+ * convex-test resolves a function path against the keys of the module map
+ * (relative to the `convex/` folder it finds `_generated` in), so the bench
+ * modules are added under that folder's prefix. They exist only here.
+ */
+const benchModuleMap: Record<string, () => Promise<object>> = Object.fromEntries(
+  Object.entries(BENCH_MODULES).map(([name, module]) => [
+    `../convex/${name}.ts`,
+    async () => module,
+  ]),
+);
+
+/**
+ * A fresh backend running the project's functions and the bench functions,
+ * with both aggregate instances registered (they cost nothing until used).
+ */
+export function newBenchBackend(options: { transactionLimits?: boolean } = {}): Backend {
+  const t = convexTest({
+    schema,
+    modules: { ...modules, ...benchModuleMap },
+    transactionLimits: options.transactionLimits ?? true,
+  });
+  for (const name of AGGREGATE_COMPONENTS) registerAggregate(t, name);
+  return t;
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run bench`: builds one world per org size, runs every scenario listed
+ * for that size (in `scenarios.ts` order), writes bench/RESULTS.md and
+ * bench/results.json, and fails when a DESIGN §4 budget does not hold.
+ */
+import { expect, test } from "vitest";
+import { fmtInt, type Result } from "./lib";
+import { machine, packageVersions, partition, writeReport, type BenchReport } from "./report";
+import { SCENARIOS } from "./scenarios";
+import { differences } from "./truth";
+import { buildWorld, progress, type AggregateOption } from "./world";
+
+/**
+ * Org sizes at which the aggregate comparison is seeded. It costs one
+ * component call per document, a few milliseconds each in convex-test, so
+ * larger sizes would take the run past its time budget; they are reported as
+ * "not run" with the rate this run measured.
+ */
+const AGGREGATE_SIZES = new Set([1_000, 10_000]);
+
+/** `40 s`, `12 min` */
+function duration(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+test("benchmark", async () => {
+  const started = Date.now();
+  const sizes = [...new Set(SCENARIOS.flatMap((s) => (s.run ? s.sizes : [])))].sort(
+    (a, b) => a - b,
+  );
+  const results: Result[] = [];
+  const worlds: BenchReport["worlds"] = [];
+  // Milliseconds per aggregate entry, from the largest world seeded so far.
+  let msPerEntry: number | null = null;
+
+  for (const size of sizes) {
+    const aggregate: AggregateOption = AGGREGATE_SIZES.has(size)
+      ? { seed: true }
+      : {
+          seed: false,
+          why:
+            `seeding the aggregate takes one component call per document` +
+            (msPerEntry === null
+              ? ""
+              : ` (${msPerEntry.toFixed(1)} ms each in this run, and growing with the tree: at least ` +
+                `${duration(msPerEntry * 2 * size)} for ${fmtInt(2 * size)} entries)`) +
+            `; measured at ${[...AGGREGATE_SIZES].map(fmtInt).join(" and ")} loads only`,
+        };
+    progress(`world of ${fmtInt(size)} loads`);
+    const world = await buildWorld(size, aggregate);
+    if (world.aggregate.seeded) msPerEntry = world.aggregate.ms / world.aggregate.entries;
+    const measureStarted = Date.now();
+    for (const scenario of SCENARIOS) {
+      if (!scenario.run || !scenario.sizes.includes(size)) continue;
+      progress(`${scenario.name} at ${fmtInt(size)} loads`);
+      results.push(...(await scenario.run(world)));
+    }
+    // The comparisons roll their writes back and the counted writes keep the
+    // counters exact: check it from scratch, or the figures mean nothing.
+    const drift = await differences(world.t, world.org);
+    if (drift.length > 0) throw new Error(`counters drifted: ${JSON.stringify(drift)}`);
+    progress(`counters still exact at ${fmtInt(size)} loads (recounted from scratch)`);
+    worlds.push({
+      size,
+      seedMs: world.seedMs,
+      aggregateSeedMs: world.aggregate.seeded ? world.aggregate.ms : null,
+      measureMs: Date.now() - measureStarted,
+    });
+  }
+
+  const { rows, notRun } = partition(results);
+  const report: BenchReport = {
+    generatedAt: new Date().toISOString(),
+    durationMs: Date.now() - started,
+    worlds,
+    machine: machine(),
+    versions: packageVersions(),
+    rows,
+    notRun,
+    pending: SCENARIOS.flatMap((s) =>
+      s.pending === undefined
+        ? []
+        : [{ scenario: s.name, sizes: s.sizes, budget: s.budget ?? "", needs: s.pending }],
+    ),
+    overBudget: rows.filter((r) => r.withinBudget === false),
+  };
+  await writeReport(report);
+  progress(
+    `wrote bench/RESULTS.md and bench/results.json in ${(report.durationMs / 1000).toFixed(0)} s`,
+  );
+  for (const r of report.overBudget) {
+    progress(`OVER BUDGET: ${r.scenario} (${r.implementation}) at ${fmtInt(r.size)}: ${r.budget}`);
+  }
+  expect(report.overBudget.map((r) => `${r.scenario} at ${r.size}`)).toEqual([]);
+});

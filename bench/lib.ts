@@ -1,0 +1,298 @@
+/**
+ * Benchmark vocabulary and measurement: what a measured row is, how a budget
+ * is checked, and how one call is measured with
+ * `ctx.meta.getTransactionMetrics()` even when it breaks a Convex limit.
+ *
+ * Shared by `bench/` and `demo/`. Test-suite helpers stay in `tests/setup.ts`;
+ * this file adds what only the benchmark needs (limit failures, roll-back
+ * measurement, series of transactions).
+ */
+import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
+import type { Accessor, Io } from "../tests/setup";
+
+export type { Io };
+
+/** What a row measures: the project's counters, or one of the two comparisons. */
+export type Implementation = "stats" | "scan" | "aggregate";
+
+/** A DESIGN §4 budget: the words of the design and the check. */
+export type Budget = {
+  /** As DESIGN §4 states it, e.g. "1 document, ≤ 2 KiB". */
+  text: string;
+  /** Upper bounds on the measured totals (omitted fields are not bounded). */
+  max?: Partial<Io>;
+  /** Extra condition on the whole row (e.g. for series of transactions). */
+  check?: (row: Row) => boolean;
+};
+
+/** One measured figure: one call, or a series of transactions summed. */
+export type Row = Io & {
+  /** Scenario name, e.g. "count loads". */
+  scenario: string;
+  implementation: Implementation;
+  /** Loads in the measured org. */
+  size: number;
+  /**
+   * "exceeds limit": the call hit a Convex transaction limit and failed; the
+   * figures are what it had read when it failed (its writes were rolled back).
+   */
+  outcome: "ok" | "exceeds limit";
+  /** The limit error, when `outcome` is "exceeds limit". */
+  error?: string;
+  /** For a series: number of transactions, and the largest of each figure. */
+  transactions?: number;
+  maxPerTransaction?: Io;
+  budget?: string;
+  /** Present exactly when `budget` is. */
+  withinBudget?: boolean;
+  note?: string;
+};
+
+/** A measurement that was not taken, with the reason (never a number). */
+export type NotRun = {
+  scenario: string;
+  implementation: Implementation;
+  size: number;
+  notRun: string;
+};
+
+export type Result = Row | NotRun;
+
+export function isNotRun(r: Result): r is NotRun {
+  return "notRun" in r;
+}
+
+/** The outcome of measuring one call. */
+export type Measurement<R> = { ok: true; io: Io; result: R } | { ok: false; io: Io; error: string };
+
+/** Convex's per-transaction limits (the defaults convex-test enforces). */
+export const CONVEX_LIMITS: Io = {
+  documentsRead: 32_000,
+  bytesRead: 16 * 1024 * 1024,
+  documentsWritten: 16_000,
+  bytesWritten: 16 * 1024 * 1024,
+  databaseQueries: 4_096,
+};
+
+/** True when every figure of `io` is at most half of Convex's limit. */
+export function withinHalfOfLimits(io: Io): boolean {
+  return (Object.keys(CONVEX_LIMITS) as (keyof Io)[]).every((k) => io[k] <= CONVEX_LIMITS[k] / 2);
+}
+
+const ZERO: Io = {
+  documentsRead: 0,
+  bytesRead: 0,
+  documentsWritten: 0,
+  bytesWritten: 0,
+  databaseQueries: 0,
+};
+
+type Metrics = Record<keyof Io, { used: number }>;
+
+function ioDelta(before: Metrics, after: Metrics): Io {
+  return {
+    documentsRead: after.documentsRead.used - before.documentsRead.used,
+    bytesRead: after.bytesRead.used - before.bytesRead.used,
+    documentsWritten: after.documentsWritten.used - before.documentsWritten.used,
+    bytesWritten: after.bytesWritten.used - before.bytesWritten.used,
+    databaseQueries: after.databaseQueries.used - before.databaseQueries.used,
+  };
+}
+
+/** Whether `e` is one of Convex's transaction-limit errors. */
+export function isLimitError(e: unknown): e is Error {
+  return e instanceof Error && /This is a Convex limit/.test(e.message);
+}
+
+/**
+ * A short name for the limit a limit error names, e.g. "16 MiB read limit";
+ * the message itself when it is not one of the database limits.
+ */
+export function limitName(error: string): string {
+  const known: [RegExp, string][] = [
+    [/^Read too much data/, `${fmtBytes(CONVEX_LIMITS.bytesRead)} read limit`],
+    [/^Scanned too many documents/, `${fmtInt(CONVEX_LIMITS.documentsRead)}-document read limit`],
+    [/^Too many index ranges/, `${fmtInt(CONVEX_LIMITS.databaseQueries)}-index-range limit`],
+    [/^Wrote too much data/, `${fmtBytes(CONVEX_LIMITS.bytesWritten)} write limit`],
+    [/^Wrote too many documents/, `${fmtInt(CONVEX_LIMITS.documentsWritten)}-document write limit`],
+  ];
+  return known.find(([pattern]) => pattern.test(error))?.[1] ?? error;
+}
+
+function limitMessage(e: Error): string {
+  return e.message.replace(/\s*This is a Convex limit:.*$/, "");
+}
+
+/**
+ * Measures one query call. A Convex limit error is returned as a failed
+ * measurement with what the call had read when it failed; any other error is
+ * thrown.
+ */
+export async function measureQueryToLimit<
+  Q extends FunctionReference<"query", "public" | "internal">,
+>(t: Accessor, ref: Q, args: FunctionArgs<Q>): Promise<Measurement<FunctionReturnType<Q>>> {
+  return await t.query(async (ctx) => {
+    const before = await ctx.meta.getTransactionMetrics();
+    try {
+      const result: FunctionReturnType<Q> = await ctx.runQuery(ref, args);
+      const after = await ctx.meta.getTransactionMetrics();
+      return { ok: true as const, io: ioDelta(before, after), result };
+    } catch (e) {
+      if (!isLimitError(e)) throw e;
+      const after = await ctx.meta.getTransactionMetrics();
+      return { ok: false as const, io: ioDelta(before, after), error: limitMessage(e) };
+    }
+  });
+}
+
+/**
+ * Measures one mutation call like `measureQueryToLimit`; its writes are
+ * committed.
+ */
+export async function measureMutationToLimit<
+  M extends FunctionReference<"mutation", "public" | "internal">,
+>(t: Accessor, ref: M, args: FunctionArgs<M>): Promise<Measurement<FunctionReturnType<M>>> {
+  return await t.mutation(async (ctx) => {
+    const before = await ctx.meta.getTransactionMetrics();
+    try {
+      const result: FunctionReturnType<M> = await ctx.runMutation(ref, args);
+      const after = await ctx.meta.getTransactionMetrics();
+      return { ok: true as const, io: ioDelta(before, after), result };
+    } catch (e) {
+      if (!isLimitError(e)) throw e;
+      const after = await ctx.meta.getTransactionMetrics();
+      return { ok: false as const, io: ioDelta(before, after), error: limitMessage(e) };
+    }
+  });
+}
+
+/** Thrown to roll a measuring transaction back on purpose. */
+class RollBack extends Error {}
+
+/**
+ * Measures one mutation call and then undoes its writes, so a comparison
+ * (e.g. the aggregate's raw writes, which the counters do not see) leaves the
+ * shared backend exactly as it was. The call's return value is dropped: it
+ * could name writes that no longer exist.
+ */
+export async function measureMutationRolledBack<
+  M extends FunctionReference<"mutation", "public" | "internal">,
+>(t: Accessor, ref: M, args: FunctionArgs<M>): Promise<Measurement<null>> {
+  // Filled inside the transaction, read after it rolled back.
+  const box: { measured?: Measurement<null> } = {};
+  try {
+    await t.mutation(async (ctx) => {
+      const before = await ctx.meta.getTransactionMetrics();
+      try {
+        await ctx.runMutation(ref, args);
+        box.measured = {
+          ok: true,
+          io: ioDelta(before, await ctx.meta.getTransactionMetrics()),
+          result: null,
+        };
+      } catch (e) {
+        if (!isLimitError(e)) throw e;
+        const io = ioDelta(before, await ctx.meta.getTransactionMetrics());
+        box.measured = { ok: false, io, error: limitMessage(e) };
+      }
+      throw new RollBack("measured; rolling back");
+    });
+  } catch (e) {
+    if (!(e instanceof RollBack) || box.measured === undefined) throw e;
+    return box.measured;
+  }
+  throw new Error("unreachable: the measuring transaction always rolls back");
+}
+
+/** Sum of a series of per-transaction figures. */
+export function sumIo(series: readonly Io[]): Io {
+  const total = { ...ZERO };
+  for (const io of series) for (const k of Object.keys(total) as (keyof Io)[]) total[k] += io[k];
+  return total;
+}
+
+/** Largest value of each figure over a series of transactions. */
+export function maxIo(series: readonly Io[]): Io {
+  const max = { ...ZERO };
+  for (const io of series) {
+    for (const k of Object.keys(max) as (keyof Io)[]) max[k] = Math.max(max[k], io[k]);
+  }
+  return max;
+}
+
+/** Whether `row`'s figures are within `budget` (a failed call never is). */
+export function meetsBudget(row: Row, budget: Budget): boolean {
+  if (row.outcome !== "ok") return false;
+  const max = budget.max ?? {};
+  for (const k of Object.keys(max) as (keyof Io)[]) {
+    const bound = max[k];
+    if (bound !== undefined && row[k] > bound) return false;
+  }
+  return budget.check === undefined || budget.check(row);
+}
+
+/** What identifies a row. */
+export type RowKey = { scenario: string; implementation: Implementation; size: number };
+
+/** A row from one measured call, checked against `budget` when given. */
+export function rowOf(
+  key: RowKey,
+  m: Measurement<unknown>,
+  extra: { budget?: Budget; note?: string } = {},
+): Row {
+  return finish(
+    {
+      ...key,
+      ...m.io,
+      outcome: m.ok ? "ok" : "exceeds limit",
+      ...(m.ok ? {} : { error: m.error }),
+      ...(extra.note === undefined ? {} : { note: extra.note }),
+    },
+    extra.budget,
+  );
+}
+
+/**
+ * A row for an operation that takes several transactions (a recount, a
+ * scheduled backfill): the totals, the number of transactions and the
+ * largest figures of any one of them.
+ */
+export function seriesRowOf(
+  key: RowKey,
+  series: readonly Measurement<unknown>[],
+  extra: { budget?: Budget; note?: string } = {},
+): Row {
+  const failed = series.find((m) => !m.ok);
+  const ios = series.map((m) => m.io);
+  return finish(
+    {
+      ...key,
+      ...sumIo(ios),
+      outcome: failed === undefined ? "ok" : "exceeds limit",
+      ...(failed !== undefined && !failed.ok ? { error: failed.error } : {}),
+      transactions: series.length,
+      maxPerTransaction: maxIo(ios),
+      ...(extra.note === undefined ? {} : { note: extra.note }),
+    },
+    extra.budget,
+  );
+}
+
+function finish(row: Row, budget: Budget | undefined): Row {
+  if (budget === undefined) return row;
+  return { ...row, budget: budget.text, withinBudget: meetsBudget(row, budget) };
+}
+
+/** `1,234` */
+export function fmtInt(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** `512 B`, `9.6 KiB`, `16 MiB` (no decimals when whole) */
+export function fmtBytes(n: number): string {
+  const unit = (value: number, name: string) =>
+    `${Number.isInteger(value) ? value : value.toFixed(1)} ${name}`;
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return unit(n / 1024, "KiB");
+  return unit(n / 1024 / 1024, "MiB");
+}

@@ -1,0 +1,105 @@
+/**
+ * A "world": one in-memory backend holding an org of a given size, seeded
+ * once and shared by every scenario measured at that size (convex-test's
+ * index queries scan whole tables, so seeding is the slow part).
+ */
+import type { Id } from "../convex/_generated/dataModel";
+import type { InvoiceStatus } from "../convex/model/enums";
+import { seedOrg } from "../tests/seed";
+import { ORG_A, ORG_B, type Backend } from "../tests/setup";
+import { benchApi, newBenchBackend } from "./backend";
+import { fmtInt } from "./lib";
+
+export type World = {
+  t: Backend;
+  /** Loads (and invoices) of `org`. */
+  size: number;
+  /** The measured org. */
+  org: string;
+  loadIds: Id<"loads">[];
+  invoiceIds: Id<"invoices">[];
+  /** Whether the aggregate comparison was seeded for `org`, and if not why. */
+  aggregate: { seeded: true; entries: number; ms: number } | { seeded: false; why: string };
+  /** Wall-clock milliseconds spent seeding the org (for the report only). */
+  seedMs: number;
+};
+
+/** Seed the aggregate trees too, or say why not (reported as "not run"). */
+export type AggregateOption = { seed: true } | { seed: false; why: string };
+
+/**
+ * `seedOrg` pads loads by an estimate of their other fields; this value makes
+ * the stored loads about 1,000 bytes, the design's anchor (DESIGN §4).
+ */
+export const LOAD_BYTES_OPTION = 1_076;
+
+/** Status of the invoice of load i: 60% DRAFT, so 500 can be billed at 1,000. */
+export function benchInvoiceStatus(i: number): InvoiceStatus {
+  const r = i % 10;
+  if (r < 6) return "DRAFT";
+  return (["BILLED", "PENDING_PAYMENT", "PAID", "VOID"] as const)[r - 6];
+}
+
+/** Aggregate entries per seeding transaction (each costs ~10 index ranges). */
+const AGGREGATE_PAGE = 100;
+
+/** Prints a progress line (the bench config lets console output through). */
+export function progress(message: string): void {
+  console.log(`[bench] ${message}`);
+}
+
+/**
+ * Seeds `size` loads with an invoice each (statuses cycling, exact counters),
+ * a 10-load second org so index ranges are not the whole table, and, when
+ * asked, the aggregate comparison's two trees for the org.
+ */
+export async function buildWorld(size: number, aggregate: AggregateOption): Promise<World> {
+  const t = newBenchBackend({ transactionLimits: true });
+  const started = Date.now();
+  const { loadIds, invoiceIds } = await seedOrg(t, ORG_A, {
+    loads: size,
+    invoiceStatus: benchInvoiceStatus,
+    loadBytes: LOAD_BYTES_OPTION,
+    onProgress: (done) => progress(`seeding ${fmtInt(done)}/${fmtInt(size)} loads + invoices`),
+  });
+  await seedOrg(t, ORG_B, { loads: 10, loadBytes: LOAD_BYTES_OPTION });
+  const seedMs = Date.now() - started;
+  const aggregateState: World["aggregate"] = aggregate.seed
+    ? await backfillAggregate(t, ORG_A, size)
+    : { seeded: false, why: aggregate.why };
+  return { t, size, org: ORG_A, loadIds, invoiceIds, aggregate: aggregateState, seedMs };
+}
+
+/** Inserts every load and invoice of `org` into the aggregate trees, page by page. */
+async function backfillAggregate(
+  t: Backend,
+  org: string,
+  size: number,
+): Promise<{ seeded: true; entries: number; ms: number }> {
+  const started = Date.now();
+  const tables = [
+    { name: "loads", ref: benchApi.benchAggregate.backfillLoads },
+    { name: "invoices", ref: benchApi.benchAggregate.backfillInvoices },
+  ] as const;
+  let entries = 0;
+  for (const { name, ref } of tables) {
+    let cursor: string | null = null;
+    let done = 0;
+    let nextReport = 0;
+    for (;;) {
+      const page: { continueCursor: string; isDone: boolean; inserted: number } = await t.mutation(
+        ref,
+        { workosOrgId: org, cursor, numItems: AGGREGATE_PAGE },
+      );
+      done += page.inserted;
+      entries += page.inserted;
+      if (done >= nextReport || page.isDone) {
+        progress(`aggregate: ${fmtInt(done)}/${fmtInt(size)} ${name}`);
+        nextReport = done + Math.max(1_000, size / 4);
+      }
+      if (page.isDone) break;
+      cursor = page.continueCursor;
+    }
+  }
+  return { seeded: true, entries, ms: Date.now() - started };
+}

@@ -1,0 +1,63 @@
+/**
+ * How the demo shows things: dashboard badges ("Open 312 · Assigned 1,204"),
+ * money, and the I/O of a badge query next to what a scanning count reads.
+ */
+import { api } from "../convex/_generated/api";
+import type { Counts } from "../convex/lib/counters";
+import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
+import { member, type Backend } from "../tests/setup";
+import { benchApi } from "../bench/backend";
+import { fmtBytes, fmtInt, limitName, measureQueryToLimit, type Measurement } from "../bench/lib";
+import type { DemoOrg } from "./seeding";
+
+/** Prints one line of the narrative. */
+export function say(line = ""): void {
+  console.log(line);
+}
+
+/** `PENDING_PAYMENT` → `Pending payment`; `Open` stays `Open`. */
+function label(status: string): string {
+  const words = status.toLowerCase().replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** `$12,345.67` */
+export function money(cents: number): string {
+  return (cents / 100).toLocaleString("en-US", { style: "currency", currency: "USD" });
+}
+
+function badges<S extends string>(statuses: readonly S[], counts: Counts<S>): string {
+  return statuses.map((s) => `${label(s)} ${fmtInt(counts[s])}`).join(" · ");
+}
+
+function reads(m: Measurement<unknown>): string {
+  const docs = m.io.documentsRead;
+  const what = `${fmtInt(docs)} ${docs === 1 ? "doc" : "docs"}, ${fmtBytes(m.io.bytesRead)}`;
+  return m.ok ? what : `FAILS (over the ${limitName(m.error)} after ${what})`;
+}
+
+/**
+ * Prints an org's dashboard from the badge queries, each with what it read,
+ * and what counting by scanning the org's index reads (or where it fails).
+ */
+export async function printDashboard(t: Backend, org: DemoOrg): Promise<void> {
+  const who = member(t, org.workosOrgId);
+  const args = { workosOrgId: org.workosOrgId };
+  const loads = await measureQueryToLimit(who, api.loads.countLoadsByStatus, args);
+  const invoices = await measureQueryToLimit(who, api.invoices.countInvoicesByStatus, args);
+  if (!loads.ok || !invoices.ok) throw new Error("a badge query failed");
+  const scanLoads = await measureQueryToLimit(t, benchApi.benchScan.countLoads, args);
+  const scanInvoices = await measureQueryToLimit(t, benchApi.benchScan.countInvoices, args);
+  const l = loads.result;
+  const i = invoices.result;
+  say(`  ${org.name} (${org.workosOrgId}): ${fmtInt(l.total)} loads, ${fmtInt(i.total)} invoices`);
+  say(`    Loads     ${badges(LOAD_STATUSES, l.counts)}`);
+  say(`    Invoices  ${badges(INVOICE_STATUSES, i.counts)}`);
+  say(
+    `    Amounts   ${INVOICE_STATUSES.filter((s) => s !== "MISSING_DATA")
+      .map((s) => `${label(s)} ${money(i.amountCents[s])}`)
+      .join(" · ")}`,
+  );
+  say(`    Badge queries read   loads: ${reads(loads)} | invoices: ${reads(invoices)}`);
+  say(`    A scanning count     loads: ${reads(scanLoads)} | invoices: ${reads(scanInvoices)}`);
+}
