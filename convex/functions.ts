@@ -54,10 +54,14 @@ export function guardCountedTables(db: DatabaseWriter): DatabaseWriter {
   });
 }
 
-const withCountedWrites = {
+/**
+ * The customization both mutation builders share. Public mutations refuse to
+ * change a deleted org's counters; internal ones (maintenance) may.
+ */
+const withCountedWrites = (refuseDeletedOrgs: boolean) => ({
   args: {},
   input: async (ctx: RawMutationCtx) => {
-    const stats = new StatsAccumulator();
+    const stats = new StatsAccumulator({ refuseDeletedOrgs });
     return {
       ctx: { db: guardCountedTables(ctx.db), counted: new CountedWriter(ctx.db, stats) },
       args: {},
@@ -66,12 +70,19 @@ const withCountedWrites = {
       },
     };
   },
-};
+});
 
-/** Public mutation with the write layer and the stats flush. */
-export const mutation = customMutation(rawMutation, withCountedWrites);
-/** Internal mutation with the write layer and the stats flush. */
-export const internalMutation = customMutation(rawInternalMutation, withCountedWrites);
+/**
+ * Public mutation with the write layer and the stats flush. Refuses
+ * (`ORG_DELETED`) to change the counters of a deleted org.
+ */
+export const mutation = customMutation(rawMutation, withCountedWrites(true));
+/**
+ * Internal mutation with the write layer and the stats flush. Keeps a deleted
+ * org's counters exact instead of refusing: callers that must not act for a
+ * deleted org check the registry themselves.
+ */
+export const internalMutation = customMutation(rawInternalMutation, withCountedWrites(false));
 
 /** The context of every mutation built here. */
 export type MutationCtx = RawMutationCtx & { counted: CountedWriter };

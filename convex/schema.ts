@@ -46,6 +46,13 @@ const statsRowCommon = {
    * scan while it is false.
    */
   exact: v.boolean(),
+  /**
+   * True once the counters have been exact at least once (created exact, or
+   * a recount finished). Unlike `exact` it stays true when a negative counter
+   * is seen, so the recount that follows reports what it repairs as drift
+   * rather than as a first seeding. Absent on rows that never were exact.
+   */
+  seeded: v.optional(v.boolean()),
   /** Set when the org was deleted in WorkOS: public functions refuse it. */
   orgDeleted: v.optional(v.boolean()),
   lastRecount: v.optional(vLastRecount),

@@ -95,9 +95,9 @@ const vPageOutcome = v.object({
 });
 
 /**
- * One page of recount `runId` of (org, entity). Page size adapts to the
- * transaction's read budget (see `model/recountScan.ts`); `maxDocs` caps it
- * further (tests use it to force small pages). Schedules the next page unless
+ * One page of recount `runId` of (org, entity): at most `maxDocs` documents
+ * (default `DEFAULT_PAGE_DOCS`, 1,000), fewer when the transaction's read
+ * budget runs out first (see `model/recountScan.ts`). Schedules the next page unless
  * `scheduleNext` is false. A page of a run that was replaced does nothing.
  */
 export const recountPage = internalMutation({

@@ -5,8 +5,8 @@
  * transaction as the writes.
  *
  * Only `convex/model/writer.ts` records changes here, and only the wrapped
- * builders in `convex/functions.ts` flush. The recount (`convex/stats.ts`)
- * uses the same `bucketOf` on every document, so the live path and the
+ * builders in `convex/functions.ts` flush. The recount (`convex/model/recount.ts`)
+ * uses the same `loadBucket`/`invoiceBucket` on every document, so the live path and the
  * recount cannot disagree about what is counted.
  */
 import { internal } from "./_generated/api";
@@ -17,6 +17,7 @@ import { appError } from "./lib/errors";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,
+  STATS_ENTITIES,
   type InvoiceStatus,
   type LoadStatus,
   type StatsEntity,
@@ -118,7 +119,7 @@ export function newStatsRow(
   exact: boolean,
   now: number,
 ): StatsRowFields {
-  const common = { workosOrgId, exact, updatedAt: now };
+  const common = { workosOrgId, exact, seeded: exact, updatedAt: now };
   return entity === "loads"
     ? { ...common, entity, counts: zeroCounts(LOAD_STATUSES) }
     : {
@@ -131,19 +132,22 @@ export function newStatsRow(
 
 /**
  * Creates zeroed rows for both entities of an org that has no documents yet
- * (e.g. on `organization.created`), marked exact. Existing rows are left as
- * they are. Returns the number of rows created.
+ * (e.g. on `organization.created`), marked exact. For an entity that already
+ * has documents the row is created not exact and a recount is scheduled to
+ * seed it. Existing rows are left as they are. Returns the number of rows
+ * created.
  */
 export async function ensureEmptyOrgStats(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
   workosOrgId: string,
 ): Promise<number> {
   let created = 0;
   const now = Date.now();
-  for (const entity of ["loads", "invoices"] as const) {
+  for (const entity of STATS_ENTITIES) {
     if ((await getStatsRow(ctx.db, workosOrgId, entity)) !== null) continue;
     const exact = !(await orgHasDocuments(ctx.db, workosOrgId, entity, new Set()));
     await ctx.db.insert("organizationStats", newStatsRow(workosOrgId, entity, exact, now));
+    if (!exact) await scheduleRecount(ctx, workosOrgId, entity);
     created++;
   }
   return created;
@@ -204,6 +208,13 @@ export class StatsAccumulator {
   private flushed = false;
 
   /**
+   * @param options.refuseDeletedOrgs Public mutations refuse to change the
+   *   counters of a deleted org (`ORG_DELETED`); internal maintenance (expiry,
+   *   imports that checked the registry) keeps them exact instead.
+   */
+  constructor(private readonly options: { refuseDeletedOrgs: boolean }) {}
+
+  /**
    * Records that a counted document went from bucket `before` to `after`
    * (null = absent). `creationTime` is the document's `_creationTime`, or null
    * for a document this mutation inserted.
@@ -251,7 +262,7 @@ export class StatsAccumulator {
     }
     const result: FlushResult = { rowsWritten: 0, rowsCreated: 0, negativeCounters: 0 };
     for (const group of groups.values()) {
-      const { created, negatives } = await flushRow(ctx, group);
+      const { created, negatives } = await flushRow(ctx, group, this.options);
       result.rowsWritten++;
       if (created) result.rowsCreated++;
       result.negativeCounters += negatives;
@@ -273,21 +284,30 @@ function deltaOf(changes: DocChange[]): Tally {
 async function flushRow(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
   changes: DocChange[],
+  options: { refuseDeletedOrgs: boolean },
 ): Promise<{ created: boolean; negatives: number }> {
   const { entity, workosOrgId } = changes[0];
   const now = Date.now();
   const delta = deltaOf(changes);
   const existing = await getStatsRow(ctx.db, workosOrgId, entity);
-  if (existing?.orgDeleted === true) {
+  if (existing?.orgDeleted === true && options.refuseDeletedOrgs) {
     throw appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
   }
   let base: StatsRowFields;
   if (existing === null) {
     // First counted write of this org: the row is exact only if the org had
-    // no documents before this mutation.
+    // no documents before this mutation: every change is an insert and no
+    // other document exists.
     const inserted = new Set<string>(changes.filter((c) => c.before === null).map((c) => c.id));
-    const exact = !(await orgHasDocuments(ctx.db, workosOrgId, entity, inserted));
+    const exact =
+      inserted.size === changes.length &&
+      !(await orgHasDocuments(ctx.db, workosOrgId, entity, inserted));
     base = newStatsRow(workosOrgId, entity, exact, now);
+    if (!exact) {
+      // The org had data before the counters: seed them now rather than
+      // serve bounded scans until the daily recount.
+      await scheduleRecount(ctx, workosOrgId, entity);
+    }
   } else {
     const { _id, _creationTime, ...fields } = existing;
     base = fields;
@@ -338,17 +358,30 @@ async function flushRow(
       buckets: negatives,
     });
     // Repair it: a recount (kept if one is running) finds the true values.
-    await ctx.scheduler.runAfter(0, internal.stats.recalculateOrgStats, {
-      workosOrgId,
-      entities: [entity],
-    });
+    await scheduleRecount(ctx, workosOrgId, entity);
   }
   if (existing === null) await ctx.db.insert("organizationStats", next);
   else await ctx.db.replace("organizationStats", existing._id, next);
   return { created: existing === null, negatives: negatives.length };
 }
 
-type DriftBucket = Doc<"statsDriftReports">["buckets"][number];
+/**
+ * Schedules an exact recount of (org, entity), e.g. for a row that is not
+ * exact. A recount already running for the row is kept (`recalculateOrgStats`).
+ */
+export async function scheduleRecount(
+  ctx: Pick<MutationCtx, "scheduler">,
+  workosOrgId: string,
+  entity: StatsEntity,
+): Promise<void> {
+  await ctx.scheduler.runAfter(0, internal.stats.recalculateOrgStats, {
+    workosOrgId,
+    entities: [entity],
+  });
+}
+
+/** One bucket of a drift report. */
+export type DriftBucket = Doc<"statsDriftReports">["buckets"][number];
 
 function collectNegatives<S extends string>(
   statuses: readonly S[],

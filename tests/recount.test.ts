@@ -380,8 +380,13 @@ describe("recount", () => {
     expect(broken.loads?.entity === "loads" && broken.loads.counts.Open).toBe(-1);
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     await expectCountersExact(t, ORG_A);
+    // Newest first: the recount reports the whole repair of the row it had
+    // trusted, not only the bucket that went negative.
     const reports = await t.query(internal.stats.listDriftReports, { workosOrgId: ORG_A });
-    expect(reports.map((r) => r.source)).toEqual(["negative_counter"]);
+    expect(reports.map((r) => r.source)).toEqual(["recount", "negative_counter"]);
+    expect(reports[0].buckets).toEqual([
+      { status: "Open", measure: "count", stored: -1, actual: 0, delta: 1 },
+    ]);
   });
 
   test("the daily job recounts every org it can find and skips deleted ones", async () => {

@@ -50,7 +50,7 @@ export async function getOrganization(
  * zeros when it has no documents yet (`ensureEmptyOrgStats`).
  */
 export async function upsertOrganization(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
   snapshot: OrgSnapshot,
 ): Promise<RegistryChange> {
   const now = Date.now();
@@ -95,7 +95,7 @@ export async function upsertOrganization(
  * @param deletedAt when WorkOS deleted it (the event's `created_at`).
  */
 export async function markOrganizationDeleted(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
   snapshot: OrgSnapshot,
   deletedAt: number,
 ): Promise<RegistryChange> {
@@ -175,7 +175,7 @@ export type BatchResult = Infer<typeof vBatchResult>;
  * @throws `INVALID_ARGUMENT` for a larger batch or a repeated org id.
  */
 export async function upsertOrganizations(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
   snapshots: OrgSnapshot[],
 ): Promise<BatchResult> {
   if (snapshots.length > MAX_UPSERT_BATCH) {

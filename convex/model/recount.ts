@@ -124,6 +124,15 @@ export async function countPage(
 export const UNLIMITED_PAGE = Number.MAX_SAFE_INTEGER;
 
 /**
+ * Documents a recount page counts by default (the read budget may stop it
+ * earlier). Every page reads the org's stats row, which every counted write
+ * of the org also writes, so a long page on a busy org keeps conflicting and
+ * retrying; short pages keep that window small. 1,000 documents of ~1 KB is
+ * about 3% of the read limits, and costs 3 extra reads per page.
+ */
+export const DEFAULT_PAGE_DOCS = 1_000;
+
+/**
  * Runs one page of recount `runId` of (org, entity): counts the next
  * documents, and on the last page compares, reports drift and swaps, all in
  * this transaction. Scheduling the next page is the caller's job.
@@ -165,7 +174,7 @@ export async function runRecountPage(
     workosOrgId,
     entity,
     row.recount.cursor,
-    args.maxDocs ?? UNLIMITED_PAGE,
+    args.maxDocs ?? DEFAULT_PAGE_DOCS,
   );
   const metrics = await ctx.meta.getTransactionMetrics();
   const advanced = advance(fields, tally, scan);
@@ -254,7 +263,8 @@ function hasNegative<S extends string>(statuses: readonly S[], counts: Counts<S>
  * A row that was never exact (created lazily for an org with data, or by
  * the recount itself) is being seeded, not repaired: its differences are
  * logged and returned but not stored as drift. A row that was exact once
- * (`exact`, or a previous recount finished) gets a `recount` drift report.
+ * (`exact` or `seeded`, or a previous recount finished) gets a `recount`
+ * drift report, also when a negative counter has cleared `exact` since.
  */
 async function finish(
   ctx: Pick<MutationCtx, "db">,
@@ -274,7 +284,7 @@ async function finish(
     pages,
     documentsCounted,
   });
-  const trusted = fields.exact || fields.lastRecount !== undefined;
+  const trusted = fields.exact || fields.seeded === true || fields.lastRecount !== undefined;
   if (fields.entity === "loads") {
     const shadow = requireShadow(fields.recount);
     collectDifferences(LOAD_STATUSES, fields.counts, shadow.counts, "count", differences);
@@ -283,6 +293,7 @@ async function finish(
       ...fields,
       counts: shadow.counts,
       exact: true,
+      seeded: true,
       recount: undefined,
       lastRecount: lastRecount(
         trusted && differences.length > 0,
@@ -309,6 +320,7 @@ async function finish(
       counts: shadow.counts,
       amountCents: shadow.amountCents,
       exact: true,
+      seeded: true,
       recount: undefined,
       lastRecount: lastRecount(
         trusted && differences.length > 0,

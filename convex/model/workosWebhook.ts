@@ -190,7 +190,7 @@ export async function receiveWorkOSWebhook(
  * or a sync registered the org first.
  */
 export async function applyOrganizationEvent(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
   input: OrganizationEventInput,
 ): Promise<ApplyResult> {
   const seen = await ctx.db
