@@ -82,6 +82,7 @@ export const vInvoiceRecountState = v.object({
   documentsCounted: v.number(),
 });
 
+/** An `organizationStats` row for loads: counts per load status. */
 export const vLoadStatsRow = v.object({
   ...statsRowCommon,
   entity: v.literal("loads"),
@@ -89,6 +90,7 @@ export const vLoadStatsRow = v.object({
   recount: v.optional(vLoadRecountState),
 });
 
+/** An `organizationStats` row for invoices: counts and cents per invoice status. */
 export const vInvoiceStatsRow = v.object({
   ...statsRowCommon,
   entity: v.literal("invoices"),

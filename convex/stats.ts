@@ -25,6 +25,7 @@ import { appError } from "./lib/errors";
 import { STATS_ENTITIES, vStatsEntity, type StatsEntity } from "./model/enums";
 import { vWalkPhase, walkAndStart } from "./model/orgWalk";
 import { runRecountPage } from "./model/recount";
+import { getOrganization } from "./model/organizations";
 import { startRecount } from "./model/recountStart";
 import { MAX_ID_LENGTH, requireText } from "./model/validate";
 import schema, { vLastRecount } from "./schema";
@@ -61,10 +62,7 @@ export const recalculateOrgStats = internalMutation({
   returns: v.array(vStartResult),
   handler: async (ctx, args) => {
     const workosOrgId = requireText(args.workosOrgId, "workosOrgId", MAX_ID_LENGTH);
-    const registry = await ctx.db
-      .query("organizations")
-      .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId))
-      .first();
+    const registry = await getOrganization(ctx, workosOrgId);
     const entities = STATS_ENTITIES.filter((e) => args.entities?.includes(e) ?? true);
     const results = [];
     for (const entity of entities) {

@@ -61,6 +61,7 @@ export type Tally = {
   amountCents: Map<string, number>;
 };
 
+/** A tally with no document in it. */
 export function emptyTally(): Tally {
   return { counts: new Map(), amountCents: new Map() };
 }
@@ -94,7 +95,9 @@ export function plus<S extends string>(
 // ---------------------------------------------------------------------------
 
 export type StatsRow = Doc<"organizationStats">;
+/** The loads row of an org. */
 export type LoadStatsRow = Extract<StatsRow, { entity: "loads" }>;
+/** The invoices row of an org (counts and cents). */
 export type InvoiceStatsRow = Extract<StatsRow, { entity: "invoices" }>;
 /** A stats row without its system fields, as inserted or replaced. */
 export type StatsRowFields =

@@ -5,6 +5,7 @@
  */
 import { ConvexError, type Value } from "convex/values";
 
+/** Every `code` a contract error can carry, with what it means. */
 export const ERROR_CODES = [
   /** No identity on the call. */
   "UNAUTHENTICATED",
@@ -27,6 +28,7 @@ export const ERROR_CODES = [
   /** An external payload (FourKites, WorkOS) failed validation. */
   "INVALID_PAYLOAD",
 ] as const;
+/** One of `ERROR_CODES`. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** The `data` of every `ConvexError` this project throws. */

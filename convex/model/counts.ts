@@ -8,14 +8,16 @@ import { v, type Infer } from "convex/values";
 import type { QueryCtx } from "../functions";
 import { sumCounts, tally, vInvoiceCounts, vLoadCounts } from "../lib/counters";
 import { appError } from "../lib/errors";
-import { addBucket, emptyTally, getStatsRow, invoiceBucket, loadBucket } from "../stats_helpers";
-import { INVOICE_STATUSES, LOAD_STATUSES } from "./enums";
+import { getStatsRow, type Tally } from "../stats_helpers";
+import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "./enums";
+import { countPage } from "./recount";
 
 /** Most documents a count query scans when the org has no exact stats row. */
 export const FALLBACK_SCAN_LIMIT = 1000;
 
 const vCountSource = v.union(v.literal("stats"), v.literal("scan"));
 
+/** What `countLoadsByStatus` returns. */
 export const vLoadCountsResult = v.object({
   counts: vLoadCounts,
   total: v.number(),
@@ -25,6 +27,7 @@ export const vLoadCountsResult = v.object({
   source: vCountSource,
 });
 
+/** What `countInvoicesByStatus` returns: load-style counts plus cents per status. */
 export const vInvoiceCountsResult = v.object({
   counts: vInvoiceCounts,
   amountCents: vInvoiceCounts,
@@ -33,23 +36,41 @@ export const vInvoiceCountsResult = v.object({
   source: vCountSource,
 });
 
+/** What `countLoadsByStatus` returns. */
 export type LoadCountsResult = Infer<typeof vLoadCountsResult>;
+/** What `countInvoicesByStatus` returns. */
 export type InvoiceCountsResult = Infer<typeof vInvoiceCountsResult>;
 
-function refuseDeleted(orgDeleted: boolean | undefined, workosOrgId: string): void {
-  if (orgDeleted === true) {
+/** Reads the org's stats row of `entity`, refusing a deleted org. */
+async function statsRow(ctx: Pick<QueryCtx, "db">, workosOrgId: string, entity: StatsEntity) {
+  const row = await getStatsRow(ctx.db, workosOrgId, entity);
+  if (row?.orgDeleted === true) {
     throw appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
   }
+  return row;
+}
+
+/**
+ * Counts the org's first `FALLBACK_SCAN_LIMIT` documents of `entity` (the
+ * recount's page scan, so a tie group is never cut); `exact` when that was
+ * all of them.
+ */
+async function boundedScan(
+  ctx: Pick<QueryCtx, "db" | "meta">,
+  workosOrgId: string,
+  entity: StatsEntity,
+): Promise<{ tally: Tally; exact: boolean }> {
+  const { tally, scan } = await countPage(ctx, workosOrgId, entity, null, FALLBACK_SCAN_LIMIT);
+  return { tally, exact: scan.exhausted };
 }
 
 /** Load counts of an org (see file comment for the cost). */
 export async function readLoadCounts(
-  ctx: Pick<QueryCtx, "db">,
+  ctx: Pick<QueryCtx, "db" | "meta">,
   workosOrgId: string,
 ): Promise<LoadCountsResult> {
-  const row = await getStatsRow(ctx.db, workosOrgId, "loads");
-  refuseDeleted(row?.orgDeleted, workosOrgId);
-  if (row !== null && row.entity === "loads" && row.exact) {
+  const row = await statsRow(ctx, workosOrgId, "loads");
+  if (row?.entity === "loads" && row.exact) {
     return {
       counts: row.counts,
       total: sumCounts(LOAD_STATUSES, row.counts),
@@ -57,29 +78,18 @@ export async function readLoadCounts(
       source: "stats",
     };
   }
-  const docs = await ctx.db
-    .query("loads")
-    .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId))
-    .take(FALLBACK_SCAN_LIMIT + 1);
-  const t = emptyTally();
-  for (const doc of docs.slice(0, FALLBACK_SCAN_LIMIT)) addBucket(t, loadBucket(doc), 1);
+  const { tally: t, exact } = await boundedScan(ctx, workosOrgId, "loads");
   const counts = tally(LOAD_STATUSES, (s) => t.counts.get(s) ?? 0);
-  return {
-    counts,
-    total: sumCounts(LOAD_STATUSES, counts),
-    exact: docs.length <= FALLBACK_SCAN_LIMIT,
-    source: "scan",
-  };
+  return { counts, total: sumCounts(LOAD_STATUSES, counts), exact, source: "scan" };
 }
 
 /** Invoice counts and amounts of an org (see file comment for the cost). */
 export async function readInvoiceCounts(
-  ctx: Pick<QueryCtx, "db">,
+  ctx: Pick<QueryCtx, "db" | "meta">,
   workosOrgId: string,
 ): Promise<InvoiceCountsResult> {
-  const row = await getStatsRow(ctx.db, workosOrgId, "invoices");
-  refuseDeleted(row?.orgDeleted, workosOrgId);
-  if (row !== null && row.entity === "invoices" && row.exact) {
+  const row = await statsRow(ctx, workosOrgId, "invoices");
+  if (row?.entity === "invoices" && row.exact) {
     return {
       counts: row.counts,
       amountCents: row.amountCents,
@@ -88,18 +98,13 @@ export async function readInvoiceCounts(
       source: "stats",
     };
   }
-  const docs = await ctx.db
-    .query("invoices")
-    .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId))
-    .take(FALLBACK_SCAN_LIMIT + 1);
-  const t = emptyTally();
-  for (const doc of docs.slice(0, FALLBACK_SCAN_LIMIT)) addBucket(t, invoiceBucket(doc), 1);
+  const { tally: t, exact } = await boundedScan(ctx, workosOrgId, "invoices");
   const counts = tally(INVOICE_STATUSES, (s) => t.counts.get(s) ?? 0);
   return {
     counts,
     amountCents: tally(INVOICE_STATUSES, (s) => t.amountCents.get(s) ?? 0),
     total: sumCounts(INVOICE_STATUSES, counts),
-    exact: docs.length <= FALLBACK_SCAN_LIMIT,
+    exact,
     source: "scan",
   };
 }

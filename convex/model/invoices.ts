@@ -34,6 +34,7 @@ export const INVOICE_TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]
  * lane promotion moves an invoice to `DRAFT` (it needs the lane's rate).
  */
 export const BULK_TARGET_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID", "VOID"] as const;
+/** One of `BULK_TARGET_STATUSES`. */
 export type BulkTargetStatus = (typeof BULK_TARGET_STATUSES)[number];
 
 /** Most invoice ids one bulk call takes (keeps it ~1,000 reads, 500 writes). */

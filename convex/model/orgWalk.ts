@@ -21,7 +21,12 @@ import type { DatabaseReader, MutationCtx } from "../_generated/server";
 import { getStatsRow } from "../stats_helpers";
 import { STATS_ENTITIES, type StatsEntity } from "./enums";
 import { startRecount, type RecountMode, type StartResult } from "./recountStart";
+import { getOrganization } from "./organizations";
 
+/**
+ * The order the walk finds orgs in: the registry, then stats rows of orgs not
+ * in it, then a skip scan of the documents of orgs with neither.
+ */
 export const WALK_PHASES = [
   "organizations",
   "loadsRows",
@@ -55,11 +60,7 @@ function after(phase: WalkPhase): WalkPosition | null {
 }
 
 async function inRegistry(db: DatabaseReader, workosOrgId: string): Promise<boolean> {
-  const org = await db
-    .query("organizations")
-    .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId))
-    .first();
-  return org !== null;
+  return (await getOrganization({ db }, workosOrgId)) !== null;
 }
 
 /** The first org id after `previous` in `entity`'s `by_org` index (one read). */

@@ -24,6 +24,7 @@ export const MAX_REPORTED_IDS = 100;
 /** Registry entries read per page when looking for orgs WorkOS no longer lists. */
 export const REGISTRY_PAGE_SIZE = 500;
 
+/** What `syncFromWorkOS` returns. */
 export const vSyncResult = v.object({
   /** Organizations WorkOS listed. */
   listed: v.number(),

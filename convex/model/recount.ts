@@ -24,14 +24,13 @@ import {
   invoiceBucket,
   loadBucket,
   plus,
+  type DriftBucket,
   type StatsRowFields,
   type Tally,
 } from "../stats_helpers";
 import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "./enums";
 import { newRunId, withFreshRecount } from "./recountStart";
 import { budgetFromMetrics, scanPage, type PageScan } from "./recountScan";
-
-type DriftBucket = Doc<"statsDriftReports">["buckets"][number];
 
 /** What one page did. */
 export type PageOutcome = {

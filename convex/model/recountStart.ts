@@ -24,6 +24,7 @@ export type RecountMode = "daily" | "seed";
 /** Why a row is not recounted. */
 export type SkipReason = "org_deleted" | "already_exact";
 
+/** What `decideRecount` decided for a row. */
 export type RecountDecision =
   { kind: "start" } | { kind: "running"; runId: string } | { kind: "skip"; reason: SkipReason };
 

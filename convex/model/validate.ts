@@ -7,6 +7,7 @@ import type { Infer } from "convex/values";
 import { appError } from "../lib/errors";
 import type { vLocation } from "../schema";
 
+/** A stop location (city, state, optional postal code and coordinates). */
 export type Location = Infer<typeof vLocation>;
 
 /** Longest identifier we store (external ids, customer ids). */

@@ -54,6 +54,7 @@ export const vOrganizationEventInput = {
   eventCreatedAt: v.number(),
   organization: vOrgSnapshot,
 };
+/** A verified organization event, as `applyWebhookEvent` takes it. */
 export type OrganizationEventInput = {
   eventId: string;
   event: OrganizationEvent;
@@ -61,6 +62,7 @@ export type OrganizationEventInput = {
   organization: OrgSnapshot;
 };
 
+/** What applying one webhook event did. */
 export const vApplyResult = v.object({
   outcome: vRegistryOutcome,
   /** True when this event id was applied before: nothing was written. */
@@ -79,7 +81,7 @@ type Delivery =
   | { kind: "invalid"; message: string };
 
 function isOrganizationEvent(event: string): event is OrganizationEvent {
-  return (ORGANIZATION_EVENTS as readonly string[]).includes(event);
+  return ORGANIZATION_EVENTS.some((known) => known === event);
 }
 
 function issuesOf(error: z.ZodError): string {
@@ -136,7 +138,7 @@ export async function receiveWorkOSWebhook(
 ): Promise<Response> {
   const secret = envVar("WORKOS_WEBHOOK_SECRET");
   if (secret === null) {
-    console.error("[workos.webhook] WORKOS_WEBHOOK_SECRET is not set");
+    console.error("[workos.webhook] not configured", { missing: "WORKOS_WEBHOOK_SECRET" });
     return reply(500, { error: "NOT_CONFIGURED", message: "The webhook secret is not set." });
   }
   const sigHeader = request.headers.get(SIGNATURE_HEADER);
