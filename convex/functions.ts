@@ -54,24 +54,38 @@ export function guardCountedTables(db: DatabaseWriter): DatabaseWriter {
   });
 }
 
-const withCountedWrites = {
-  args: {},
-  input: async (ctx: RawMutationCtx) => {
-    const stats = new StatsAccumulator();
-    return {
-      ctx: { db: guardCountedTables(ctx.db), counted: new CountedWriter(ctx.db, stats) },
-      args: {},
-      onSuccess: async () => {
-        await stats.flush(ctx);
-      },
-    };
-  },
-};
+/**
+ * The customization of both mutation builders. `refuseDeletedOrgs`: the flush
+ * throws `ORG_DELETED` when the mutation changed counters of a deleted org
+ * (public mutations); internal ones may maintain such orgs (e.g. expiry).
+ */
+function countedWrites(refuseDeletedOrgs: boolean) {
+  return {
+    args: {},
+    input: async (ctx: RawMutationCtx) => {
+      const stats = new StatsAccumulator({ refuseDeletedOrgs });
+      return {
+        ctx: { db: guardCountedTables(ctx.db), counted: new CountedWriter(ctx.db, stats) },
+        args: {},
+        onSuccess: async () => {
+          await stats.flush(ctx);
+        },
+      };
+    },
+  };
+}
 
-/** Public mutation with the write layer and the stats flush. */
-export const mutation = customMutation(rawMutation, withCountedWrites);
-/** Internal mutation with the write layer and the stats flush. */
-export const internalMutation = customMutation(rawInternalMutation, withCountedWrites);
+/**
+ * Public mutation with the write layer and the stats flush. A change to the
+ * counters of a deleted org fails the call with `ORG_DELETED`.
+ */
+export const mutation = customMutation(rawMutation, countedWrites(true));
+/**
+ * Internal mutation with the write layer and the stats flush. Deleted orgs
+ * are not refused by the flush: an internal function that must not act for
+ * one checks itself (`assertOrgActive`).
+ */
+export const internalMutation = customMutation(rawInternalMutation, countedWrites(false));
 
 /** The context of every mutation built here. */
 export type MutationCtx = RawMutationCtx & { counted: CountedWriter };

@@ -204,6 +204,14 @@ export class StatsAccumulator {
   private flushed = false;
 
   /**
+   * `refuseDeletedOrgs`: the flush throws `ORG_DELETED` for a touched org
+   * whose stats row is `orgDeleted` (public mutations). Internal mutations
+   * pass false, so maintenance such as the expiry keeps those counters exact;
+   * internal writers that must not act for a deleted org refuse explicitly.
+   */
+  constructor(private readonly options: { refuseDeletedOrgs: boolean }) {}
+
+  /**
    * Records that a counted document went from bucket `before` to `after`
    * (null = absent). `creationTime` is the document's `_creationTime`, or null
    * for a document this mutation inserted.
@@ -235,8 +243,8 @@ export class StatsAccumulator {
    * running, one read per document this mutation inserted, to learn where it
    * sits relative to the recount cursor).
    *
-   * @throws `ORG_DELETED` when a touched org was deleted; the whole mutation
-   *   is then rolled back.
+   * @throws `ORG_DELETED` when a touched org was deleted and
+   *   `refuseDeletedOrgs` is set; the whole mutation is then rolled back.
    */
   async flush(ctx: Pick<MutationCtx, "db" | "scheduler">): Promise<FlushResult> {
     if (this.flushed) throw new Error("[stats] flushed twice");
@@ -251,7 +259,7 @@ export class StatsAccumulator {
     }
     const result: FlushResult = { rowsWritten: 0, rowsCreated: 0, negativeCounters: 0 };
     for (const group of groups.values()) {
-      const { created, negatives } = await flushRow(ctx, group);
+      const { created, negatives } = await flushRow(ctx, group, this.options.refuseDeletedOrgs);
       result.rowsWritten++;
       if (created) result.rowsCreated++;
       result.negativeCounters += negatives;
@@ -273,12 +281,13 @@ function deltaOf(changes: DocChange[]): Tally {
 async function flushRow(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
   changes: DocChange[],
+  refuseDeletedOrgs: boolean,
 ): Promise<{ created: boolean; negatives: number }> {
   const { entity, workosOrgId } = changes[0];
   const now = Date.now();
   const delta = deltaOf(changes);
   const existing = await getStatsRow(ctx.db, workosOrgId, entity);
-  if (existing?.orgDeleted === true) {
+  if (refuseDeletedOrgs && existing?.orgDeleted === true) {
     throw appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
   }
   let base: StatsRowFields;
