@@ -9,16 +9,21 @@
  * is an `INVALID_PAYLOAD` error naming the path(s), and the mutation writes
  * nothing.
  *
+ * A deleted org is refused (`ORG_DELETED`, one registry read per call):
+ * internal mutations are not refused by the stats flush, and an import must
+ * not create or update documents of an org that no longer exists.
+ *
  * The schema, status mapping and import rules live in `model/fourKites.ts`
  * and `model/shipmentImport.ts`.
  */
 import { v } from "convex/values";
 import { literals } from "convex-helpers/validators";
-import { internalMutation, type MutationCtx } from "./functions";
+import { internalMutation, internalQuery, type MutationCtx } from "./functions";
 import { appError } from "./lib/errors";
 import { vLoadType } from "./model/enums";
 import { checkShipmentJson, invalidPayload, type PayloadIssue } from "./model/fourKites";
 import { LaneFinder } from "./model/lanes";
+import { assertOrgActive } from "./model/organizations";
 import { importShipment, type ImportOutcome } from "./model/shipmentImport";
 
 /**
@@ -47,6 +52,7 @@ async function importOne(
   ctx: MutationCtx,
   args: { workosOrgId: string; shipment: string },
 ): Promise<ImportOutcome> {
+  await assertOrgActive(ctx, args.workosOrgId);
   const checked = checkShipmentJson(args.shipment, args.workosOrgId);
   if (!checked.ok) throw invalidPayload(checked.issues);
   return await importShipment(ctx, args.workosOrgId, checked.shipment, new LaneFinder(ctx.db));
@@ -60,7 +66,7 @@ async function importOne(
  * `importUnmappedLoad` would do: the lane decision is made here, inside the
  * transaction, so it cannot be stale.
  *
- * @throws `INVALID_PAYLOAD` naming the offending path(s).
+ * @throws `INVALID_PAYLOAD` naming the offending path(s); `ORG_DELETED`.
  */
 export const importLoadFromShipment = internalMutation({
   args: vSingleImportArgs,
@@ -75,7 +81,7 @@ export const importLoadFromShipment = internalMutation({
  * lane created in the meantime still prices it (the load is then `CONTRACT`/
  * `SPOT`, not wrongly `UNMAPPED`).
  *
- * @throws `INVALID_PAYLOAD` naming the offending path(s).
+ * @throws `INVALID_PAYLOAD` naming the offending path(s); `ORG_DELETED`.
  */
 export const importUnmappedLoad = internalMutation({
   args: vSingleImportArgs,
@@ -88,7 +94,7 @@ export const importUnmappedLoad = internalMutation({
  * all of them or, when any is invalid, none (`INVALID_PAYLOAD` listing every
  * bad path as `shipments[i].…`). The counters are written once per entity.
  * The sync action validates first and sends only valid shipments, so one bad
- * shipment does not hold back the others.
+ * shipment does not hold back the others. A deleted org: `ORG_DELETED`.
  *
  * ```sh
  * npx convex run fourKitesSyncHelpers:importShipmentBatch \
@@ -108,6 +114,7 @@ export const importShipmentBatch = internalMutation({
     results: v.array(vImportOutcome),
   }),
   handler: async (ctx, args) => {
+    await assertOrgActive(ctx, args.workosOrgId);
     if (args.shipments.length > IMPORT_BATCH_SIZE) {
       throw appError(
         "INVALID_PAYLOAD",
@@ -137,5 +144,18 @@ export const importShipmentBatch = internalMutation({
     };
     console.log("[fourkites.import_batch]", { workosOrgId: args.workosOrgId, ...summary });
     return { ...summary, results };
+  },
+});
+
+/**
+ * Refuses a deleted org (`ORG_DELETED`; one registry read). The sync action
+ * calls it before fetching anything from FourKites.
+ */
+export const assertOrgActiveForImport = internalQuery({
+  args: { workosOrgId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await assertOrgActive(ctx, args.workosOrgId);
+    return null;
   },
 });

@@ -90,7 +90,10 @@ export const createLaneAndBackfill = mutation({
  * Runs the next batch of a lane's backfill and schedules the one after while
  * loads remain. A call for a run that is not the lane's current running one
  * (restarted, finished, lane deleted) does nothing (`stale`), so a duplicate
- * chain dies out after one read.
+ * chain dies out after one read. For a deleted org the backfill is abandoned
+ * (logged, `done`, no longer due) rather than run or failed: the stats flush
+ * does not refuse internal mutations, and a throw would be retried by every
+ * cleanup run.
  *
  * ```sh
  * npx convex run lanes:continueLaneBackfill '{"laneId": "...", "runId": 1}'

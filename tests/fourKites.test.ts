@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { IMPORT_BATCH_SIZE } from "../convex/fourKitesSyncHelpers";
 import { FOURKITES_STATUS_MAP, mapFourKitesStatus } from "../convex/model/fourKites";
+import { markOrganizationDeleted } from "../convex/model/organizations";
 import baseShipment from "./fixtures/fourkites/shipment-in-transit.json";
 import page1 from "./fixtures/fourkites/shipments-page-1.json";
 import page2 from "./fixtures/fourkites/shipments-page-2-mixed.json";
@@ -10,6 +11,7 @@ import {
   type Backend,
   dump,
   expectCountersExact,
+  expectRejected,
   measureMutation,
   member,
   newBackend,
@@ -571,5 +573,73 @@ describe("syncFromFourKites", () => {
       t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A }),
     ).rejects.toThrow(/malformed/);
     expect((await loadsOf(t)).loads).toHaveLength(0);
+  });
+});
+
+describe("a deleted organization", () => {
+  test("every FourKites import refuses it with ORG_DELETED and writes nothing", async () => {
+    const t = newBackend();
+    const first = await t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+      workosOrgId: ORG_A,
+      shipment: shipment(),
+    });
+    await t.run((ctx) =>
+      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
+    );
+    const newer = shipment((s) => {
+      s.status = "Delivered";
+      s.updatedAt = "2024-05-03T20:00:00Z";
+    });
+    const other = shipment((s) => {
+      s.id = 104857999;
+    });
+    const o = { workosOrgId: ORG_A };
+    // Neither an update of a known shipment nor a new one, by any entry point.
+    for (const json of [newer, other]) {
+      await expectRejected(
+        t,
+        () =>
+          t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+            ...o,
+            shipment: json,
+          }),
+        "ORG_DELETED",
+      );
+      await expectRejected(
+        t,
+        () =>
+          t.mutation(internal.fourKitesSyncHelpers.importUnmappedLoad, { ...o, shipment: json }),
+        "ORG_DELETED",
+      );
+    }
+    await expectRejected(
+      t,
+      () =>
+        t.mutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
+          ...o,
+          shipments: [newer, other],
+        }),
+      "ORG_DELETED",
+    );
+    // The sync refuses before fetching anything.
+    vi.stubEnv("FOURKITES_API_BASE_URL", "https://fourkites.test/api/v1");
+    vi.stubEnv("FOURKITES_API_KEY", "test-key-123");
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ shipments: [] })));
+    vi.stubGlobal("fetch", fetchMock);
+    await expectRejected(
+      t,
+      () => t.action(internal.fourKitesSync.syncFromFourKites, o),
+      "ORG_DELETED",
+    );
+    expect(fetchMock).not.toHaveBeenCalled();
+    const { loads } = await loadsOf(t);
+    expect(loads).toEqual([expect.objectContaining({ _id: first.loadId, status: "Assigned" })]);
+
+    // Another org imports as before.
+    const b = await t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+      workosOrgId: ORG_B,
+      shipment: shipment(),
+    });
+    expect(b.outcome).toBe("created");
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { BACKFILL_BATCH_SIZE } from "../convex/model/laneBackfill";
+import { markOrganizationDeleted } from "../convex/model/organizations";
 import { seedLoads } from "./seed";
 import {
   type Accessor,
@@ -329,6 +330,58 @@ describe("createLaneAndBackfill", () => {
     await expectRejected(t, () => call(t), "UNAUTHENTICATED");
     await expectRejected(t, () => call(member(t, ORG_B)), "ORG_MISMATCH");
     await expectRejected(t, () => call(t.withIdentity({ subject: "u" })), "ORG_MISMATCH");
+  });
+});
+
+describe("continueLaneBackfill", () => {
+  test("for a deleted org it abandons the backfill quietly; the cleanup does not restart it", async () => {
+    vi.useFakeTimers();
+    const t = newBackend();
+    const loadIds = await seedLoads(t, ORG_A, 5, () => ({ origin: DALLAS, destination: ATLANTA }));
+    const now = Date.now();
+    // A running backfill whose lease ran out (its chain died), as the cleanup finds it.
+    const laneId = await t.run((ctx) =>
+      ctx.db.insert("lanes", {
+        workosOrgId: ORG_A,
+        origin: DALLAS,
+        destination: ATLANTA,
+        originKey: "DALLAS|TX",
+        destinationKey: "ATLANTA|GA",
+        rateCents: 70_000,
+        effectiveFrom: JAN_2024,
+        backfill: {
+          runId: 1,
+          state: "running",
+          cursor: null,
+          batches: 0,
+          examined: 0,
+          promoted: 0,
+          startedAt: now - 60_000,
+          updatedAt: now - 60_000,
+        },
+        backfillDueAt: now - 1,
+      }),
+    );
+    await t.run((ctx) =>
+      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, now),
+    );
+    const cleanup = await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
+    expect(cleanup.lanesRestarted).toBe(1);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const stored = await t.run((ctx) => ctx.db.get("lanes", laneId));
+    expect(stored?.backfill).toMatchObject({ runId: 2, state: "done", promoted: 0 });
+    expect(stored?.backfillDueAt).toBeUndefined();
+    for (const id of loadIds) {
+      expect((await loadAndInvoice(t, id)).load?.loadType).toBe("UNMAPPED");
+    }
+    await expectCountersExact(t, ORG_A);
+    // Nothing is due any more, and an old batch of the run is a no-op.
+    expect((await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {})).lanesRestarted).toBe(
+      0,
+    );
+    expect(
+      await t.mutation(internal.lanes.continueLaneBackfill, { laneId, runId: 2 }),
+    ).toMatchObject({ status: "stale", examined: 0, promoted: 0 });
   });
 });
 
