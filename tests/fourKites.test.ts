@@ -9,11 +9,11 @@ import page1 from "./fixtures/fourkites/shipments-page-1.json";
 import page2 from "./fixtures/fourkites/shipments-page-2-mixed.json";
 import {
   type Backend,
+  biller,
   dump,
   expectCountersExact,
   expectRejected,
   measureMutation,
-  member,
   newBackend,
   ORG_A,
   ORG_B,
@@ -69,7 +69,7 @@ async function payloadError(
 }
 
 async function addLanes(t: Backend, org = ORG_A) {
-  const who = member(t, org);
+  const who = biller(t, org);
   const exact = await who.mutation(api.lanes.createLaneAndBackfill, {
     workosOrgId: org,
     origin: DALLAS,

@@ -7,6 +7,7 @@ import { seedLoads } from "./seed";
 import {
   type Accessor,
   type Backend,
+  biller,
   expectCountersExact,
   expectRejected,
   measureMutation,
@@ -56,7 +57,7 @@ async function loadAndInvoice(t: Backend, loadId: Id<"loads">) {
 describe("createLaneAndBackfill", () => {
   test("an exact lane promotes the org's matching unmapped loads to CONTRACT", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const match1 = await a.mutation(api.loads.createLoad, load("L-1", DALLAS, ATLANTA));
     // Keys are normalized: spacing and case do not matter.
     const match2 = await a.mutation(
@@ -109,7 +110,7 @@ describe("createLaneAndBackfill", () => {
 
   test("wildcard lanes give SPOT; an exact lane wins over a wildcard for new loads", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const fromChicago = await a.mutation(api.loads.createLoad, load("L-1", CHICAGO, DENVER));
     const toDenver = await a.mutation(api.loads.createLoad, load("L-2", PHOENIX, DENVER));
     const unrelated = await a.mutation(api.loads.createLoad, load("L-3", PHOENIX, ATLANTA));
@@ -144,7 +145,7 @@ describe("createLaneAndBackfill", () => {
 
   test("customer lanes and effective dates decide which loads a lane prices", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const may1 = Date.UTC(2024, 4, 1);
     const june1 = Date.UTC(2024, 5, 1);
     const acmeMay = await a.mutation(
@@ -256,7 +257,7 @@ describe("createLaneAndBackfill", () => {
       status: i % 3 === 0 ? "Assigned" : "Open",
     }));
     await expectCountersExact(t, ORG_A);
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const result = await a.mutation(api.lanes.createLaneAndBackfill, lane(DALLAS, ATLANTA, 99_00));
     expect(result).toMatchObject({ promoted: BACKFILL_BATCH_SIZE, backfillComplete: false });
     await expectCountersExact(t, ORG_A);
@@ -271,7 +272,7 @@ describe("createLaneAndBackfill", () => {
 
   test("duplicates and bad lanes are rejected and write nothing", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     await a.mutation(
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 100_000, { effectiveTo: Date.UTC(2025, 0, 1) }),
@@ -317,10 +318,34 @@ describe("createLaneAndBackfill", () => {
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 95_000, { customerId: "ACME" }),
     );
-    await member(t, ORG_B).mutation(api.lanes.createLaneAndBackfill, {
+    await biller(t, ORG_B).mutation(api.lanes.createLaneAndBackfill, {
       ...lane(DALLAS, ATLANTA, 100_000),
       workosOrgId: ORG_B,
     });
+  });
+
+  test("needs the billing permission and an org that is not deleted", async () => {
+    const t = newBackend();
+    const loadId = (
+      await biller(t, ORG_A).mutation(api.loads.createLoad, load("L-1", DALLAS, ATLANTA))
+    ).loadId;
+    const create = (who: Accessor) =>
+      who.mutation(api.lanes.createLaneAndBackfill, lane(DALLAS, ATLANTA, 100_000));
+    // A member without the permission: refused, no lane, the load stays unmapped.
+    await expectRejected(t, () => create(member(t, ORG_A)), "MISSING_PERMISSION");
+    await expectRejected(t, () => create(member(t, ORG_A, ["loads:write"])), "MISSING_PERMISSION");
+    expect((await loadAndInvoice(t, loadId)).load?.loadType).toBe("UNMAPPED");
+
+    // A deleted org: refused even by a biller, whether or not a load would be promoted.
+    await t.run((ctx) =>
+      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
+    );
+    await expectRejected(t, () => create(biller(t, ORG_A)), "ORG_DELETED");
+    await expectRejected(
+      t,
+      () => biller(t, ORG_A).mutation(api.lanes.createLaneAndBackfill, lane(CHICAGO, "*", 5_000)),
+      "ORG_DELETED",
+    );
   });
 
   test("rejects no identity and another org's identity", async () => {
@@ -328,7 +353,7 @@ describe("createLaneAndBackfill", () => {
     const call = (who: Accessor) =>
       who.mutation(api.lanes.createLaneAndBackfill, lane(DALLAS, ATLANTA, 100));
     await expectRejected(t, () => call(t), "UNAUTHENTICATED");
-    await expectRejected(t, () => call(member(t, ORG_B)), "ORG_MISMATCH");
+    await expectRejected(t, () => call(biller(t, ORG_B)), "ORG_MISMATCH");
     await expectRejected(t, () => call(t.withIdentity({ subject: "u" })), "ORG_MISMATCH");
   });
 });
@@ -411,7 +436,7 @@ describe("createLaneAndBackfill: I/O", () => {
     const M = 50;
     await bigOrg(t, N, M);
     const { io, result } = await measureMutation(
-      member(t, ORG_A),
+      biller(t, ORG_A),
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 150_000),
     );
@@ -428,7 +453,7 @@ describe("createLaneAndBackfill: I/O", () => {
     const small = newBackend({ transactionLimits: true });
     await bigOrg(small, N / 10, M);
     const { io: smallIo } = await measureMutation(
-      member(small, ORG_A),
+      biller(small, ORG_A),
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 150_000),
     );
@@ -441,7 +466,7 @@ describe("createLaneAndBackfill: I/O", () => {
     const M = 150;
     await bigOrg(t, N, M);
     const first = await measureMutation(
-      member(t, ORG_A),
+      biller(t, ORG_A),
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 150_000),
     );

@@ -7,6 +7,7 @@ import { markOrganizationDeleted } from "../convex/model/organizations";
 import { seedLoads } from "./seed";
 import {
   type Backend,
+  biller,
   dump,
   expectCountersExact,
   expectRejected,
@@ -306,7 +307,7 @@ describe("periodicCleanup: catch-up promotion", () => {
   test("a lane that starts later prices loads without a pickup time once it is in effect", async () => {
     vi.useFakeTimers({ now: NOW });
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const noPickup = await a.mutation(api.loads.createLoad, {
       workosOrgId: ORG_A,
       externalLoadId: "L-1",
@@ -366,7 +367,7 @@ describe("periodicCleanup: I/O", () => {
       pickupAt: i % 3 === 1 ? (i % 2 === 0 ? NOW + DAY : undefined) : NOW - 30 * DAY,
     }));
     // Lanes exist, all with finished backfills (nothing due).
-    await member(t, ORG_A).mutation(api.lanes.createLaneAndBackfill, {
+    await biller(t, ORG_A).mutation(api.lanes.createLaneAndBackfill, {
       workosOrgId: ORG_A,
       origin: { city: "Austin", state: "TX" },
       destination: "*",
