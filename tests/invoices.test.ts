@@ -116,6 +116,38 @@ describe("invoices: bulk status changes", () => {
     await expectCountersExact(t, ORG_A);
   });
 
+  test("billedAt records the first move into a billed status and survives voiding", async () => {
+    const { t, a } = await seeded(4);
+    const who = biller(t, ORG_A);
+    const [billed, legacy, draft] = a.invoiceIds;
+    const get = async (id: Id<"invoices">) => {
+      const doc = await t.run((ctx) => ctx.db.get("invoices", id));
+      if (doc === null) throw new Error("invoice missing");
+      return doc;
+    };
+    const move = (ids: Id<"invoices">[], status: string) =>
+      who.mutation(api.invoices.bulkUpdateStatus, { workosOrgId: ORG_A, invoiceIds: ids, status });
+
+    await move([billed, legacy], "BILLED");
+    const billedAt = (await get(billed)).statusChangedAt;
+    expect((await get(billed)).billedAt).toBe(billedAt);
+    // An invoice billed before billedAt existed gets it on its next billed status.
+    await t.run((ctx) => ctx.db.patch("invoices", legacy, { billedAt: undefined }));
+    await move([billed, legacy], "PENDING_PAYMENT");
+    const legacyBilledAt = (await get(legacy)).statusChangedAt;
+    await move([billed], "PAID");
+    await who.mutation(api.invoices.bulkVoidInvoices, {
+      workosOrgId: ORG_A,
+      invoiceIds: [legacy, draft],
+    });
+    expect(await get(billed)).toMatchObject({ status: "PAID", billedAt });
+    expect(await get(legacy)).toMatchObject({ status: "VOID", billedAt: legacyBilledAt });
+    // Voided without being billed: no billedAt.
+    expect((await get(draft)).status).toBe("VOID");
+    expect((await get(draft)).billedAt).toBeUndefined();
+    await expectCountersExact(t, ORG_A);
+  });
+
   test("the transition table only allows documented moves", () => {
     for (const from of INVOICE_STATUSES) {
       for (const to of INVOICE_TRANSITIONS[from]) {

@@ -36,6 +36,25 @@ export const INVOICE_TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]
 export const BULK_TARGET_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID", "VOID"] as const;
 export type BulkTargetStatus = (typeof BULK_TARGET_STATUSES)[number];
 
+/** Statuses that mean the invoice was billed (sent to the customer). */
+export const BILLED_INVOICE_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID"] as const;
+
+function isBilledStatus(status: InvoiceStatus): boolean {
+  return BILLED_INVOICE_STATUSES.some((s) => s === status);
+}
+
+/**
+ * Whether the invoice was ever billed: it is billed, pending payment or paid
+ * now, or it carries `billedAt` (billed, then voided). Such an invoice is a
+ * record to keep.
+ *
+ * Caveat: an invoice voided after billing before `billedAt` existed carries
+ * no trace of it and is not recognized.
+ */
+export function wasBilled(invoice: Pick<Doc<"invoices">, "status" | "billedAt">): boolean {
+  return isBilledStatus(invoice.status) || invoice.billedAt !== undefined;
+}
+
 /** Most invoice ids one bulk call takes (keeps it ~1,000 reads, 500 writes). */
 export const MAX_BULK_IDS = 500;
 
@@ -145,7 +164,9 @@ export type BulkOutcome = {
 /**
  * Moves every invoice to `to`. An invoice already in `to` is `unchanged`. An
  * invoice whose transition is not allowed fails the whole call
- * (`onIneligible: "reject"`, nothing written) or is `skipped`.
+ * (`onIneligible: "reject"`, nothing written) or is `skipped`. Moving an
+ * invoice into a billed status (`BILLED_INVOICE_STATUSES`) sets `billedAt`
+ * unless it is set already; voiding keeps it.
  *
  * @throws `ILLEGAL_TRANSITION` listing the ineligible invoices.
  */
@@ -178,6 +199,8 @@ export async function setInvoicesStatus(
     await ctx.counted.patchInvoice(invoices[i], {
       status: to,
       statusChangedAt: now,
+      // The first move into a billed status records when it was billed.
+      ...(isBilledStatus(to) && invoices[i].billedAt === undefined ? { billedAt: now } : {}),
       ...(to === "VOID" && options.voidReason !== undefined
         ? { voidReason: options.voidReason }
         : {}),
