@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { INVOICE_STATUSES } from "../convex/model/enums";
-import { INVOICE_TRANSITIONS, MAX_BULK_IDS } from "../convex/model/invoices";
+import { INVOICE_TRANSITIONS, MAX_BULK_IDS, MAX_INVOICES_PER_LOAD } from "../convex/model/invoices";
 import { seedOrg } from "./seed";
 import {
   type Accessor,
@@ -242,6 +242,54 @@ describe("invoices: bad input writes nothing", () => {
       amountCents: 4242,
     });
     await expectCountersExact(t, ORG_A);
+  });
+});
+
+describe("invoices: at most MAX_INVOICES_PER_LOAD per load", () => {
+  test("createInvoice refuses the next one with LIMIT_EXCEEDED; deleteLoad still works", async () => {
+    const { t, a } = await seeded(1);
+    const who = biller(t, ORG_A);
+    const o = { workosOrgId: ORG_A };
+    const loadId = a.loadIds[0];
+    let live = a.invoiceIds[0];
+    // The seeded invoice plus MAX - 1 void/create cycles: MAX invoices in all.
+    for (let n = 1; n < MAX_INVOICES_PER_LOAD; n++) {
+      await who.mutation(api.invoices.bulkVoidInvoices, { ...o, invoiceIds: [live] });
+      live = (await who.mutation(api.invoices.createInvoice, { ...o, loadId, amountCents: n }))
+        .invoiceId;
+    }
+    await who.mutation(api.invoices.bulkVoidInvoices, { ...o, invoiceIds: [live] });
+    await expectRejected(
+      t,
+      () => who.mutation(api.invoices.createInvoice, { ...o, loadId, amountCents: 1 }),
+      "LIMIT_EXCEEDED",
+    );
+    await expectCountersExact(t, ORG_A);
+    // The load stays deletable: its invoices fit in one bounded read.
+    const deleted = await who.mutation(api.loads.deleteLoad, { ...o, loadId });
+    expect(deleted.invoicesDeleted).toBe(MAX_INVOICES_PER_LOAD);
+    await expectCountersExact(t, ORG_A);
+  });
+
+  test("a load over the cap (data written around the code) is a LIMIT_EXCEEDED error", async () => {
+    const { t, a } = await seeded(1);
+    const loadId = a.loadIds[0];
+    await t.run(async (ctx) => {
+      for (let i = 0; i < MAX_INVOICES_PER_LOAD; i++) {
+        await ctx.db.insert("invoices", {
+          workosOrgId: ORG_A,
+          loadId,
+          status: "VOID",
+          amountCents: 0,
+          statusChangedAt: 0,
+        });
+      }
+    });
+    await expectRejected(
+      t,
+      () => biller(t, ORG_A).mutation(api.loads.deleteLoad, { workosOrgId: ORG_A, loadId }),
+      "LIMIT_EXCEEDED",
+    );
   });
 });
 
