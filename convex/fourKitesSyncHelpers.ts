@@ -48,7 +48,12 @@ const vSingleImportArgs = {
   shipment: v.string(),
 };
 
-async function importOne(
+/**
+ * The body of both single-shipment entry points: refuses a deleted org,
+ * validates the shipment and imports it (`importShipment`). The lane is
+ * looked up here, inside the transaction, whatever the caller believed.
+ */
+async function importSingleShipment(
   ctx: MutationCtx,
   args: { workosOrgId: string; shipment: string },
 ): Promise<ImportOutcome> {
@@ -59,34 +64,49 @@ async function importOne(
 }
 
 /**
- * Imports one shipment (idempotent, see `importShipment`): a new one becomes
- * a load priced by its lane (`CONTRACT`/`SPOT` + `DRAFT` invoice); a known
- * one is updated only when its `updatedAt` is newer. A new shipment without a
- * lane becomes `UNMAPPED` with a `MISSING_DATA` invoice, exactly as
- * `importUnmappedLoad` would do: the lane decision is made here, inside the
- * transaction, so it cannot be stale.
+ * Imports one shipment (idempotent, see `importShipment`):
+ * - new shipment: a load priced by the lane that matches now (`CONTRACT`/
+ *   `SPOT` with a `DRAFT` invoice at the lane's rate), or, with no lane,
+ *   `UNMAPPED` with a `MISSING_DATA` invoice of 0 cents (promoted when a lane
+ *   appears);
+ * - known shipment: updated only when its `updatedAt` is newer.
  *
  * @throws `INVALID_PAYLOAD` naming the offending path(s); `ORG_DELETED`.
  */
 export const importLoadFromShipment = internalMutation({
   args: vSingleImportArgs,
   returns: vImportOutcome,
-  handler: importOne,
+  handler: async (ctx, args) => await importSingleShipment(ctx, args),
 });
 
 /**
- * Imports one shipment for which the caller found no lane: it becomes an
- * `UNMAPPED` load with a `MISSING_DATA` invoice of 0 cents, and is promoted
- * when a lane appears. Runs the same intake as `importLoadFromShipment`, so a
- * lane created in the meantime still prices it (the load is then `CONTRACT`/
- * `SPOT`, not wrongly `UNMAPPED`).
+ * Imports one shipment the caller found no lane for. It runs the same import
+ * as `importLoadFromShipment` and does not force `UNMAPPED`: the lane
+ * decision is re-made inside this transaction, so a lane that appeared since
+ * the caller looked prices the new load (`CONTRACT`/`SPOT`, `DRAFT`);
+ * otherwise it becomes `UNMAPPED` with a `MISSING_DATA` invoice of 0 cents. A
+ * known shipment is updated as by `importLoadFromShipment`. The one
+ * difference: a new load that a lane priced after all is logged
+ * (`[fourkites.import_unmapped] lane found`), since the caller's lane
+ * decision was stale.
  *
  * @throws `INVALID_PAYLOAD` naming the offending path(s); `ORG_DELETED`.
  */
 export const importUnmappedLoad = internalMutation({
   args: vSingleImportArgs,
   returns: vImportOutcome,
-  handler: importOne,
+  handler: async (ctx, args) => {
+    const result = await importSingleShipment(ctx, args);
+    if (result.outcome === "created" && result.loadType !== "UNMAPPED") {
+      console.log("[fourkites.import_unmapped] lane found", {
+        workosOrgId: args.workosOrgId,
+        externalLoadId: result.externalLoadId,
+        loadId: result.loadId,
+        loadType: result.loadType,
+      });
+    }
+    return result;
+  },
 });
 
 /**

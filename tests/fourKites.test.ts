@@ -190,6 +190,55 @@ describe("importLoadFromShipment / importUnmappedLoad", () => {
     await expectCountersExact(t, ORG_B);
   });
 
+  test("importUnmappedLoad runs the same import and logs when a lane priced it after all", async () => {
+    const t = newBackend();
+    await addLanes(t, ORG_B);
+    const log = vi.spyOn(console, "log");
+    const found = () =>
+      log.mock.calls.filter((c) => c[0] === "[fourkites.import_unmapped] lane found");
+    // The same shipments through both entries, in two orgs with the same lanes.
+    await addLanes(t, ORG_A);
+    const onLane = shipment();
+    const noLane = shipment((s) => {
+      s.id = 104857700;
+      Object.assign(s.stops[1], { city: "Reno", state: "NV" });
+    });
+    const viaUnmapped = [];
+    for (const json of [onLane, noLane, onLane]) {
+      viaUnmapped.push(
+        await t.mutation(internal.fourKitesSyncHelpers.importUnmappedLoad, {
+          workosOrgId: ORG_A,
+          shipment: json,
+        }),
+      );
+    }
+    expect(viaUnmapped.map((r) => [r.outcome, r.loadType])).toEqual([
+      ["created", "CONTRACT"],
+      ["created", "UNMAPPED"],
+      ["unchanged", "CONTRACT"],
+    ]);
+    // Logged once: only the new load a lane priced.
+    expect(found()).toHaveLength(1);
+    expect(found()[0][1]).toMatchObject({ workosOrgId: ORG_A, loadType: "CONTRACT" });
+    for (const json of [onLane, noLane, onLane]) {
+      await t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+        workosOrgId: ORG_B,
+        shipment: json,
+      });
+    }
+    expect(found()).toHaveLength(1);
+    const strip = (docs: { loads: object[]; invoices: object[] }) =>
+      JSON.stringify(docs, (key, value: unknown) =>
+        ["_id", "_creationTime", "workosOrgId", "loadId", "laneId", "statusChangedAt"].includes(key)
+          ? undefined
+          : value,
+      );
+    expect(strip(await loadsOf(t, ORG_A))).toBe(strip(await loadsOf(t, ORG_B)));
+    await expectCountersExact(t, ORG_A);
+    await expectCountersExact(t, ORG_B);
+    log.mockRestore();
+  });
+
   test("importing the same shipment 3 times gives 1 load, 1 invoice, unchanged counters", async () => {
     const t = newBackend();
     await addLanes(t);
