@@ -121,8 +121,9 @@ function shipmentIdOf(raw: unknown): string | null {
  *   '{"workosOrgId": "org_...", "updatedSince": "2024-05-01T00:00:00Z", "maxPages": 5}'
  * ```
  *
- * @throws on missing configuration, an HTTP error or a malformed page
- *   envelope (`INVALID_PAYLOAD`); batches imported before that stay imported.
+ * @throws `ORG_DELETED` for a deleted org (before fetching anything); on
+ *   missing configuration, an HTTP error or a malformed page envelope
+ *   (`INVALID_PAYLOAD`); batches imported before that stay imported.
  */
 export const syncFromFourKites = internalAction({
   args: {
@@ -140,6 +141,10 @@ export const syncFromFourKites = internalAction({
         field: "maxPages",
       });
     }
+    // Checked once up front; each import batch checks again in its transaction.
+    await ctx.runQuery(internal.fourKitesSyncHelpers.assertOrgActiveForImport, {
+      workosOrgId: args.workosOrgId,
+    });
     const result: SyncResult = {
       pages: 0,
       morePages: false,

@@ -9,16 +9,21 @@
  * is an `INVALID_PAYLOAD` error naming the path(s), and the mutation writes
  * nothing.
  *
+ * A deleted org is refused (`ORG_DELETED`, one registry read per call):
+ * internal mutations are not refused by the stats flush, and an import must
+ * not create or update documents of an org that no longer exists.
+ *
  * The schema, status mapping and import rules live in `model/fourKites.ts`
  * and `model/shipmentImport.ts`.
  */
 import { v } from "convex/values";
 import { literals } from "convex-helpers/validators";
-import { internalMutation, type MutationCtx } from "./functions";
+import { internalMutation, internalQuery, type MutationCtx } from "./functions";
 import { appError } from "./lib/errors";
 import { vLoadType } from "./model/enums";
 import { checkShipmentJson, invalidPayload, type PayloadIssue } from "./model/fourKites";
 import { LaneFinder } from "./model/lanes";
+import { assertOrgActive } from "./model/organizations";
 import { importShipment, type ImportOutcome } from "./model/shipmentImport";
 
 /**
@@ -43,44 +48,65 @@ const vSingleImportArgs = {
   shipment: v.string(),
 };
 
-async function importOne(
+/**
+ * The body of both single-shipment entry points: refuses a deleted org,
+ * validates the shipment and imports it (`importShipment`). The lane is
+ * looked up here, inside the transaction, whatever the caller believed.
+ */
+async function importSingleShipment(
   ctx: MutationCtx,
   args: { workosOrgId: string; shipment: string },
 ): Promise<ImportOutcome> {
+  await assertOrgActive(ctx, args.workosOrgId);
   const checked = checkShipmentJson(args.shipment, args.workosOrgId);
   if (!checked.ok) throw invalidPayload(checked.issues);
   return await importShipment(ctx, args.workosOrgId, checked.shipment, new LaneFinder(ctx.db));
 }
 
 /**
- * Imports one shipment (idempotent, see `importShipment`): a new one becomes
- * a load priced by its lane (`CONTRACT`/`SPOT` + `DRAFT` invoice); a known
- * one is updated only when its `updatedAt` is newer. A new shipment without a
- * lane becomes `UNMAPPED` with a `MISSING_DATA` invoice, exactly as
- * `importUnmappedLoad` would do: the lane decision is made here, inside the
- * transaction, so it cannot be stale.
+ * Imports one shipment (idempotent, see `importShipment`):
+ * - new shipment: a load priced by the lane that matches now (`CONTRACT`/
+ *   `SPOT` with a `DRAFT` invoice at the lane's rate), or, with no lane,
+ *   `UNMAPPED` with a `MISSING_DATA` invoice of 0 cents (promoted when a lane
+ *   appears);
+ * - known shipment: updated only when its `updatedAt` is newer.
  *
- * @throws `INVALID_PAYLOAD` naming the offending path(s).
+ * @throws `INVALID_PAYLOAD` naming the offending path(s); `ORG_DELETED`.
  */
 export const importLoadFromShipment = internalMutation({
   args: vSingleImportArgs,
   returns: vImportOutcome,
-  handler: importOne,
+  handler: async (ctx, args) => await importSingleShipment(ctx, args),
 });
 
 /**
- * Imports one shipment for which the caller found no lane: it becomes an
- * `UNMAPPED` load with a `MISSING_DATA` invoice of 0 cents, and is promoted
- * when a lane appears. Runs the same intake as `importLoadFromShipment`, so a
- * lane created in the meantime still prices it (the load is then `CONTRACT`/
- * `SPOT`, not wrongly `UNMAPPED`).
+ * Imports one shipment the caller found no lane for. It runs the same import
+ * as `importLoadFromShipment` and does not force `UNMAPPED`: the lane
+ * decision is re-made inside this transaction, so a lane that appeared since
+ * the caller looked prices the new load (`CONTRACT`/`SPOT`, `DRAFT`);
+ * otherwise it becomes `UNMAPPED` with a `MISSING_DATA` invoice of 0 cents. A
+ * known shipment is updated as by `importLoadFromShipment`. The one
+ * difference: a new load that a lane priced after all is logged
+ * (`[fourkites.import_unmapped] lane found`), since the caller's lane
+ * decision was stale.
  *
- * @throws `INVALID_PAYLOAD` naming the offending path(s).
+ * @throws `INVALID_PAYLOAD` naming the offending path(s); `ORG_DELETED`.
  */
 export const importUnmappedLoad = internalMutation({
   args: vSingleImportArgs,
   returns: vImportOutcome,
-  handler: importOne,
+  handler: async (ctx, args) => {
+    const result = await importSingleShipment(ctx, args);
+    if (result.outcome === "created" && result.loadType !== "UNMAPPED") {
+      console.log("[fourkites.import_unmapped] lane found", {
+        workosOrgId: args.workosOrgId,
+        externalLoadId: result.externalLoadId,
+        loadId: result.loadId,
+        loadType: result.loadType,
+      });
+    }
+    return result;
+  },
 });
 
 /**
@@ -88,7 +114,7 @@ export const importUnmappedLoad = internalMutation({
  * all of them or, when any is invalid, none (`INVALID_PAYLOAD` listing every
  * bad path as `shipments[i].…`). The counters are written once per entity.
  * The sync action validates first and sends only valid shipments, so one bad
- * shipment does not hold back the others.
+ * shipment does not hold back the others. A deleted org: `ORG_DELETED`.
  *
  * ```sh
  * npx convex run fourKitesSyncHelpers:importShipmentBatch \
@@ -108,6 +134,7 @@ export const importShipmentBatch = internalMutation({
     results: v.array(vImportOutcome),
   }),
   handler: async (ctx, args) => {
+    await assertOrgActive(ctx, args.workosOrgId);
     if (args.shipments.length > IMPORT_BATCH_SIZE) {
       throw appError(
         "INVALID_PAYLOAD",
@@ -137,5 +164,18 @@ export const importShipmentBatch = internalMutation({
     };
     console.log("[fourkites.import_batch]", { workosOrgId: args.workosOrgId, ...summary });
     return { ...summary, results };
+  },
+});
+
+/**
+ * Refuses a deleted org (`ORG_DELETED`; one registry read). The sync action
+ * calls it before fetching anything from FourKites.
+ */
+export const assertOrgActiveForImport = internalQuery({
+  args: { workosOrgId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await assertOrgActive(ctx, args.workosOrgId);
+    return null;
   },
 });

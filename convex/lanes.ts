@@ -6,7 +6,7 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalMutation, mutation } from "./functions";
-import { requireOrgMember } from "./lib/auth";
+import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
 import { appError } from "./lib/errors";
 import {
   abandonBackfill,
@@ -16,6 +16,7 @@ import {
   startedBackfill,
 } from "./model/laneBackfill";
 import { insertLane, WILDCARD } from "./model/lanes";
+import { assertOrgActive } from "./model/organizations";
 import { vLocation } from "./schema";
 import { getStatsRow } from "./stats_helpers";
 
@@ -37,9 +38,15 @@ const vLaneEnd = v.union(v.literal(WILDCARD), vLocation);
  * are handled in this transaction; when more remain the rest continue in
  * scheduled batches (`backfillComplete: false`; progress on `lane.backfill`).
  *
- * @throws `ALREADY_EXISTS` for a lane with the same ends and customer whose
- *   effective period overlaps; `INVALID_ARGUMENT` for `* → *`, a bad rate or
- *   bad dates.
+ * Needs the billing permission (`BILLING_PERMISSION`) on top of org
+ * membership: a lane's rate prices invoices. Refuses a deleted org even when
+ * no load is promoted (the lane itself is not counted, so the stats flush
+ * would not see it).
+ *
+ * @throws `MISSING_PERMISSION` without the billing permission; `ORG_DELETED`
+ *   for a deleted org; `ALREADY_EXISTS` for a lane with the same ends and
+ *   customer whose effective period overlaps; `INVALID_ARGUMENT` for `* → *`,
+ *   a bad rate or bad dates.
  */
 export const createLaneAndBackfill = mutation({
   args: {
@@ -58,7 +65,9 @@ export const createLaneAndBackfill = mutation({
     backfillComplete: v.boolean(),
   }),
   handler: async (ctx, args) => {
-    await requireOrgMember(ctx, args.workosOrgId);
+    const caller = await requireOrgMember(ctx, args.workosOrgId);
+    requirePermission(caller, BILLING_PERMISSION);
+    await assertOrgActive(ctx, args.workosOrgId);
     const now = Date.now();
     const lane = await insertLane(ctx, args, now, startedBackfill(undefined, now));
     const batch = await runBackfillBatch(ctx, lane, { batchSize: BACKFILL_BATCH_SIZE, now });
@@ -90,7 +99,10 @@ export const createLaneAndBackfill = mutation({
  * Runs the next batch of a lane's backfill and schedules the one after while
  * loads remain. A call for a run that is not the lane's current running one
  * (restarted, finished, lane deleted) does nothing (`stale`), so a duplicate
- * chain dies out after one read.
+ * chain dies out after one read. For a deleted org the backfill is abandoned
+ * (logged, `done`, no longer due) rather than run or failed: the stats flush
+ * does not refuse internal mutations, and a throw would be retried by every
+ * cleanup run.
  *
  * ```sh
  * npx convex run lanes:continueLaneBackfill '{"laneId": "...", "runId": 1}'

@@ -72,8 +72,10 @@ export const updateLoadStatus = mutation({
 });
 
 /**
- * Deletes a load with its unbilled invoices. Refuses (`HAS_BILLED_INVOICE`)
- * when the load has a billed, pending or paid invoice.
+ * Deletes a load with its invoices that were never billed. Refuses
+ * (`HAS_BILLED_INVOICE`) when any invoice of the load was billed, including
+ * one voided since: a billed invoice is a record to keep, so cancel the load
+ * (`updateLoadStatus` to `Canceled`) instead.
  */
 export const deleteLoad = mutation({
   args: { workosOrgId: v.string(), loadId: v.id("loads") },

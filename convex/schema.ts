@@ -192,6 +192,12 @@ export default defineSchema({
     amountCents: v.number(),
     laneId: v.optional(v.id("lanes")),
     voidReason: v.optional(v.string()),
+    /**
+     * When the invoice was first billed (moved to `BILLED`, or to
+     * `PENDING_PAYMENT`/`PAID` without it). Kept when it is voided later, so
+     * a voided billed invoice stays a record (`deleteLoad` refuses it).
+     */
+    billedAt: v.optional(v.number()),
     statusChangedAt: v.number(),
   })
     .index("by_org", ["workosOrgId"])

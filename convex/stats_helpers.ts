@@ -249,8 +249,8 @@ export class StatsAccumulator {
    * running, one read per document this mutation inserted, to learn where it
    * sits relative to the recount cursor).
    *
-   * @throws `ORG_DELETED` when a touched org was deleted; the whole mutation
-   *   is then rolled back.
+   * @throws `ORG_DELETED` when a touched org was deleted and
+   *   `refuseDeletedOrgs` is set; the whole mutation is then rolled back.
    */
   async flush(ctx: Pick<MutationCtx, "db" | "scheduler">): Promise<FlushResult> {
     if (this.flushed) throw new Error("[stats] flushed twice");

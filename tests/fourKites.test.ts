@@ -3,15 +3,17 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { IMPORT_BATCH_SIZE } from "../convex/fourKitesSyncHelpers";
 import { FOURKITES_STATUS_MAP, mapFourKitesStatus } from "../convex/model/fourKites";
+import { markOrganizationDeleted } from "../convex/model/organizations";
 import baseShipment from "./fixtures/fourkites/shipment-in-transit.json";
 import page1 from "./fixtures/fourkites/shipments-page-1.json";
 import page2 from "./fixtures/fourkites/shipments-page-2-mixed.json";
 import {
   type Backend,
+  biller,
   dump,
   expectCountersExact,
+  expectRejected,
   measureMutation,
-  member,
   newBackend,
   ORG_A,
   ORG_B,
@@ -67,7 +69,7 @@ async function payloadError(
 }
 
 async function addLanes(t: Backend, org = ORG_A) {
-  const who = member(t, org);
+  const who = biller(t, org);
   const exact = await who.mutation(api.lanes.createLaneAndBackfill, {
     workosOrgId: org,
     origin: DALLAS,
@@ -186,6 +188,55 @@ describe("importLoadFromShipment / importUnmappedLoad", () => {
     });
     expect(priced.loadType).toBe("CONTRACT");
     await expectCountersExact(t, ORG_B);
+  });
+
+  test("importUnmappedLoad runs the same import and logs when a lane priced it after all", async () => {
+    const t = newBackend();
+    await addLanes(t, ORG_B);
+    const log = vi.spyOn(console, "log");
+    const found = () =>
+      log.mock.calls.filter((c) => c[0] === "[fourkites.import_unmapped] lane found");
+    // The same shipments through both entries, in two orgs with the same lanes.
+    await addLanes(t, ORG_A);
+    const onLane = shipment();
+    const noLane = shipment((s) => {
+      s.id = 104857700;
+      Object.assign(s.stops[1], { city: "Reno", state: "NV" });
+    });
+    const viaUnmapped = [];
+    for (const json of [onLane, noLane, onLane]) {
+      viaUnmapped.push(
+        await t.mutation(internal.fourKitesSyncHelpers.importUnmappedLoad, {
+          workosOrgId: ORG_A,
+          shipment: json,
+        }),
+      );
+    }
+    expect(viaUnmapped.map((r) => [r.outcome, r.loadType])).toEqual([
+      ["created", "CONTRACT"],
+      ["created", "UNMAPPED"],
+      ["unchanged", "CONTRACT"],
+    ]);
+    // Logged once: only the new load a lane priced.
+    expect(found()).toHaveLength(1);
+    expect(found()[0][1]).toMatchObject({ workosOrgId: ORG_A, loadType: "CONTRACT" });
+    for (const json of [onLane, noLane, onLane]) {
+      await t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+        workosOrgId: ORG_B,
+        shipment: json,
+      });
+    }
+    expect(found()).toHaveLength(1);
+    const strip = (docs: { loads: object[]; invoices: object[] }) =>
+      JSON.stringify(docs, (key, value: unknown) =>
+        ["_id", "_creationTime", "workosOrgId", "loadId", "laneId", "statusChangedAt"].includes(key)
+          ? undefined
+          : value,
+      );
+    expect(strip(await loadsOf(t, ORG_A))).toBe(strip(await loadsOf(t, ORG_B)));
+    await expectCountersExact(t, ORG_A);
+    await expectCountersExact(t, ORG_B);
+    log.mockRestore();
   });
 
   test("importing the same shipment 3 times gives 1 load, 1 invoice, unchanged counters", async () => {
@@ -571,5 +622,73 @@ describe("syncFromFourKites", () => {
       t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A }),
     ).rejects.toThrow(/malformed/);
     expect((await loadsOf(t)).loads).toHaveLength(0);
+  });
+});
+
+describe("a deleted organization", () => {
+  test("every FourKites import refuses it with ORG_DELETED and writes nothing", async () => {
+    const t = newBackend();
+    const first = await t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+      workosOrgId: ORG_A,
+      shipment: shipment(),
+    });
+    await t.run((ctx) =>
+      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
+    );
+    const newer = shipment((s) => {
+      s.status = "Delivered";
+      s.updatedAt = "2024-05-03T20:00:00Z";
+    });
+    const other = shipment((s) => {
+      s.id = 104857999;
+    });
+    const o = { workosOrgId: ORG_A };
+    // Neither an update of a known shipment nor a new one, by any entry point.
+    for (const json of [newer, other]) {
+      await expectRejected(
+        t,
+        () =>
+          t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+            ...o,
+            shipment: json,
+          }),
+        "ORG_DELETED",
+      );
+      await expectRejected(
+        t,
+        () =>
+          t.mutation(internal.fourKitesSyncHelpers.importUnmappedLoad, { ...o, shipment: json }),
+        "ORG_DELETED",
+      );
+    }
+    await expectRejected(
+      t,
+      () =>
+        t.mutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
+          ...o,
+          shipments: [newer, other],
+        }),
+      "ORG_DELETED",
+    );
+    // The sync refuses before fetching anything.
+    vi.stubEnv("FOURKITES_API_BASE_URL", "https://fourkites.test/api/v1");
+    vi.stubEnv("FOURKITES_API_KEY", "test-key-123");
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ shipments: [] })));
+    vi.stubGlobal("fetch", fetchMock);
+    await expectRejected(
+      t,
+      () => t.action(internal.fourKitesSync.syncFromFourKites, o),
+      "ORG_DELETED",
+    );
+    expect(fetchMock).not.toHaveBeenCalled();
+    const { loads } = await loadsOf(t);
+    expect(loads).toEqual([expect.objectContaining({ _id: first.loadId, status: "Assigned" })]);
+
+    // Another org imports as before.
+    const b = await t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+      workosOrgId: ORG_B,
+      shipment: shipment(),
+    });
+    expect(b.outcome).toBe("created");
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { INVOICE_STATUSES } from "../convex/model/enums";
-import { INVOICE_TRANSITIONS, MAX_BULK_IDS } from "../convex/model/invoices";
+import { INVOICE_TRANSITIONS, MAX_BULK_IDS, MAX_INVOICES_PER_LOAD } from "../convex/model/invoices";
 import { seedOrg } from "./seed";
 import {
   type Accessor,
@@ -116,6 +116,38 @@ describe("invoices: bulk status changes", () => {
     await expectCountersExact(t, ORG_A);
   });
 
+  test("billedAt records the first move into a billed status and survives voiding", async () => {
+    const { t, a } = await seeded(4);
+    const who = biller(t, ORG_A);
+    const [billed, legacy, draft] = a.invoiceIds;
+    const get = async (id: Id<"invoices">) => {
+      const doc = await t.run((ctx) => ctx.db.get("invoices", id));
+      if (doc === null) throw new Error("invoice missing");
+      return doc;
+    };
+    const move = (ids: Id<"invoices">[], status: string) =>
+      who.mutation(api.invoices.bulkUpdateStatus, { workosOrgId: ORG_A, invoiceIds: ids, status });
+
+    await move([billed, legacy], "BILLED");
+    const billedAt = (await get(billed)).statusChangedAt;
+    expect((await get(billed)).billedAt).toBe(billedAt);
+    // An invoice billed before billedAt existed gets it on its next billed status.
+    await t.run((ctx) => ctx.db.patch("invoices", legacy, { billedAt: undefined }));
+    await move([billed, legacy], "PENDING_PAYMENT");
+    const legacyBilledAt = (await get(legacy)).statusChangedAt;
+    await move([billed], "PAID");
+    await who.mutation(api.invoices.bulkVoidInvoices, {
+      workosOrgId: ORG_A,
+      invoiceIds: [legacy, draft],
+    });
+    expect(await get(billed)).toMatchObject({ status: "PAID", billedAt });
+    expect(await get(legacy)).toMatchObject({ status: "VOID", billedAt: legacyBilledAt });
+    // Voided without being billed: no billedAt.
+    expect((await get(draft)).status).toBe("VOID");
+    expect((await get(draft)).billedAt).toBeUndefined();
+    await expectCountersExact(t, ORG_A);
+  });
+
   test("the transition table only allows documented moves", () => {
     for (const from of INVOICE_STATUSES) {
       for (const to of INVOICE_TRANSITIONS[from]) {
@@ -210,6 +242,54 @@ describe("invoices: bad input writes nothing", () => {
       amountCents: 4242,
     });
     await expectCountersExact(t, ORG_A);
+  });
+});
+
+describe("invoices: at most MAX_INVOICES_PER_LOAD per load", () => {
+  test("createInvoice refuses the next one with LIMIT_EXCEEDED; deleteLoad still works", async () => {
+    const { t, a } = await seeded(1);
+    const who = biller(t, ORG_A);
+    const o = { workosOrgId: ORG_A };
+    const loadId = a.loadIds[0];
+    let live = a.invoiceIds[0];
+    // The seeded invoice plus MAX - 1 void/create cycles: MAX invoices in all.
+    for (let n = 1; n < MAX_INVOICES_PER_LOAD; n++) {
+      await who.mutation(api.invoices.bulkVoidInvoices, { ...o, invoiceIds: [live] });
+      live = (await who.mutation(api.invoices.createInvoice, { ...o, loadId, amountCents: n }))
+        .invoiceId;
+    }
+    await who.mutation(api.invoices.bulkVoidInvoices, { ...o, invoiceIds: [live] });
+    await expectRejected(
+      t,
+      () => who.mutation(api.invoices.createInvoice, { ...o, loadId, amountCents: 1 }),
+      "LIMIT_EXCEEDED",
+    );
+    await expectCountersExact(t, ORG_A);
+    // The load stays deletable: its invoices fit in one bounded read.
+    const deleted = await who.mutation(api.loads.deleteLoad, { ...o, loadId });
+    expect(deleted.invoicesDeleted).toBe(MAX_INVOICES_PER_LOAD);
+    await expectCountersExact(t, ORG_A);
+  });
+
+  test("a load over the cap (data written around the code) is a LIMIT_EXCEEDED error", async () => {
+    const { t, a } = await seeded(1);
+    const loadId = a.loadIds[0];
+    await t.run(async (ctx) => {
+      for (let i = 0; i < MAX_INVOICES_PER_LOAD; i++) {
+        await ctx.db.insert("invoices", {
+          workosOrgId: ORG_A,
+          loadId,
+          status: "VOID",
+          amountCents: 0,
+          statusChangedAt: 0,
+        });
+      }
+    });
+    await expectRejected(
+      t,
+      () => biller(t, ORG_A).mutation(api.loads.deleteLoad, { workosOrgId: ORG_A, loadId }),
+      "LIMIT_EXCEEDED",
+    );
   });
 });
 

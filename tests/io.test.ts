@@ -89,3 +89,20 @@ test("a write that changes no bucket does not touch the stats row", async () => 
   expect(io.documentsRead).toBe(1);
   expect(io.documentsWritten).toBe(0);
 });
+
+test("createLoad of a new load reads only the stats rows (lookups that find nothing read nothing)", async () => {
+  const t = newBackend({ transactionLimits: true });
+  await seedOrg(t, ORG_A, { loads: 1_000 });
+  const { io, result } = await measureMutation(member(t, ORG_A), api.loads.createLoad, {
+    workosOrgId: ORG_A,
+    externalLoadId: "NEW-1",
+    origin: { city: "Reno", state: "NV" },
+    destination: { city: "Boise", state: "ID" },
+  });
+  expect(result).toMatchObject({ loadType: "UNMAPPED", invoiceStatus: "MISSING_DATA" });
+  // Lane, duplicate, live-invoice and invoice-cap lookups find nothing: 0 reads. The flush
+  // reads and replaces the loads and invoices stats rows: 4 reads, 4 writes with the inserts.
+  expect(io.documentsRead).toBeLessThanOrEqual(4);
+  expect(io.documentsWritten).toBeLessThanOrEqual(4);
+  await expectCountersExact(t, ORG_A);
+});

@@ -2,10 +2,12 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { BACKFILL_BATCH_SIZE } from "../convex/model/laneBackfill";
+import { markOrganizationDeleted } from "../convex/model/organizations";
 import { seedLoads } from "./seed";
 import {
   type Accessor,
   type Backend,
+  biller,
   expectCountersExact,
   expectRejected,
   measureMutation,
@@ -55,7 +57,7 @@ async function loadAndInvoice(t: Backend, loadId: Id<"loads">) {
 describe("createLaneAndBackfill", () => {
   test("an exact lane promotes the org's matching unmapped loads to CONTRACT", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const match1 = await a.mutation(api.loads.createLoad, load("L-1", DALLAS, ATLANTA));
     // Keys are normalized: spacing and case do not matter.
     const match2 = await a.mutation(
@@ -108,7 +110,7 @@ describe("createLaneAndBackfill", () => {
 
   test("wildcard lanes give SPOT; an exact lane wins over a wildcard for new loads", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const fromChicago = await a.mutation(api.loads.createLoad, load("L-1", CHICAGO, DENVER));
     const toDenver = await a.mutation(api.loads.createLoad, load("L-2", PHOENIX, DENVER));
     const unrelated = await a.mutation(api.loads.createLoad, load("L-3", PHOENIX, ATLANTA));
@@ -143,7 +145,7 @@ describe("createLaneAndBackfill", () => {
 
   test("customer lanes and effective dates decide which loads a lane prices", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const may1 = Date.UTC(2024, 4, 1);
     const june1 = Date.UTC(2024, 5, 1);
     const acmeMay = await a.mutation(
@@ -255,7 +257,7 @@ describe("createLaneAndBackfill", () => {
       status: i % 3 === 0 ? "Assigned" : "Open",
     }));
     await expectCountersExact(t, ORG_A);
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const result = await a.mutation(api.lanes.createLaneAndBackfill, lane(DALLAS, ATLANTA, 99_00));
     expect(result).toMatchObject({ promoted: BACKFILL_BATCH_SIZE, backfillComplete: false });
     await expectCountersExact(t, ORG_A);
@@ -270,7 +272,7 @@ describe("createLaneAndBackfill", () => {
 
   test("duplicates and bad lanes are rejected and write nothing", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     await a.mutation(
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 100_000, { effectiveTo: Date.UTC(2025, 0, 1) }),
@@ -316,10 +318,34 @@ describe("createLaneAndBackfill", () => {
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 95_000, { customerId: "ACME" }),
     );
-    await member(t, ORG_B).mutation(api.lanes.createLaneAndBackfill, {
+    await biller(t, ORG_B).mutation(api.lanes.createLaneAndBackfill, {
       ...lane(DALLAS, ATLANTA, 100_000),
       workosOrgId: ORG_B,
     });
+  });
+
+  test("needs the billing permission and an org that is not deleted", async () => {
+    const t = newBackend();
+    const loadId = (
+      await biller(t, ORG_A).mutation(api.loads.createLoad, load("L-1", DALLAS, ATLANTA))
+    ).loadId;
+    const create = (who: Accessor) =>
+      who.mutation(api.lanes.createLaneAndBackfill, lane(DALLAS, ATLANTA, 100_000));
+    // A member without the permission: refused, no lane, the load stays unmapped.
+    await expectRejected(t, () => create(member(t, ORG_A)), "MISSING_PERMISSION");
+    await expectRejected(t, () => create(member(t, ORG_A, ["loads:write"])), "MISSING_PERMISSION");
+    expect((await loadAndInvoice(t, loadId)).load?.loadType).toBe("UNMAPPED");
+
+    // A deleted org: refused even by a biller, whether or not a load would be promoted.
+    await t.run((ctx) =>
+      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
+    );
+    await expectRejected(t, () => create(biller(t, ORG_A)), "ORG_DELETED");
+    await expectRejected(
+      t,
+      () => biller(t, ORG_A).mutation(api.lanes.createLaneAndBackfill, lane(CHICAGO, "*", 5_000)),
+      "ORG_DELETED",
+    );
   });
 
   test("rejects no identity and another org's identity", async () => {
@@ -327,8 +353,60 @@ describe("createLaneAndBackfill", () => {
     const call = (who: Accessor) =>
       who.mutation(api.lanes.createLaneAndBackfill, lane(DALLAS, ATLANTA, 100));
     await expectRejected(t, () => call(t), "UNAUTHENTICATED");
-    await expectRejected(t, () => call(member(t, ORG_B)), "ORG_MISMATCH");
+    await expectRejected(t, () => call(biller(t, ORG_B)), "ORG_MISMATCH");
     await expectRejected(t, () => call(t.withIdentity({ subject: "u" })), "ORG_MISMATCH");
+  });
+});
+
+describe("continueLaneBackfill", () => {
+  test("for a deleted org it abandons the backfill quietly; the cleanup does not restart it", async () => {
+    vi.useFakeTimers();
+    const t = newBackend();
+    const loadIds = await seedLoads(t, ORG_A, 5, () => ({ origin: DALLAS, destination: ATLANTA }));
+    const now = Date.now();
+    // A running backfill whose lease ran out (its chain died), as the cleanup finds it.
+    const laneId = await t.run((ctx) =>
+      ctx.db.insert("lanes", {
+        workosOrgId: ORG_A,
+        origin: DALLAS,
+        destination: ATLANTA,
+        originKey: "DALLAS|TX",
+        destinationKey: "ATLANTA|GA",
+        rateCents: 70_000,
+        effectiveFrom: JAN_2024,
+        backfill: {
+          runId: 1,
+          state: "running",
+          cursor: null,
+          batches: 0,
+          examined: 0,
+          promoted: 0,
+          startedAt: now - 60_000,
+          updatedAt: now - 60_000,
+        },
+        backfillDueAt: now - 1,
+      }),
+    );
+    await t.run((ctx) =>
+      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, now),
+    );
+    const cleanup = await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
+    expect(cleanup.lanesRestarted).toBe(1);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const stored = await t.run((ctx) => ctx.db.get("lanes", laneId));
+    expect(stored?.backfill).toMatchObject({ runId: 2, state: "done", promoted: 0 });
+    expect(stored?.backfillDueAt).toBeUndefined();
+    for (const id of loadIds) {
+      expect((await loadAndInvoice(t, id)).load?.loadType).toBe("UNMAPPED");
+    }
+    await expectCountersExact(t, ORG_A);
+    // Nothing is due any more, and an old batch of the run is a no-op.
+    expect((await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {})).lanesRestarted).toBe(
+      0,
+    );
+    expect(
+      await t.mutation(internal.lanes.continueLaneBackfill, { laneId, runId: 2 }),
+    ).toMatchObject({ status: "stale", examined: 0, promoted: 0 });
   });
 });
 
@@ -358,7 +436,7 @@ describe("createLaneAndBackfill: I/O", () => {
     const M = 50;
     await bigOrg(t, N, M);
     const { io, result } = await measureMutation(
-      member(t, ORG_A),
+      biller(t, ORG_A),
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 150_000),
     );
@@ -375,7 +453,7 @@ describe("createLaneAndBackfill: I/O", () => {
     const small = newBackend({ transactionLimits: true });
     await bigOrg(small, N / 10, M);
     const { io: smallIo } = await measureMutation(
-      member(small, ORG_A),
+      biller(small, ORG_A),
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 150_000),
     );
@@ -388,7 +466,7 @@ describe("createLaneAndBackfill: I/O", () => {
     const M = 150;
     await bigOrg(t, N, M);
     const first = await measureMutation(
-      member(t, ORG_A),
+      biller(t, ORG_A),
       api.lanes.createLaneAndBackfill,
       lane(DALLAS, ATLANTA, 150_000),
     );

@@ -3,9 +3,11 @@ import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loadExpiry";
 import { BACKFILL_LEASE_MS } from "../convex/model/laneBackfill";
+import { markOrganizationDeleted } from "../convex/model/organizations";
 import { seedLoads } from "./seed";
 import {
   type Backend,
+  biller,
   dump,
   expectCountersExact,
   expectRejected,
@@ -229,29 +231,45 @@ describe("periodicCleanup: expiry", () => {
     }
   });
 
-  test("a deleted org's stale loads are passed over, not a failure", async () => {
+  test("a deleted org's backlog of stale loads is expired once; later idle runs read ≤ 10", async () => {
     vi.useFakeTimers({ now: NOW });
-    const t = newBackend();
-    for (const org of [ORG_A, ORG_B]) {
-      await seedLoads(t, org, 3, () => ({
-        origin: DALLAS,
-        destination: DENVER,
-        pickupAt: NOW - 2 * DAY,
-      }));
-    }
-    await t.run(async (ctx) => {
-      const rows = await ctx.db
-        .query("organizationStats")
-        .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", ORG_B))
-        .collect();
-      for (const row of rows)
-        await ctx.db.patch("organizationStats", row._id, { orgDeleted: true });
-    });
-    const result = await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
-    expect(result.expired).toBe(3);
+    const t = newBackend({ transactionLimits: true });
+    const backlog = 1000;
+    await seedLoads(t, ORG_A, 3, () => ({
+      origin: DALLAS,
+      destination: DENVER,
+      pickupAt: NOW - 2 * DAY,
+    }));
+    await seedLoads(t, ORG_B, backlog, (i) => ({
+      origin: DALLAS,
+      destination: DENVER,
+      pickupAt: NOW - 2 * DAY - i * 1000,
+    }));
+    await t.run((ctx) =>
+      markOrganizationDeleted(ctx, { workosOrgId: ORG_B, name: "B", workosUpdatedAt: 1 }, NOW),
+    );
+
+    const first = await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
+    expect(first).toMatchObject({ expired: EXPIRY_BATCH_SIZE, expiryComplete: false });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
     const { loads } = await storedCounters(t, ORG_B);
-    expect(loads?.counts.Open).toBe(3);
+    expect(loads).toMatchObject({ orgDeleted: true, exact: true });
+    expect(loads?.counts).toMatchObject({ Open: 0, Expired: backlog });
     await expectCountersExact(t, ORG_A);
+    await expectCountersExact(t, ORG_B);
+
+    const idle = await measureMutation(t, internal.lazyLoadPromotion.periodicCleanup, {});
+    console.log("[measure] periodicCleanup idle after a deleted org's backlog", idle.io);
+    expect(idle.result).toMatchObject({ expired: 0, expiryComplete: true });
+    expect(idle.io.documentsRead).toBeLessThanOrEqual(10);
+    expect(idle.io.documentsWritten).toBe(0);
+
+    // The deleted org's public functions still refuse.
+    await expectRejected(
+      t,
+      () => member(t, ORG_B).query(api.loads.countLoadsByStatus, { workosOrgId: ORG_B }),
+      "ORG_DELETED",
+    );
   });
 });
 
@@ -289,7 +307,7 @@ describe("periodicCleanup: catch-up promotion", () => {
   test("a lane that starts later prices loads without a pickup time once it is in effect", async () => {
     vi.useFakeTimers({ now: NOW });
     const t = newBackend();
-    const a = member(t, ORG_A);
+    const a = biller(t, ORG_A);
     const noPickup = await a.mutation(api.loads.createLoad, {
       workosOrgId: ORG_A,
       externalLoadId: "L-1",
@@ -349,7 +367,7 @@ describe("periodicCleanup: I/O", () => {
       pickupAt: i % 3 === 1 ? (i % 2 === 0 ? NOW + DAY : undefined) : NOW - 30 * DAY,
     }));
     // Lanes exist, all with finished backfills (nothing due).
-    await member(t, ORG_A).mutation(api.lanes.createLaneAndBackfill, {
+    await biller(t, ORG_A).mutation(api.lanes.createLaneAndBackfill, {
       workosOrgId: ORG_A,
       origin: { city: "Austin", state: "TX" },
       destination: "*",

@@ -2,6 +2,8 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import {
   type Accessor,
+  biller,
+  errorMessage,
   expectCountersExact,
   expectRejected,
   member,
@@ -129,10 +131,10 @@ describe("loads", () => {
     await expectCountersExact(t, ORG_A);
   });
 
-  test("deleteLoad removes unbilled invoices and refuses billed ones", async () => {
+  test("deleteLoad removes never-billed invoices; refuses billed ones, voided or not", async () => {
     const t = newBackend();
-    const a = member(t, ORG_A, ["invoices:bulk-update"]);
-    // With a lane, the new load is CONTRACT and comes with a DRAFT invoice.
+    const a = biller(t, ORG_A);
+    // With a lane, each new load is CONTRACT and comes with a DRAFT invoice.
     await a.mutation(api.lanes.createLaneAndBackfill, {
       workosOrgId: ORG_A,
       origin: DALLAS,
@@ -140,35 +142,46 @@ describe("loads", () => {
       rateCents: 125_000,
       effectiveFrom: 1,
     });
-    const { loadId, loadType, invoiceId } = await a.mutation(api.loads.createLoad, newLoad("L-1"));
-    expect(loadType).toBe("CONTRACT");
+    const o = { workosOrgId: ORG_A };
+    const billed = await a.mutation(api.loads.createLoad, newLoad("L-1"));
+    expect(billed.loadType).toBe("CONTRACT");
     await a.mutation(api.invoices.bulkUpdateStatus, {
-      workosOrgId: ORG_A,
-      invoiceIds: [invoiceId],
+      ...o,
+      invoiceIds: [billed.invoiceId],
       status: "BILLED",
     });
-    await expectRejected(
-      t,
-      () => a.mutation(api.loads.deleteLoad, { workosOrgId: ORG_A, loadId }),
-      "HAS_BILLED_INVOICE",
-    );
-    await a.mutation(api.invoices.bulkVoidInvoices, {
-      workosOrgId: ORG_A,
-      invoiceIds: [invoiceId],
+    const refuse = () => a.mutation(api.loads.deleteLoad, { ...o, loadId: billed.loadId });
+    await expectRejected(t, refuse, "HAS_BILLED_INVOICE");
+    // Voided after billing, it is still a record to keep; the advice is to cancel.
+    await a.mutation(api.invoices.bulkVoidInvoices, { ...o, invoiceIds: [billed.invoiceId] });
+    await expectRejected(t, refuse, "HAS_BILLED_INVOICE");
+    expect(await errorMessage(refuse())).toMatch(/cancel the load/);
+    // Even with a new, unbilled invoice next to it.
+    await a.mutation(api.invoices.createInvoice, { ...o, loadId: billed.loadId, amountCents: 1 });
+    await expectRejected(t, refuse, "HAS_BILLED_INVOICE");
+    await a.mutation(api.loads.updateLoadStatus, {
+      ...o,
+      loadId: billed.loadId,
+      status: "Canceled",
     });
+
+    // Voided without ever being billed: deleted with the load.
+    const draft = await a.mutation(api.loads.createLoad, newLoad("L-2"));
+    await a.mutation(api.invoices.bulkVoidInvoices, { ...o, invoiceIds: [draft.invoiceId] });
     const { invoiceId: second } = await a.mutation(api.invoices.createInvoice, {
-      workosOrgId: ORG_A,
-      loadId,
+      ...o,
+      loadId: draft.loadId,
       amountCents: 99_00,
     });
     await expectCountersExact(t, ORG_A);
-    const result = await a.mutation(api.loads.deleteLoad, { workosOrgId: ORG_A, loadId });
+    const result = await a.mutation(api.loads.deleteLoad, { ...o, loadId: draft.loadId });
     expect(result.invoicesDeleted).toBe(2);
     expect(await t.run((ctx) => ctx.db.get("invoices", second))).toBeNull();
+    expect(await t.run((ctx) => ctx.db.get("loads", draft.loadId))).toBeNull();
     await expectCountersExact(t, ORG_A);
     const { loads, invoices } = await storedCounters(t, ORG_A);
-    expect(loads?.counts.Open).toBe(0);
-    expect(invoices?.counts.VOID).toBe(0);
+    expect(loads?.counts).toMatchObject({ Open: 0, Canceled: 1 });
+    expect(invoices?.counts).toMatchObject({ VOID: 1, DRAFT: 1 });
   });
 });
 

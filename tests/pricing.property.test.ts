@@ -10,7 +10,7 @@ import { ConvexError } from "convex/values";
 import { afterEach, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { LaneFinder } from "../convex/model/lanes";
-import { type Backend, expectCountersExact, member, newBackend, ORG_A } from "./setup";
+import { type Backend, biller, expectCountersExact, newBackend, ORG_A } from "./setup";
 
 const NOW = Date.UTC(2024, 5, 15, 12);
 const DAY = 24 * 60 * 60 * 1000;
@@ -87,7 +87,7 @@ function shipmentJson(o: Op & { kind: "import" }): string {
 let manualSeq = 0;
 
 async function run(t: Backend, o: Op): Promise<void> {
-  const a = member(t, ORG_A);
+  const a = biller(t, ORG_A);
   const loadIds = async () =>
     await t.run(async (ctx) =>
       (

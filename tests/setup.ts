@@ -195,3 +195,14 @@ export async function expectRejected(
   expect(await errorCode(call())).toBe(code);
   expect(await dump(t)).toEqual(before);
 }
+
+/** The `message` of the ConvexError thrown by `promise`. */
+export async function errorMessage(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof ConvexError && typeof e.data?.message === "string") return e.data.message;
+    throw e;
+  }
+  throw new Error("expected the call to fail");
+}

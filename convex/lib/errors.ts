@@ -27,6 +27,11 @@ export const ERROR_CODES = [
   "HAS_BILLED_INVOICE",
   /** An external payload (FourKites, WorkOS) failed validation. */
   "INVALID_PAYLOAD",
+  /**
+   * A documented per-document limit would be exceeded, e.g. more than
+   * `MAX_INVOICES_PER_LOAD` invoices on one load. Retrying does not help.
+   */
+  "LIMIT_EXCEEDED",
 ] as const;
 /** One of `ERROR_CODES`. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -37,10 +37,33 @@ export const BULK_TARGET_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID", "VOID"
 /** One of `BULK_TARGET_STATUSES`. */
 export type BulkTargetStatus = (typeof BULK_TARGET_STATUSES)[number];
 
+/** Statuses that mean the invoice was billed (sent to the customer). */
+export const BILLED_INVOICE_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID"] as const;
+
+function isBilledStatus(status: InvoiceStatus): boolean {
+  return BILLED_INVOICE_STATUSES.some((s) => s === status);
+}
+
+/**
+ * Whether the invoice was ever billed: it is billed, pending payment or paid
+ * now, or it carries `billedAt` (billed, then voided). Such an invoice is a
+ * record to keep.
+ *
+ * Caveat: an invoice voided after billing before `billedAt` existed carries
+ * no trace of it and is not recognized.
+ */
+export function wasBilled(invoice: Pick<Doc<"invoices">, "status" | "billedAt">): boolean {
+  return isBilledStatus(invoice.status) || invoice.billedAt !== undefined;
+}
+
 /** Most invoice ids one bulk call takes (keeps it ~1,000 reads, 500 writes). */
 export const MAX_BULK_IDS = 500;
 
-/** Most invoices one load may accumulate (one live, the rest voided). */
+/**
+ * Most invoices one load may accumulate (one live, the rest voided), so that
+ * `findInvoicesOfLoad` (and `deleteLoad`) stay bounded. `createInvoice`
+ * enforces it.
+ */
 export const MAX_INVOICES_PER_LOAD = 50;
 
 /** Statuses an invoice can be created in. */
@@ -62,7 +85,13 @@ export async function findActiveInvoice(
     .first();
 }
 
-/** Every invoice of a load (bounded by `MAX_INVOICES_PER_LOAD`). */
+/**
+ * Every invoice of a load (bounded by `MAX_INVOICES_PER_LOAD`).
+ *
+ * @throws `LIMIT_EXCEEDED` for a load with more invoices than that, which
+ *   `createInvoice` does not allow; only data written around it (or before
+ *   the cap was enforced) can get there.
+ */
 export async function findInvoicesOfLoad(
   ctx: Pick<MutationCtx, "db">,
   loadId: Id<"loads">,
@@ -72,16 +101,24 @@ export async function findInvoicesOfLoad(
     .withIndex("by_load_and_status", (q) => q.eq("loadId", loadId))
     .take(MAX_INVOICES_PER_LOAD + 1);
   if (invoices.length > MAX_INVOICES_PER_LOAD) {
-    throw new Error(`[invoices] load ${loadId} has more than ${MAX_INVOICES_PER_LOAD} invoices`);
+    throw appError(
+      "LIMIT_EXCEEDED",
+      `This load has more than ${MAX_INVOICES_PER_LOAD} invoices, more than one call may handle.`,
+      { loadId, limit: MAX_INVOICES_PER_LOAD },
+    );
   }
   return invoices;
 }
 
 /**
- * Creates the invoice of `load`; the counters follow.
+ * Creates the invoice of `load`; the counters follow. Reads the load's
+ * non-void invoice (at most 1) and its voided ones (at most
+ * `MAX_INVOICES_PER_LOAD`); for a new load both queries are empty and read no
+ * document.
  *
  * @throws `ALREADY_EXISTS` when the load has a non-void invoice,
- *   `INVALID_ARGUMENT` for a bad amount.
+ *   `LIMIT_EXCEEDED` when it already has `MAX_INVOICES_PER_LOAD` (voided)
+ *   invoices, `INVALID_ARGUMENT` for a bad amount.
  */
 export async function createInvoice(
   ctx: MutationCtx,
@@ -104,6 +141,18 @@ export async function createInvoice(
     throw appError("ALREADY_EXISTS", "This load already has an invoice that is not void.", {
       invoiceId: active._id,
     });
+  }
+  // With no live invoice, every invoice of the load is void.
+  const voided = await ctx.db
+    .query("invoices")
+    .withIndex("by_load_and_status", (q) => q.eq("loadId", input.load._id).eq("status", "VOID"))
+    .take(MAX_INVOICES_PER_LOAD);
+  if (voided.length >= MAX_INVOICES_PER_LOAD) {
+    throw appError(
+      "LIMIT_EXCEEDED",
+      `A load may have at most ${MAX_INVOICES_PER_LOAD} invoices; this one has ${voided.length} voided ones.`,
+      { loadId: input.load._id, limit: MAX_INVOICES_PER_LOAD },
+    );
   }
   return await ctx.counted.insertInvoice({
     workosOrgId: input.load.workosOrgId,
@@ -146,7 +195,9 @@ export type BulkOutcome = {
 /**
  * Moves every invoice to `to`. An invoice already in `to` is `unchanged`. An
  * invoice whose transition is not allowed fails the whole call
- * (`onIneligible: "reject"`, nothing written) or is `skipped`.
+ * (`onIneligible: "reject"`, nothing written) or is `skipped`. Moving an
+ * invoice into a billed status (`BILLED_INVOICE_STATUSES`) sets `billedAt`
+ * unless it is set already; voiding keeps it.
  *
  * @throws `ILLEGAL_TRANSITION` listing the ineligible invoices.
  */
@@ -179,6 +230,8 @@ export async function setInvoicesStatus(
     await ctx.counted.patchInvoice(invoices[i], {
       status: to,
       statusChangedAt: now,
+      // The first move into a billed status records when it was billed.
+      ...(isBilledStatus(to) && invoices[i].billedAt === undefined ? { billedAt: now } : {}),
       ...(to === "VOID" && options.voidReason !== undefined
         ? { voidReason: options.voidReason }
         : {}),

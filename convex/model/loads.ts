@@ -6,7 +6,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../functions";
 import { appError } from "../lib/errors";
 import type { LoadSource, LoadStatus, LoadType } from "./enums";
-import { findInvoicesOfLoad } from "./invoices";
+import { findInvoicesOfLoad, wasBilled } from "./invoices";
 import {
   locationKey,
   MAX_ID_LENGTH,
@@ -175,24 +175,25 @@ export async function transitionLoad(
 }
 
 /**
- * Deletes a load and its unbilled invoices (`MISSING_DATA`, `DRAFT`, `VOID`);
- * both counters follow.
+ * Deletes a load and its invoices that were never billed (`MISSING_DATA`,
+ * `DRAFT`, and `VOID` ones voided before billing); both counters follow.
  *
- * @throws `HAS_BILLED_INVOICE` when an invoice of the load was billed, is
- *   pending payment or paid: those are records to keep; void them first.
+ * @throws `HAS_BILLED_INVOICE` when any invoice of the load was billed
+ *   (`wasBilled`: billed, pending payment, paid, or voided after billing):
+ *   those are records to keep, so such a load is canceled, not deleted.
+ *   Caveat: an invoice voided after billing before `billedAt` was recorded
+ *   looks never billed and is deleted.
  */
 export async function deleteLoad(
   ctx: MutationCtx,
   load: Doc<"loads">,
 ): Promise<{ invoicesDeleted: number }> {
   const invoices = await findInvoicesOfLoad(ctx, load._id);
-  const kept = invoices.filter(
-    (i) => i.status === "BILLED" || i.status === "PENDING_PAYMENT" || i.status === "PAID",
-  );
+  const kept = invoices.filter(wasBilled);
   if (kept.length > 0) {
     throw appError(
       "HAS_BILLED_INVOICE",
-      "This load has a billed invoice; void it before deleting the load.",
+      "This load has an invoice that was billed, which must be kept; cancel the load instead of deleting it.",
       { invoiceIds: kept.map((i) => i._id) },
     );
   }

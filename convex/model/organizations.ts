@@ -87,8 +87,10 @@ export async function upsertOrganization(
 /**
  * Marks an org deleted, in the registry and on both of its stats rows
  * (`orgDeleted`), which is what makes its public functions refuse: the stats
- * flush throws `ORG_DELETED` for any write that would change its counters,
- * and the count queries throw it on reading the row. Missing stats rows are
+ * flush of a public mutation throws `ORG_DELETED` for any write that would
+ * change its counters, and the count queries throw it on reading the row.
+ * Internal mutations may still maintain its counters (e.g. the expiry);
+ * those that must not act for it check `assertOrgActive`. Missing stats rows are
  * created for that purpose (exact only when the org has no documents).
  * Idempotent: a second call writes nothing.
  *
@@ -136,10 +138,12 @@ export async function markOrganizationDeleted(
 
 /**
  * Refuses an org the registry marks deleted. For public mutations that write
- * documents the stats flush does not see (e.g. lanes): counted writes are
- * already refused by the flush, and the count queries by the stats row, so
- * those paths need not pay this extra read. An org absent from the registry
- * passes (the registry may not have been synced yet).
+ * documents the stats flush does not see (e.g. lanes), and for internal
+ * entry points that must not act for a deleted org (the FourKites imports),
+ * since the flush refuses deleted orgs only in public mutations. Public
+ * counted writes and the count queries are already refused by the stats row,
+ * so those paths need not pay this extra read. An org absent from the
+ * registry passes (the registry may not have been synced yet).
  *
  * @throws `ORG_DELETED`
  */
