@@ -1,3 +1,9 @@
+/**
+ * FourKites import: the status mapping, the single-shipment and batch
+ * imports (pricing, idempotent re-imports, newer-only updates), malformed
+ * payloads (each rejected with INVALID_PAYLOAD naming the path, nothing
+ * written), the sync action against a stubbed fetch, and the import's I/O.
+ */
 import { ConvexError } from "convex/values";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
@@ -18,11 +24,10 @@ import {
   ORG_A,
   ORG_B,
   storedCounters,
+  DALLAS,
+  ATLANTA,
+  CHICAGO,
 } from "./setup";
-
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
-const CHICAGO = { city: "Chicago", state: "IL" };
 
 /** The fixture as loosely typed JSON, to break it in every way. */
 type StopJson = { [key: string]: unknown };
@@ -528,7 +533,7 @@ describe("importShipmentBatch", () => {
 
 describe("syncFromFourKites", () => {
   function stubFourKites(pages: Record<number, unknown>, status = 200) {
-    const fetchMock = vi.fn(async (input: string | URL | Request) => {
+    const fetchMock = vi.fn(async (input: string | URL | Request, _init?: RequestInit) => {
       const url = new URL(input instanceof Request ? input.url : String(input));
       const page = Number(url.searchParams.get("page"));
       return new Response(JSON.stringify(pages[page] ?? { shipments: [] }), {
@@ -555,11 +560,11 @@ describe("syncFromFourKites", () => {
       updatedSince: "2024-05-01T00:00:00Z",
     });
     expect(fetchMock).toHaveBeenCalledTimes(2);
-    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    const [url, init] = fetchMock.mock.calls[0];
     expect(url).toBe(
       "https://fourkites.test/api/v1/shipments?page=1&per_page=100&updated_since=2024-05-01T00%3A00%3A00Z",
     );
-    expect(init.headers).toMatchObject({ apikey: "test-key-123" });
+    expect(init?.headers).toMatchObject({ apikey: "test-key-123" });
 
     expect(result).toMatchObject({
       pages: 2,

@@ -1,3 +1,8 @@
+/**
+ * Invoices: bulk status changes and voids (outcomes per id, folded
+ * counters), billedAt, contract errors that write nothing, integer cents,
+ * the per-load invoice cap, and access (membership and billing permission).
+ */
 import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";

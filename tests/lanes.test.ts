@@ -1,3 +1,8 @@
+/**
+ * Lanes: creation and backfill (exact and wildcard, customers, effective
+ * dates, scheduled batches), rejected lanes, authorization, the backfill of
+ * a deleted org, and the backfill's I/O (reads grow with the matches).
+ */
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -15,11 +20,11 @@ import {
   newBackend,
   ORG_A,
   ORG_B,
+  DALLAS,
+  ATLANTA,
+  CHICAGO,
 } from "./setup";
 
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
-const CHICAGO = { city: "Chicago", state: "IL" };
 const DENVER = { city: "Denver", state: "CO" };
 const PHOENIX = { city: "Phoenix", state: "AZ" };
 const JAN_2024 = Date.UTC(2024, 0, 1);
@@ -292,7 +297,7 @@ describe("createLaneAndBackfill", () => {
         ),
       "ALREADY_EXISTS",
     );
-    const bad: Array<[string, Record<string, unknown>]> = [
+    const bad: Array<[string, ReturnType<typeof lane>]> = [
       ["* → *", lane("*", "*", 100)],
       ["zero rate", lane(DALLAS, DENVER, 0)],
       ["fractional cents", lane(DALLAS, DENVER, 100.5)],
@@ -305,7 +310,7 @@ describe("createLaneAndBackfill", () => {
     for (const [, args] of bad) {
       await expectRejected(
         t,
-        () => a.mutation(api.lanes.createLaneAndBackfill, args as ReturnType<typeof lane>),
+        () => a.mutation(api.lanes.createLaneAndBackfill, args),
         "INVALID_ARGUMENT",
       );
     }

@@ -1,3 +1,8 @@
+/**
+ * Lazy promotion and the periodic cleanup: promoting one load, expiring
+ * stale Open loads (grace period, batches, deleted orgs), restarting due lane
+ * backfills, and the idle cleanup's I/O.
+ */
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -17,10 +22,10 @@ import {
   ORG_A,
   ORG_B,
   storedCounters,
+  DALLAS,
+  ATLANTA,
 } from "./setup";
 
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
 const DENVER = { city: "Denver", state: "CO" };
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;

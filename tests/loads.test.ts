@@ -1,3 +1,7 @@
+/**
+ * Loads: creation with lane pricing, the status transition table, bad
+ * input, deletion with its invoices, and access checks.
+ */
 import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import {
@@ -11,10 +15,9 @@ import {
   ORG_A,
   ORG_B,
   storedCounters,
+  DALLAS,
+  ATLANTA,
 } from "./setup";
-
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
 
 function newLoad(externalLoadId: string) {
   return { workosOrgId: ORG_A, externalLoadId, origin: DALLAS, destination: ATLANTA };

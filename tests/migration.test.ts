@@ -17,15 +17,14 @@ import {
   ORG_A,
   ORG_B,
   storedCounters,
+  DALLAS,
+  ATLANTA,
 } from "./setup";
 
 const ORG_C = "org_01CCCCCCCCCCCCCCCCCCCCCCCC";
 const ORG_D = "org_01DDDDDDDDDDDDDDDDDDDDDDDD";
 const ORG_E = "org_01EEEEEEEEEEEEEEEEEEEEEEEE";
 const ORG_F = "org_01FFFFFFFFFFFFFFFFFFFFFFFF";
-
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
 
 async function liveLoad(t: Backend, org: string, externalLoadId: string, amountCents?: number) {
   const who = biller(t, org);

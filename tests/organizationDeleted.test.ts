@@ -1,3 +1,8 @@
+/**
+ * A deleted organization: every public function refuses it with
+ * ORG_DELETED and writes nothing, its counters stay as they were, and other
+ * orgs are unaffected.
+ */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import { assertOrgActive } from "../convex/model/organizations";
@@ -11,11 +16,11 @@ import {
   ORG_A,
   ORG_B,
   storedCounters,
+  DALLAS,
+  ATLANTA,
 } from "./setup";
 import { deliver, orgEvent, stubWorkOSEnv } from "./workos";
 
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
 const T1 = Date.parse("2026-01-01T00:00:00.000Z");
 
 function newLoad(workosOrgId: string, externalLoadId: string) {

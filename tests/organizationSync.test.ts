@@ -1,3 +1,8 @@
+/**
+ * organizations:syncFromWorkOS against a stubbed WorkOS API: paging, a
+ * second run that writes nothing, renamed/stale/deleted/unlisted orgs, and
+ * failures that write nothing.
+ */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import { dump, measureMutation, newBackend, type Backend } from "./setup";

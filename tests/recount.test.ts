@@ -1,3 +1,8 @@
+/**
+ * The exact recount: the page scanner (tie groups, budget), exact: false
+ * until the swap, drift reports and repair, reads per page, one run per row,
+ * deleted orgs, repair after a negative counter, and the daily walk.
+ */
 import type { TransactionMetrics } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
@@ -21,10 +26,9 @@ import {
   ORG_A,
   ORG_B,
   storedCounters,
+  DALLAS,
+  ATLANTA,
 } from "./setup";
-
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
 
 /** Creates a mapped load (and optionally its DRAFT invoice) through the real mutations. */
 async function createLoad(

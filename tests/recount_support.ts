@@ -14,7 +14,7 @@ import {
   STATS_ENTITIES,
   type StatsEntity,
 } from "../convex/model/enums";
-import { type Backend, type Io, measureMutation } from "./setup";
+import { type Backend, type Io, measureMutation, DALLAS, ATLANTA } from "./setup";
 
 /** One transaction of a recount, as measured. */
 export type RecountTransaction = {
@@ -102,9 +102,6 @@ export async function recountByPages(
     documentsCounted: transactions.reduce((n, x) => n + x.documentsCounted, 0),
   };
 }
-
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
 
 /**
  * Inserts `loads` loads (each with one invoice when `withInvoices`) straight

@@ -26,6 +26,11 @@ export function newBackend(options: { transactionLimits?: boolean } = {}) {
   return convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? false });
 }
 
+/** Stop locations shared by the tests. */
+export const DALLAS = { city: "Dallas", state: "TX" };
+export const ATLANTA = { city: "Atlanta", state: "GA" };
+export const CHICAGO = { city: "Chicago", state: "IL" };
+
 export const ORG_A = "org_01AAAAAAAAAAAAAAAAAAAAAAAA";
 export const ORG_B = "org_01BBBBBBBBBBBBBBBBBBBBBBBB";
 

@@ -16,10 +16,9 @@ import {
   newBackend,
   ORG_A,
   storedCounters,
+  DALLAS,
+  ATLANTA,
 } from "./setup";
-
-const DALLAS = { city: "Dallas", state: "TX" };
-const ATLANTA = { city: "Atlanta", state: "GA" };
 
 beforeEach(() => {
   quietLogs();

@@ -81,7 +81,8 @@ export async function deliver(
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (sigHeader !== null) headers["WorkOS-Signature"] = sigHeader;
   const response = await t.fetch("/workos/webhook", { method: "POST", headers, body: raw });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  const json: Record<string, unknown> = await response.json();
+  return { status: response.status, json };
 }
 
 /** What the fake organizations API saw. */

@@ -1,3 +1,7 @@
+/**
+ * The WorkOS webhook: signature checks (401), malformed bodies (400),
+ * missing secret (500), idempotent redelivery, event ordering, and deletion.
+ */
 import { WorkOS } from "@workos-inc/node";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { dump, newBackend, ORG_A, storedCounters, type Backend } from "./setup";
