@@ -8,6 +8,9 @@ export default defineConfig({
     server: { deps: { inline: ["convex-test"] } },
     include: ["tests/**/*.test.ts"],
     globals: true,
+    // The functions log structured lines on every call; show them only for
+    // failing tests.
+    silent: "passed-only",
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
