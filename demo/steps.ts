@@ -197,7 +197,7 @@ async function fourKitesSync(demo: Demo): Promise<void> {
 
   // Re-sending known shipments costs one lookup each and writes nothing.
   const coastal = demo.orgs[2];
-  const resent = coastal.shipments.filter((s) => s.status === "Delivered").slice(0, 100);
+  const resent = coastal.shipments.filter((s) => s.status === "Delivered").slice(0, 40);
   const m = await measureMutation(t, internal.fourKitesSyncHelpers.importShipmentBatch, {
     workosOrgId: coastal.workosOrgId,
     shipments: resent.map((s) => JSON.stringify(s)),
@@ -215,7 +215,7 @@ async function dispatch(demo: Demo): Promise<void> {
     const k = scale(org);
     const who = member(t, org.workosOrgId);
     const created: Id<"loads">[] = [];
-    for (let n = 0; n < 5 * k; n++) {
+    for (let n = 0; n < 2 * k; n++) {
       const m = await measureMutation(who, api.loads.createLoad, {
         workosOrgId: org.workosOrgId,
         externalLoadId: `MANUAL-${n}`,
@@ -474,7 +474,7 @@ async function finale(demo: Demo): Promise<void> {
   for (const [name, { calls, items, io, max }] of demo.ops) {
     const touched = items === calls ? "" : ` (${fmtInt(items)} items)`;
     say(
-      `    ${name.padEnd(42)} ${fmtInt(calls).padStart(4)} calls${touched}: read ` +
+      `    ${name.padEnd(42)} ${plural(calls, "call").padStart(9)}${touched}: read ` +
         `${fmtInt(io.documentsRead)} docs (at most ${fmtInt(max.documentsRead)} in one), ` +
         `wrote ${fmtInt(io.documentsWritten)}`,
     );
