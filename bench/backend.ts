@@ -1,7 +1,8 @@
 /**
  * In-memory backends for the benchmark and the demo: the project's real
- * functions plus the bench-only comparison functions (`bench/functions/`) and
- * the aggregate component instances, on one convex-test backend.
+ * functions plus the bench-only functions (`bench/functions/`: the comparisons
+ * and a setup helper) and the aggregate component instances, on one
+ * convex-test backend.
  */
 import { convexTest } from "convex-test";
 import schema from "../convex/schema";
@@ -9,12 +10,13 @@ import { modules, type Backend } from "../tests/setup";
 import { AGGREGATE_COMPONENTS, app, registerAggregate } from "./app";
 import * as benchAggregate from "./functions/aggregate";
 import * as benchScan from "./functions/scan";
+import * as benchSetup from "./functions/setup";
 
 /** Bench modules by function path prefix (`benchScan:countLoads`, ...). */
-const BENCH_MODULES = { benchScan, benchAggregate };
+const BENCH_MODULES = { benchScan, benchAggregate, benchSetup };
 
 /** Typed references to the bench-only functions. */
-export const { api: benchApi } = app.defineModules(BENCH_MODULES);
+export const { api: benchApi, internal: benchInternal } = app.defineModules(BENCH_MODULES);
 
 /**
  * convex-test resolves a function path against the keys of the module map

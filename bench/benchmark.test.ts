@@ -4,8 +4,9 @@
  * bench/results.json, and fails when a DESIGN §4 budget does not hold.
  */
 import { expect, test } from "vitest";
-import { fmtInt, type Result } from "./lib";
+import { fmtInt, muteFunctionLogs, requireSameAcrossSizes, type Result } from "./lib";
 import { machine, packageVersions, partition, writeReport, type BenchReport } from "./report";
+import { holdScheduler, pendingJobs } from "./scheduled";
 import { SCENARIOS } from "./scenarios";
 import { differences } from "./truth";
 import { buildWorld, progress, type AggregateOption } from "./world";
@@ -25,9 +26,8 @@ function duration(ms: number): string {
 
 test("benchmark", async () => {
   const started = Date.now();
-  const sizes = [...new Set(SCENARIOS.flatMap((s) => (s.run ? s.sizes : [])))].sort(
-    (a, b) => a - b,
-  );
+  const unmute = muteFunctionLogs();
+  const sizes = [...new Set(SCENARIOS.flatMap((s) => s.sizes))].sort((a, b) => a - b);
   const results: Result[] = [];
   const worlds: BenchReport["worlds"] = [];
   // Milliseconds per aggregate entry, from the largest world seeded so far.
@@ -50,11 +50,16 @@ test("benchmark", async () => {
     const world = await buildWorld(size, aggregate);
     if (world.aggregate.seeded) msPerEntry = world.aggregate.ms / world.aggregate.entries;
     const measureStarted = Date.now();
-    for (const scenario of SCENARIOS) {
-      if (!scenario.run || !scenario.sizes.includes(size)) continue;
-      progress(`${scenario.name} at ${fmtInt(size)} loads`);
-      results.push(...(await scenario.run(world)));
-    }
+    // Scheduled work waits for the scenarios, which run and measure it job by job.
+    await holdScheduler(world.t, async () => {
+      for (const scenario of SCENARIOS) {
+        if (!scenario.sizes.includes(size)) continue;
+        progress(`${scenario.name} at ${fmtInt(size)} loads`);
+        results.push(...(await scenario.run(world)));
+      }
+      const left = await pendingJobs(world.t);
+      if (left > 0) throw new Error(`${left} scheduled jobs were left unmeasured`);
+    });
     // The comparisons roll their writes back and the counted writes keep the
     // counters exact: check it from scratch, or the figures mean nothing.
     const drift = await differences(world.t, world.org);
@@ -68,7 +73,11 @@ test("benchmark", async () => {
     });
   }
 
-  const { rows, notRun } = partition(results);
+  const partitioned = partition(results);
+  let rows = partitioned.rows;
+  for (const scenario of SCENARIOS) {
+    if (scenario.sameAcrossSizes === true) rows = requireSameAcrossSizes(rows, scenario.name);
+  }
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
     durationMs: Date.now() - started,
@@ -76,15 +85,11 @@ test("benchmark", async () => {
     machine: machine(),
     versions: packageVersions(),
     rows,
-    notRun,
-    pending: SCENARIOS.flatMap((s) =>
-      s.pending === undefined
-        ? []
-        : [{ scenario: s.name, sizes: s.sizes, budget: s.budget ?? "", needs: s.pending }],
-    ),
+    notRun: partitioned.notRun,
     overBudget: rows.filter((r) => r.withinBudget === false),
   };
   await writeReport(report);
+  unmute();
   progress(
     `wrote bench/RESULTS.md and bench/results.json in ${(report.durationMs / 1000).toFixed(0)} s`,
   );

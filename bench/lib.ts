@@ -8,6 +8,7 @@
  * measurement, series of transactions).
  */
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
+import { vi } from "vitest";
 import type { Accessor, Io } from "../tests/setup";
 
 export type { Io };
@@ -278,9 +279,58 @@ export function seriesRowOf(
   );
 }
 
+/**
+ * For a scenario whose cost must not depend on the org's size: when its
+ * `stats` rows do not all read and write the same number of documents, every
+ * one of them fails its budget (and says why).
+ */
+export function requireSameAcrossSizes(rows: Row[], scenario: string): Row[] {
+  const mine = (r: Row) => r.scenario === scenario && r.implementation === "stats";
+  const figures = new Set(rows.filter(mine).map((r) => `${r.documentsRead}/${r.documentsWritten}`));
+  if (figures.size <= 1) return rows;
+  return rows.map((r) =>
+    mine(r)
+      ? {
+          ...r,
+          withinBudget: false,
+          note: [r.note, "documents read/written differ across org sizes"]
+            .filter((n) => n !== undefined)
+            .join("; "),
+        }
+      : r,
+  );
+}
+
 function finish(row: Row, budget: Budget | undefined): Row {
   if (budget === undefined) return row;
   return { ...row, budget: budget.text, withinBudget: meetsBudget(row, budget) };
+}
+
+/**
+ * The console's `log` as it was when this module loaded: what the bench's
+ * progress and the demo's narrative print through, so that muting the
+ * functions' logs (`muteFunctionLogs`) does not silence them.
+ */
+const consoleLog: (line: string) => void = console.log.bind(console);
+
+/** Prints one line of output (progress, narrative). */
+export function print(line: string): void {
+  consoleLog(line);
+}
+
+/**
+ * Silences the functions' structured logs (`console.log`, `console.warn`;
+ * the recount logs every page, the import every batch) until the returned
+ * function is called. Errors (`console.error`) stay visible.
+ */
+export function muteFunctionLogs(): () => void {
+  const spies = [
+    vi.spyOn(console, "log").mockImplementation(() => {}),
+    vi.spyOn(console, "warn").mockImplementation(() => {}),
+  ];
+  return () => {
+    for (const spy of spies) spy.mockRestore();
+  };
 }
 
 /** `1,234` */

@@ -8,7 +8,7 @@ import type { InvoiceStatus } from "../convex/model/enums";
 import { seedOrg } from "../tests/seed";
 import { ORG_A, ORG_B, type Backend } from "../tests/setup";
 import { benchApi, newBenchBackend } from "./backend";
-import { fmtInt } from "./lib";
+import { fmtInt, measureMutationToLimit, print, type Measurement } from "./lib";
 
 export type World = {
   t: Backend;
@@ -18,8 +18,13 @@ export type World = {
   org: string;
   loadIds: Id<"loads">[];
   invoiceIds: Id<"invoices">[];
-  /** Whether the aggregate comparison was seeded for `org`, and if not why. */
-  aggregate: { seeded: true; entries: number; ms: number } | { seeded: false; why: string };
+  /**
+   * Whether the aggregate comparison was seeded for `org` (with the measured
+   * transactions of that backfill from empty), and if not why.
+   */
+  aggregate:
+    | { seeded: true; entries: number; ms: number; backfill: Measurement<unknown>[] }
+    | { seeded: false; why: string };
   /** Wall-clock milliseconds spent seeding the org (for the report only). */
   seedMs: number;
 };
@@ -40,12 +45,15 @@ export function benchInvoiceStatus(i: number): InvoiceStatus {
   return (["BILLED", "PENDING_PAYMENT", "PAID", "VOID"] as const)[r - 6];
 }
 
+/** What one aggregate backfill page returns. */
+type AggregatePage = { continueCursor: string; isDone: boolean; inserted: number };
+
 /** Aggregate entries per seeding transaction (each costs ~10 index ranges). */
 const AGGREGATE_PAGE = 100;
 
 /** Prints a progress line (the bench config lets console output through). */
 export function progress(message: string): void {
-  console.log(`[bench] ${message}`);
+  print(`[bench] ${message}`);
 }
 
 /**
@@ -70,13 +78,18 @@ export async function buildWorld(size: number, aggregate: AggregateOption): Prom
   return { t, size, org: ORG_A, loadIds, invoiceIds, aggregate: aggregateState, seedMs };
 }
 
-/** Inserts every load and invoice of `org` into the aggregate trees, page by page. */
+/**
+ * Inserts every load and invoice of `org` into the aggregate trees, page by
+ * page, measuring each page: this is also what rebuilding the aggregate from
+ * empty costs (its answer to a recount).
+ */
 async function backfillAggregate(
   t: Backend,
   org: string,
   size: number,
-): Promise<{ seeded: true; entries: number; ms: number }> {
+): Promise<{ seeded: true; entries: number; ms: number; backfill: Measurement<unknown>[] }> {
   const started = Date.now();
+  const backfill: Measurement<unknown>[] = [];
   const tables = [
     { name: "loads", ref: benchApi.benchAggregate.backfillLoads },
     { name: "invoices", ref: benchApi.benchAggregate.backfillInvoices },
@@ -87,10 +100,14 @@ async function backfillAggregate(
     let done = 0;
     let nextReport = 0;
     for (;;) {
-      const page: { continueCursor: string; isDone: boolean; inserted: number } = await t.mutation(
-        ref,
-        { workosOrgId: org, cursor, numItems: AGGREGATE_PAGE },
-      );
+      const measured: Measurement<AggregatePage> = await measureMutationToLimit(t, ref, {
+        workosOrgId: org,
+        cursor,
+        numItems: AGGREGATE_PAGE,
+      });
+      backfill.push(measured);
+      if (!measured.ok) throw new Error(`aggregate backfill failed: ${measured.error}`);
+      const page: AggregatePage = measured.result;
       done += page.inserted;
       entries += page.inserted;
       if (done >= nextReport || page.isDone) {
@@ -101,5 +118,5 @@ async function backfillAggregate(
       cursor = page.continueCursor;
     }
   }
-  return { seeded: true, entries, ms: Date.now() - started };
+  return { seeded: true, entries, ms: Date.now() - started, backfill };
 }

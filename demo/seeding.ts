@@ -1,35 +1,58 @@
 /**
- * The demo's organizations and how their shipments get into the database.
+ * The demo's organizations and their history: loads and invoices that were in
+ * the database before the counters existed (no stats rows), which is what
+ * the `initializeOrgStats` migration is for.
  *
- * STAND-IN: `importShipments` writes loads and invoices raw (as a deployment
- * that predates the counters would hold them) through `tests/seed.ts`, and
- * writes the exact counters the migration would compute. When the FourKites
- * batch import (issue 3) and the migration (issue 4) land, replace the body of
- * `importShipments` with calls to the batch import (or keep raw writes with
- * `withStats: false` and let the migration step seed the counters).
+ * The history is written raw because importing 20,000 shipments one mutation
+ * at a time is too slow in convex-test (every index lookup scans the table).
+ * It is still the module's own mapping: every shipment goes through the
+ * import's zod schema and status mapping (`checkShipmentJson`), becomes the
+ * import's new load (`shipmentToNewLoad`) with the same normalization as
+ * `prepareNewLoad`, and is priced by the module's lane matching
+ * (`LaneFinder`), exactly as `importShipmentBatch` would have done it.
  */
-import type { Id } from "../convex/_generated/dataModel";
+import type { Doc, Id } from "../convex/_generated/dataModel";
 import type { InvoiceStatus, LoadStatus } from "../convex/model/enums";
-import { locationKey } from "../convex/model/validate";
-import { seedOrg } from "../tests/seed";
+import { checkShipmentJson, shipmentToNewLoad } from "../convex/model/fourKites";
+import { LaneFinder } from "../convex/model/lanes";
+import type { NewLoad } from "../convex/model/loads";
+import {
+  locationKey,
+  MAX_ID_LENGTH,
+  optionalNonNegative,
+  optionalText,
+  optionalTimestamp,
+  requireLocation,
+  requireText,
+} from "../convex/model/validate";
 import type { Backend } from "../tests/setup";
-import { generateShipments, PLACES, type Place, type Shipment } from "./shipments";
+import {
+  DAY,
+  generateShipments,
+  LANE_PLACES,
+  type FourKitesShipment,
+  type Place,
+  type ShipmentSpec,
+} from "./shipments";
 
 export type DemoOrg = {
   name: string;
   workosOrgId: string;
-  shipments: Shipment[];
-  /** Filled by `importShipments`, in shipment order. */
+  spec: ShipmentSpec;
+  /** Shipments already in the database when the demo starts. */
+  history: number;
+  /** The org's shipment stream: history first, then what the sync brings. */
+  shipments: FourKitesShipment[];
+  /** Loads of the history, in shipment order, and the invoice of each. */
   loadIds: Id<"loads">[];
-  /** The invoice of each load, in shipment order. */
   invoiceIds: Id<"invoices">[];
-  /** Current status of each load / invoice, kept up to date by the demo's steps. */
-  loadStatus: LoadStatus[];
-  invoiceStatus: InvoiceStatus[];
 };
 
-/** Three customers of different sizes; the largest has 20,000 loads. */
-export function demoOrgs(): DemoOrg[] {
+/** Shipments per org that arrive with the FourKites sync (after the history). */
+export const NEW_SHIPMENTS = [20, 30, 50];
+
+/** Three customers of different sizes; the largest has 20,000 loads of history. */
+export function demoOrgs(now: number): DemoOrg[] {
   const spec = [
     { name: "Acme Freight", workosOrgId: "org_01JDEMOACMEFRE1GHT0000001", prefix: "ACME", n: 500 },
     {
@@ -45,27 +68,19 @@ export function demoOrgs(): DemoOrg[] {
       n: 20_000,
     },
   ];
-  return spec.map((s, k) => ({
-    name: s.name,
-    workosOrgId: s.workosOrgId,
-    shipments: generateShipments(s.prefix, s.n, 1_000 + k),
-    loadIds: [],
-    invoiceIds: [],
-    loadStatus: [],
-    invoiceStatus: [],
-  }));
+  return spec.map((s, k) => {
+    const shipmentSpec = { prefix: s.prefix, idBase: 300_000_000 * (k + 1), seed: 1_000 + k, now };
+    return {
+      name: s.name,
+      workosOrgId: s.workosOrgId,
+      spec: shipmentSpec,
+      history: s.n,
+      shipments: generateShipments(shipmentSpec, s.n + NEW_SHIPMENTS[k]),
+      loadIds: [],
+      invoiceIds: [],
+    };
+  });
 }
-
-/** FourKites status → load status (DESIGN §2; the import of issue 3 decides for real). */
-const LOAD_STATUS_OF: Record<Shipment["status"], LoadStatus> = {
-  CREATED: "Open",
-  IN_TRANSIT: "Assigned",
-  DELIVERED: "Completed",
-  CANCELLED: "Canceled",
-};
-
-/** Exact lanes between the first seven places; the unmapped pair has none. */
-const LANE_PLACES = PLACES.slice(0, 7);
 
 function laneRateCents(a: number, b: number): number {
   return 120_000 + (((a * 7 + b) * 7_919) % 180_000);
@@ -81,96 +96,134 @@ function asLocation(p: Place) {
   };
 }
 
-/** Creates the org's lanes (raw: lanes are not counted) and returns them by key pair. */
-async function createLanes(
-  t: Backend,
-  workosOrgId: string,
-): Promise<Map<string, { laneId: Id<"lanes">; rateCents: number }>> {
-  // t.run returns Convex values only: build the map from its entries.
-  const entries = await t.run(async (ctx) => {
-    const lanes: [string, { laneId: Id<"lanes">; rateCents: number }][] = [];
+/**
+ * The org's contract lanes (every pair of `LANE_PLACES`), in effect for the
+ * last year. Lanes are not counted; these were set up long ago.
+ */
+async function createLanes(t: Backend, workosOrgId: string, now: number): Promise<number> {
+  return await t.run(async (ctx) => {
+    let n = 0;
     for (let a = 0; a < LANE_PLACES.length; a++) {
       for (let b = 0; b < LANE_PLACES.length; b++) {
         if (a === b) continue;
         const origin = asLocation(LANE_PLACES[a]);
         const destination = asLocation(LANE_PLACES[b]);
-        const originKey = locationKey(origin);
-        const destinationKey = locationKey(destination);
-        const rateCents = laneRateCents(a, b);
-        const laneId = await ctx.db.insert("lanes", {
+        await ctx.db.insert("lanes", {
           workosOrgId,
           origin,
           destination,
-          originKey,
-          destinationKey,
-          rateCents,
-          effectiveFrom: Date.UTC(2026, 0, 1),
+          originKey: locationKey(origin),
+          destinationKey: locationKey(destination),
+          rateCents: laneRateCents(a, b),
+          effectiveFrom: now - 365 * DAY,
         });
-        lanes.push([`${originKey}>${destinationKey}`, { laneId, rateCents }]);
+        n++;
       }
     }
-    return lanes;
+    return n;
   });
-  return new Map(entries);
 }
 
-/** Invoice of a lane-matched load: follows the load, deterministic by index. */
-function contractInvoiceStatus(status: LoadStatus, i: number): InvoiceStatus {
+type LoadFields = Omit<Doc<"loads">, "_id" | "_creationTime">;
+
+/**
+ * The load as `prepareNewLoad` stores it (same validators and normalized
+ * keys), without its uniqueness lookup: every shipment id is new here.
+ */
+function storedLoad(input: NewLoad, now: number): LoadFields {
+  const origin = requireLocation(input.origin, "origin");
+  const destination = requireLocation(input.destination, "destination");
+  const fields: LoadFields = {
+    workosOrgId: input.workosOrgId,
+    source: input.source,
+    externalLoadId: requireText(input.externalLoadId, "externalLoadId", MAX_ID_LENGTH),
+    status: input.status ?? "Open",
+    loadType: "UNMAPPED",
+    customerId: optionalText(input.customerId, "customerId", MAX_ID_LENGTH),
+    origin,
+    destination,
+    originKey: locationKey(origin),
+    destinationKey: locationKey(destination),
+    pickupAt: optionalTimestamp(input.pickupAt, "pickupAt"),
+    deliveryAt: optionalTimestamp(input.deliveryAt, "deliveryAt"),
+    externalUpdatedAt: input.externalUpdatedAt,
+    weightLbs: optionalNonNegative(input.weightLbs, "weightLbs"),
+    commodity: optionalText(input.commodity, "commodity"),
+    statusChangedAt: now,
+  };
+  // Absent, not `undefined`: that is how Convex stores a missing field.
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) Reflect.deleteProperty(fields, key);
+  }
+  return fields;
+}
+
+/**
+ * Where the invoice of a priced load of the history stands: it follows the
+ * load (delivered loads mostly billed and paid), deterministic by index.
+ */
+function historicInvoiceStatus(status: LoadStatus, i: number): InvoiceStatus {
   if (status === "Canceled") return "VOID";
   if (status !== "Completed") return "DRAFT";
   const r = i % 20;
   return r < 10 ? "PAID" : r < 14 ? "PENDING_PAYMENT" : r < 17 ? "BILLED" : "DRAFT";
 }
 
+/** Loads (with their invoices) per seeding transaction: 5,000 writes, ~3 MB. */
+const CHUNK = 2_500;
+
 /**
- * Gets `org`'s shipments into the database (stand-in, see file comment).
- * `onProgress` gets the number of shipments done after each transaction.
+ * Writes the org's lanes and its history (`org.history` shipments) raw, with
+ * no stats rows. `onProgress` gets the number of shipments written after each
+ * transaction. Fills `org.loadIds` and `org.invoiceIds`.
  */
-export async function importShipments(
+export async function writeHistory(
   t: Backend,
   org: DemoOrg,
+  now: number,
   onProgress: (done: number) => void,
-): Promise<void> {
-  const lanes = await createLanes(t, org.workosOrgId);
-  const mapped = org.shipments.map((s, i) => {
-    const first = s.stops[0];
-    const last = s.stops[s.stops.length - 1];
-    const origin = asLocation(first);
-    const destination = asLocation(last);
-    const originKey = locationKey(origin);
-    const destinationKey = locationKey(destination);
-    const lane = lanes.get(`${originKey}>${destinationKey}`);
-    const status = LOAD_STATUS_OF[s.status];
-    return {
-      load: {
-        externalLoadId: s.id,
-        status,
-        loadType: lane === undefined ? ("UNMAPPED" as const) : ("CONTRACT" as const),
-        laneId: lane?.laneId,
-        origin,
-        destination,
-        originKey,
-        destinationKey,
-        pickupAt: Date.parse(first.appointmentTime.startTime),
-        deliveryAt: Date.parse(last.appointmentTime.startTime),
-        externalUpdatedAt: Date.parse(s.updatedAt),
-      },
-      invoiceStatus:
-        lane === undefined ? ("MISSING_DATA" as const) : contractInvoiceStatus(status, i),
-      amountCents: lane?.rateCents ?? 0,
-    };
+): Promise<{ lanes: number; unmapped: number }> {
+  const lanes = await createLanes(t, org.workosOrgId, now);
+  const loads = org.shipments.slice(0, org.history).map((shipment) => {
+    const checked = checkShipmentJson(JSON.stringify(shipment), org.workosOrgId);
+    if (!checked.ok) {
+      throw new Error(`demo shipment ${shipment.id} rejected: ${JSON.stringify(checked.issues)}`);
+    }
+    return storedLoad(shipmentToNewLoad(checked.shipment, org.workosOrgId), now);
   });
-  const { loadIds, invoiceIds } = await seedOrg(t, org.workosOrgId, {
-    loads: mapped.length,
-    loadFields: (i) => mapped[i].load,
-    invoiceStatus: (i) => mapped[i].invoiceStatus,
-    amountCents: (i) => mapped[i].amountCents,
-    withStats: true,
-    onProgress,
-  });
-  // Every load got an invoice, so both lists are in shipment order.
-  org.loadIds = loadIds;
-  org.invoiceIds = invoiceIds;
-  org.loadStatus = mapped.map((m) => m.load.status);
-  org.invoiceStatus = mapped.map((m) => m.invoiceStatus);
+  let unmapped = 0;
+  for (let start = 0; start < loads.length; start += CHUNK) {
+    const chunk = await t.run(async (ctx) => {
+      const finder = new LaneFinder(ctx.db);
+      const written: { loadId: Id<"loads">; invoiceId: Id<"invoices"> }[] = [];
+      let unpriced = 0;
+      for (let i = start; i < Math.min(loads.length, start + CHUNK); i++) {
+        const fields = loads[i];
+        const match = await finder.match(fields, now);
+        if (match === null) unpriced++;
+        const loadId = await ctx.db.insert("loads", {
+          ...fields,
+          loadType: match?.loadType ?? "UNMAPPED",
+          ...(match === null ? {} : { laneId: match.lane._id }),
+        });
+        const invoiceId = await ctx.db.insert("invoices", {
+          workosOrgId: org.workosOrgId,
+          loadId,
+          status: match === null ? "MISSING_DATA" : historicInvoiceStatus(fields.status, i),
+          amountCents: match?.lane.rateCents ?? 0,
+          ...(match === null ? {} : { laneId: match.lane._id }),
+          statusChangedAt: now,
+        });
+        written.push({ loadId, invoiceId });
+      }
+      return { written, unpriced };
+    });
+    for (const { loadId, invoiceId } of chunk.written) {
+      org.loadIds.push(loadId);
+      org.invoiceIds.push(invoiceId);
+    }
+    unmapped += chunk.unpriced;
+    onProgress(org.loadIds.length);
+  }
+  return { lanes, unmapped };
 }

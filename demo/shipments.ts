@@ -1,35 +1,39 @@
 /**
- * FourKites-shaped shipments for the demo, generated deterministically (same
- * seed, same shipments) so every run prints the same badges.
- *
- * The shape follows DESIGN §2: identifiers, a status, `updatedAt`, and stops
- * with sequence, type, city, state, postal code, coordinates and appointment
- * times. When the FourKites import (issue 3) lands, its zod schema is the
- * authority: adjust the field names here to what it parses.
+ * FourKites shipments for the demo, in the JSON shape the module's import
+ * parses (`convex/model/fourKites.ts`), generated deterministically: the same
+ * seed gives the same shipments, so every run prints the same badges. Times
+ * are relative to a base time (the demo's start), so stale and future
+ * pickups stay stale and future whenever the demo runs.
  */
 
-export type ShipmentStatus = "CREATED" | "IN_TRANSIT" | "DELIVERED" | "CANCELLED";
-
-export type ShipmentStop = {
+/** One stop, as FourKites sends it. */
+export type FourKitesStop = {
+  id: number;
   sequence: number;
   stopType: "PICKUP" | "DELIVERY";
+  stopName: string;
   city: string;
   state: string;
   postalCode: string;
   latitude: number;
   longitude: number;
-  appointmentTime: { startTime: string; endTime: string };
+  /** ISO 8601 with an offset. */
+  appointmentTime: string;
 };
 
-export type Shipment = {
-  /** FourKites shipment id. */
-  id: string;
-  /** The shipper's load number. */
+/** One shipment, as FourKites sends it (fields the import ignores included). */
+export type FourKitesShipment = {
+  id: number;
   loadNumber: string;
-  status: ShipmentStatus;
-  /** ISO 8601. */
+  referenceNumbers: string[];
+  /** `Created`, `InTransit`, `Delivered`, `Cancelled`, ... */
+  status: string;
   updatedAt: string;
-  stops: ShipmentStop[];
+  customer: { id: string; name: string };
+  mode: "TL";
+  weight: number;
+  commodity: string;
+  stops: FourKitesStop[];
 };
 
 /** A city with the postal code and coordinates a stop carries. */
@@ -53,8 +57,40 @@ export const PLACES: readonly Place[] = [
   { city: "Boise", state: "ID", postalCode: "83702", latitude: 43.62, longitude: -116.2 },
 ];
 
-/** The pair no lane covers yet: the demo's lane backfill would promote these. */
-export const UNMAPPED_PAIR = { origin: "Reno", destination: "Boise" } as const;
+/** Places with contract lanes between every two of them. */
+export const LANE_PLACES = PLACES.slice(0, 7);
+
+/** The pair no lane covers yet: its loads arrive `UNMAPPED` until the demo creates the lane. */
+export const UNMAPPED_PAIR = { origin: PLACES[7], destination: PLACES[8] } as const;
+
+/** Share of shipments on the unmapped pair. */
+const UNMAPPED_SHARE = 0.0125;
+
+const CUSTOMERS = [
+  { id: "CUST-ACME", name: "Acme Foods" },
+  { id: "CUST-NORTHWIND", name: "Northwind Traders" },
+  { id: "CUST-GLOBEX", name: "Globex Retail" },
+  { id: "CUST-INITECH", name: "Initech Supply" },
+];
+
+/**
+ * Commodity lines with handling notes, as shippers type them: loads end up
+ * about 1 KB, the design's anchor (DESIGN §4), so a scanning count of the
+ * 20,000-load org runs into Convex's 16 MiB read limit as it would in
+ * production.
+ */
+const COMMODITIES = [
+  "Frozen foods, 26 pallets, floor loaded",
+  "Canned goods, 22 pallets, stack max 2 high",
+  "Paper products, 30 pallets, keep dry",
+  "Auto parts, 18 crates, load locks required",
+];
+const HANDLING =
+  "Reefer units must run continuous at the set point from pickup to delivery; record the " +
+  "temperature on the bill of lading at pickup and at every stop. Driver checks in at the guard " +
+  "shack with the load number and the PO numbers, never the FourKites id. Seal is applied at " +
+  "the shipper and must be intact at the receiver; note any broken seal before unloading. " +
+  "Lumper fees at the receiver are paid by the broker against a receipt.";
 
 /** Mulberry32: a tiny seeded PRNG, so the demo is reproducible. */
 function prng(seed: number): () => number {
@@ -68,72 +104,101 @@ function prng(seed: number): () => number {
   };
 }
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** ISO 8601 at `ms`, written with a `-05:00` offset like a Central-time shipper. */
+function isoWithOffset(ms: number): string {
+  return new Date(ms - 5 * HOUR).toISOString().replace(/\.\d{3}Z$/, "-05:00");
+}
 
 function stop(
+  id: number,
   sequence: number,
-  stopType: ShipmentStop["stopType"],
+  stopType: FourKitesStop["stopType"],
   place: Place,
   at: number,
-): ShipmentStop {
+): FourKitesStop {
   return {
+    id,
     sequence,
     stopType,
+    stopName: `${place.city} ${stopType === "PICKUP" ? "DC" : "Receiving"}`,
     ...place,
-    appointmentTime: {
-      startTime: new Date(at).toISOString(),
-      endTime: new Date(at + 2 * HOUR).toISOString(),
-    },
+    appointmentTime: isoWithOffset(at),
   };
 }
 
+/** What `generateShipments` needs for one org. */
+export type ShipmentSpec = {
+  /** Load numbers start with this, e.g. `CST`. */
+  prefix: string;
+  /** FourKites ids are `idBase + i`. */
+  idBase: number;
+  seed: number;
+  /** The demo's "now": pickups are placed around it. */
+  now: number;
+};
+
 /**
- * `count` shipments for an org whose load numbers start with `prefix`.
- * Mix: ~55% delivered, ~25% in transit, ~12% created (a quarter of them past
- * their pickup window: stale), ~4% cancelled; ~6% on the unmapped pair.
+ * Shipment `i` of an org's stream; the first ones are the org's history, the
+ * ones after it arrive with the FourKites sync. Mix: ~55% delivered, ~25% in
+ * transit, ~16% created (a quarter of those past their pickup window: stale),
+ * ~4% cancelled; 1.25% on the unmapped pair.
  */
-export function generateShipments(prefix: string, count: number, seed: number): Shipment[] {
-  const random = prng(seed);
-  const byCity = new Map(PLACES.map((p) => [p.city, p]));
-  const now = Date.UTC(2026, 10, 28, 12);
-  const out: Shipment[] = [];
+export function generateShipments(spec: ShipmentSpec, count: number): FourKitesShipment[] {
+  const random = prng(spec.seed);
+  const out: FourKitesShipment[] = [];
   for (let i = 0; i < count; i++) {
     const r = random();
-    const status: ShipmentStatus =
-      r < 0.55 ? "DELIVERED" : r < 0.8 ? "IN_TRANSIT" : r < 0.96 ? "CREATED" : "CANCELLED";
-    const unmapped = random() < 0.06;
+    const status =
+      r < 0.55 ? "Delivered" : r < 0.8 ? "InTransit" : r < 0.96 ? "Created" : "Cancelled";
     let origin: Place;
     let destination: Place;
-    if (unmapped) {
-      origin = byCity.get(UNMAPPED_PAIR.origin) ?? PLACES[0];
-      destination = byCity.get(UNMAPPED_PAIR.destination) ?? PLACES[1];
+    if (random() < UNMAPPED_SHARE) {
+      origin = UNMAPPED_PAIR.origin;
+      destination = UNMAPPED_PAIR.destination;
     } else {
-      // Lanes run between the first seven places.
-      const a = Math.floor(random() * 7);
-      const b = (a + 1 + Math.floor(random() * 6)) % 7;
-      origin = PLACES[a];
-      destination = PLACES[b];
+      const a = Math.floor(random() * LANE_PLACES.length);
+      const b = (a + 1 + Math.floor(random() * (LANE_PLACES.length - 1))) % LANE_PLACES.length;
+      origin = LANE_PLACES[a];
+      destination = LANE_PLACES[b];
     }
-    const stale = status === "CREATED" && random() < 0.25;
+    const stale = status === "Created" && random() < 0.25;
+    const { now } = spec;
     const pickupAt =
-      status === "DELIVERED"
-        ? now - (2 + Math.floor(random() * 60)) * DAY
-        : status === "IN_TRANSIT"
+      status === "Delivered"
+        ? now - (3 + Math.floor(random() * 60)) * DAY
+        : status === "InTransit"
           ? now - Math.floor(random() * 2) * DAY - HOUR
           : stale
-            ? now - (1 + Math.floor(random() * 5)) * DAY
+            ? now - (2 + Math.floor(random() * 5)) * DAY
             : now + (1 + Math.floor(random() * 10)) * DAY;
+    const id = spec.idBase + i;
     out.push({
-      id: `FK-${prefix}-${String(100_000 + i)}`,
-      loadNumber: `${prefix}-${String(i).padStart(6, "0")}`,
+      id,
+      loadNumber: `${spec.prefix}-${String(i).padStart(6, "0")}`,
+      referenceNumbers: [`PO-${(id * 7919) % 1_000_000}`, `BOL-${id % 100_000}`],
       status,
-      updatedAt: new Date(Math.min(now, pickupAt + DAY)).toISOString(),
+      updatedAt: isoWithOffset(Math.min(now - HOUR, pickupAt + DAY)),
+      customer: CUSTOMERS[i % CUSTOMERS.length],
+      mode: "TL",
+      weight: 18_000 + Math.floor(random() * 26_000),
+      commodity: `${COMMODITIES[i % COMMODITIES.length]}. ${HANDLING}`,
       stops: [
-        stop(1, "PICKUP", origin, pickupAt),
-        stop(2, "DELIVERY", destination, pickupAt + 2 * DAY),
+        stop(2 * id, 1, "PICKUP", origin, pickupAt),
+        stop(2 * id + 1, 2, "DELIVERY", destination, pickupAt + 2 * DAY),
       ],
     });
   }
   return out;
+}
+
+/** `shipment` as FourKites reports it later, in a new status (a newer `updatedAt`). */
+export function withStatus(
+  shipment: FourKitesShipment,
+  status: string,
+  updatedAt: number,
+): FourKitesShipment {
+  return { ...shipment, status, updatedAt: isoWithOffset(updatedAt) };
 }

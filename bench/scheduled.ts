@@ -1,0 +1,101 @@
+/**
+ * Running what the module schedules, one measured transaction at a time.
+ *
+ * The module continues long work in scheduled mutations (lane backfill
+ * batches, expiry batches, recount pages, the daily walk over orgs, the
+ * migration's steps). convex-test would run them on timers, where nothing
+ * can measure them. Here the timers are held (`holdScheduler`), and
+ * `runScheduled` takes the oldest pending job, cancels it (so its timer, when
+ * it fires, does nothing) and runs the same function with the same arguments
+ * inside a measuring transaction, until no job is pending. Each job is still
+ * its own transaction, without auth, exactly as the scheduler would run it;
+ * whatever it schedules is picked up in turn.
+ *
+ * Shared by `bench/` and `demo/`.
+ */
+import { makeFunctionReference } from "convex/server";
+import type { Value } from "convex/values";
+import { vi } from "vitest";
+import type { Backend } from "../tests/setup";
+import { measureMutationToLimit, type Measurement } from "./lib";
+
+/** One scheduled job as it ran. */
+export type ScheduledRun = {
+  /** Function path, e.g. `lanes:continueLaneBackfill`. */
+  name: string;
+  args: Record<string, Value>;
+  measurement: Measurement<unknown>;
+};
+
+function isArgs(value: unknown): value is Record<string, Value> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Takes the oldest pending scheduled job off the queue (cancels it) and returns it. */
+async function takeNextJob(
+  t: Backend,
+): Promise<{ name: string; args: Record<string, Value> } | null> {
+  return await t.run(async (ctx) => {
+    for await (const job of ctx.db.system.query("_scheduled_functions")) {
+      if (job.state.kind !== "pending") continue;
+      await ctx.scheduler.cancel(job._id);
+      const args: unknown = job.args[0] ?? {};
+      if (!isArgs(args)) throw new Error(`[bench.scheduled] ${job.name}: arguments not an object`);
+      return { name: job.name, args };
+    }
+    return null;
+  });
+}
+
+/** Number of scheduled jobs still pending. */
+export async function pendingJobs(t: Backend): Promise<number> {
+  return await t.run(async (ctx) => {
+    let n = 0;
+    for await (const job of ctx.db.system.query("_scheduled_functions")) {
+      if (job.state.kind === "pending") n++;
+    }
+    return n;
+  });
+}
+
+/**
+ * Runs every pending scheduled job, and every job those schedule, one at a
+ * time in scheduling order, each measured. The module schedules only
+ * mutations; a job that breaks a transaction limit is recorded as failed
+ * (and, as in production, schedules nothing). `onRun` sees each job after it
+ * ran (progress output). Requires `holdScheduler`.
+ */
+export async function runScheduled(
+  t: Backend,
+  onRun: (run: ScheduledRun, index: number) => void = () => {},
+  maxJobs = 10_000,
+): Promise<ScheduledRun[]> {
+  const runs: ScheduledRun[] = [];
+  for (;;) {
+    const job = await takeNextJob(t);
+    if (job === null) return runs;
+    if (runs.length >= maxJobs) throw new Error(`[bench.scheduled] more than ${maxJobs} jobs`);
+    const ref = makeFunctionReference<"mutation", Record<string, Value>, unknown>(job.name);
+    const measurement = await measureMutationToLimit(t, ref, job.args);
+    const run = { ...job, measurement };
+    runs.push(run);
+    onRun(run, runs.length - 1);
+  }
+}
+
+/**
+ * Runs `body` with convex-test's scheduler timers held (fake `setTimeout`),
+ * so scheduled jobs wait for `runScheduled` instead of firing on their own.
+ * Afterwards the held timers of the jobs `runScheduled` cancelled fire and
+ * do nothing. The wall clock (`Date`) is not faked.
+ */
+export async function holdScheduler<R>(t: Backend, body: () => Promise<R>): Promise<R> {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  try {
+    return await body();
+  } finally {
+    vi.runAllTimers();
+    vi.useRealTimers();
+    await t.finishInProgressScheduledFunctions();
+  }
+}
