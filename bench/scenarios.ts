@@ -324,7 +324,7 @@ function laneBackfill(m: number, destination: LoadSpec["destination"], noise: bo
         await addLoads(world, unmappedLoads("NOISE", size / 100, { city: "Salem", state: "OR" }));
       }
       await addLoads(world, unmappedLoads(`LANE${m}`, m, destination));
-      const first = await measureMutationToLimit(member(t, org), api.lanes.createLaneAndBackfill, {
+      const first = await measureMutationToLimit(biller(t, org), api.lanes.createLaneAndBackfill, {
         workosOrgId: org,
         origin: RENO,
         destination,

@@ -267,7 +267,7 @@ async function laneBackfill(demo: Demo): Promise<void> {
   say("  scheduled batches; each batch reads the lane's unmapped loads, not the org's loads.");
   for (const org of demo.orgs) {
     const first = await measureMutationToLimit(
-      member(t, org.workosOrgId),
+      biller(t, org.workosOrgId),
       api.lanes.createLaneAndBackfill,
       {
         workosOrgId: org.workosOrgId,
