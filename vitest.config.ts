@@ -1,3 +1,4 @@
+/** `npm test`: the test suite (tests/**), on convex-test in an edge-runtime environment. */
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

@@ -4,7 +4,8 @@
  * bench/results.json, and fails when a DESIGN §4 budget does not hold.
  */
 import { expect, test } from "vitest";
-import { fmtInt, muteFunctionLogs, requireSameAcrossSizes, type Result } from "./lib";
+import { quietLogs } from "../tests/recount_support";
+import { fmtInt, requireSameAcrossSizes, type Result } from "./lib";
 import { machine, packageVersions, partition, writeReport, type BenchReport } from "./report";
 import { holdScheduler, pendingJobs } from "./scheduled";
 import { SCENARIOS } from "./scenarios";
@@ -26,7 +27,7 @@ function duration(ms: number): string {
 
 test("benchmark", async () => {
   const started = Date.now();
-  const unmute = muteFunctionLogs();
+  const unmute = quietLogs();
   const sizes = [...new Set(SCENARIOS.flatMap((s) => s.sizes))].sort((a, b) => a - b);
   const results: Result[] = [];
   const worlds: BenchReport["worlds"] = [];

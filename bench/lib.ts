@@ -8,7 +8,6 @@
  * measurement, series of transactions).
  */
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
-import { vi } from "vitest";
 import type { Accessor, Io } from "../tests/setup";
 
 export type { Io };
@@ -75,9 +74,18 @@ export const CONVEX_LIMITS: Io = {
   databaseQueries: 4_096,
 };
 
+/** Every figure of `Io`, for loops over them. */
+export const IO_KEYS = [
+  "documentsRead",
+  "bytesRead",
+  "documentsWritten",
+  "bytesWritten",
+  "databaseQueries",
+] as const satisfies readonly (keyof Io)[];
+
 /** True when every figure of `io` is at most half of Convex's limit. */
 export function withinHalfOfLimits(io: Io): boolean {
-  return (Object.keys(CONVEX_LIMITS) as (keyof Io)[]).every((k) => io[k] <= CONVEX_LIMITS[k] / 2);
+  return IO_KEYS.every((k) => io[k] <= CONVEX_LIMITS[k] / 2);
 }
 
 const ZERO: Io = {
@@ -208,7 +216,7 @@ export async function measureMutationRolledBack<
 /** Sum of a series of per-transaction figures. */
 export function sumIo(series: readonly Io[]): Io {
   const total = { ...ZERO };
-  for (const io of series) for (const k of Object.keys(total) as (keyof Io)[]) total[k] += io[k];
+  for (const io of series) for (const k of IO_KEYS) total[k] += io[k];
   return total;
 }
 
@@ -216,7 +224,7 @@ export function sumIo(series: readonly Io[]): Io {
 export function maxIo(series: readonly Io[]): Io {
   const max = { ...ZERO };
   for (const io of series) {
-    for (const k of Object.keys(max) as (keyof Io)[]) max[k] = Math.max(max[k], io[k]);
+    for (const k of IO_KEYS) max[k] = Math.max(max[k], io[k]);
   }
   return max;
 }
@@ -225,7 +233,7 @@ export function maxIo(series: readonly Io[]): Io {
 export function meetsBudget(row: Row, budget: Budget): boolean {
   if (row.outcome !== "ok") return false;
   const max = budget.max ?? {};
-  for (const k of Object.keys(max) as (keyof Io)[]) {
+  for (const k of IO_KEYS) {
     const bound = max[k];
     if (bound !== undefined && row[k] > bound) return false;
   }
@@ -309,28 +317,13 @@ function finish(row: Row, budget: Budget | undefined): Row {
 /**
  * The console's `log` as it was when this module loaded: what the bench's
  * progress and the demo's narrative print through, so that muting the
- * functions' logs (`muteFunctionLogs`) does not silence them.
+ * functions' logs (`quietLogs`) does not silence them.
  */
 const consoleLog: (line: string) => void = console.log.bind(console);
 
 /** Prints one line of output (progress, narrative). */
 export function print(line: string): void {
   consoleLog(line);
-}
-
-/**
- * Silences the functions' structured logs (`console.log`, `console.warn`;
- * the recount logs every page, the import every batch) until the returned
- * function is called. Errors (`console.error`) stay visible.
- */
-export function muteFunctionLogs(): () => void {
-  const spies = [
-    vi.spyOn(console, "log").mockImplementation(() => {}),
-    vi.spyOn(console, "warn").mockImplementation(() => {}),
-  ];
-  return () => {
-    for (const spy of spies) spy.mockRestore();
-  };
 }
 
 /** `1,234` */

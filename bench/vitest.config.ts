@@ -1,6 +1,6 @@
+/** `npm run bench`: the I/O benchmark. Kept out of `npm test` (which includes tests/ only). */
 import { defineConfig } from "vitest/config";
 
-// `npm run bench`: the I/O benchmark. Kept out of `npm test` (which includes tests/ only).
 export default defineConfig({
   test: {
     environment: "edge-runtime",

@@ -20,6 +20,7 @@ import { internal } from "./_generated/api";
 import { internalAction } from "./functions";
 import { appError } from "./lib/errors";
 import { checkShipmentJson, formatPath, type PayloadIssue } from "./model/fourKites";
+import { MAX_ID_LENGTH } from "./model/validate";
 import { IMPORT_BATCH_SIZE } from "./fourKitesSyncHelpers";
 
 /** Shipments asked for per page. */
@@ -109,7 +110,9 @@ async function fetchPage(
 function shipmentIdOf(raw: unknown): string | null {
   if (typeof raw !== "object" || raw === null || !("id" in raw)) return null;
   const id = raw.id;
-  return typeof id === "string" || typeof id === "number" ? String(id).slice(0, 128) : null;
+  return typeof id === "string" || typeof id === "number"
+    ? String(id).slice(0, MAX_ID_LENGTH)
+    : null;
 }
 
 /**

@@ -21,7 +21,12 @@ import { literals } from "convex-helpers/validators";
 import { internalMutation, internalQuery, type MutationCtx } from "./functions";
 import { appError } from "./lib/errors";
 import { vLoadType } from "./model/enums";
-import { checkShipmentJson, invalidPayload, type PayloadIssue } from "./model/fourKites";
+import {
+  checkShipmentJson,
+  invalidPayload,
+  parseShipmentJson,
+  type PayloadIssue,
+} from "./model/fourKites";
 import { LaneFinder } from "./model/lanes";
 import { assertOrgActive } from "./model/organizations";
 import { importShipment, type ImportOutcome } from "./model/shipmentImport";
@@ -58,14 +63,13 @@ async function importSingleShipment(
   args: { workosOrgId: string; shipment: string },
 ): Promise<ImportOutcome> {
   await assertOrgActive(ctx, args.workosOrgId);
-  const checked = checkShipmentJson(args.shipment, args.workosOrgId);
-  if (!checked.ok) throw invalidPayload(checked.issues);
-  return await importShipment(ctx, args.workosOrgId, checked.shipment, new LaneFinder(ctx.db));
+  const shipment = parseShipmentJson(args.shipment, args.workosOrgId);
+  return await importShipment(ctx, args.workosOrgId, shipment, new LaneFinder(ctx.db));
 }
 
 /**
  * Imports one shipment (idempotent, see `importShipment`):
- * - new shipment: a load priced by the lane that matches now (`CONTRACT`/
+ * - new shipment: a load priced by the lane in effect at its pickup time (`CONTRACT`/
  *   `SPOT` with a `DRAFT` invoice at the lane's rate), or, with no lane,
  *   `UNMAPPED` with a `MISSING_DATA` invoice of 0 cents (promoted when a lane
  *   appears);

@@ -1,6 +1,7 @@
 /**
- * Public invoice functions. Bulk changes need the billing permission
- * (`BILLING_PERMISSION` in `lib/auth.ts`) on top of org membership.
+ * Public invoice functions. Bulk changes and manual invoices need the billing
+ * permission (`BILLING_PERMISSION` in `lib/auth.ts`) on top of org
+ * membership; counting needs membership only.
  */
 import { v } from "convex/values";
 import { literals } from "convex-helpers/validators";

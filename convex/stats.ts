@@ -27,7 +27,7 @@ import { vWalkPhase, walkAndStart } from "./model/orgWalk";
 import { runRecountPage } from "./model/recount";
 import { getOrganization } from "./model/organizations";
 import { startRecount } from "./model/recountStart";
-import { MAX_ID_LENGTH, requireText } from "./model/validate";
+import { MAX_ID_LENGTH, optionalPositiveInteger, requireText } from "./model/validate";
 import schema, { vLastRecount } from "./schema";
 import type { StatsRow } from "./stats_helpers";
 
@@ -108,11 +108,7 @@ export const recountPage = internalMutation({
   },
   returns: vPageOutcome,
   handler: async (ctx, args) => {
-    if (args.maxDocs !== undefined && !(Number.isSafeInteger(args.maxDocs) && args.maxDocs >= 1)) {
-      throw appError("INVALID_ARGUMENT", "maxDocs must be a positive integer.", {
-        field: "maxDocs",
-      });
-    }
+    optionalPositiveInteger(args.maxDocs, "maxDocs");
     const outcome = await runRecountPage(ctx, args);
     const more = outcome.status === "continued" || outcome.status === "restarted";
     if (more && args.scheduleNext !== false) {

@@ -13,7 +13,7 @@ import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { DatabaseReader, MutationCtx } from "./_generated/server";
 import { tally, zeroCounts, type Counts } from "./lib/counters";
-import { appError } from "./lib/errors";
+import { orgDeletedError } from "./lib/errors";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,
@@ -238,11 +238,6 @@ export class StatsAccumulator {
     existing.creationTime ??= change.creationTime;
   }
 
-  /** Number of documents with a pending change (for tests). */
-  get pendingDocuments(): number {
-    return this.changes.size;
-  }
-
   /**
    * Applies all recorded changes: for each touched (org, entity) one read and
    * one write of its stats row (plus, only while a recount of that row is
@@ -294,7 +289,7 @@ async function flushRow(
   const delta = deltaOf(changes);
   const existing = await getStatsRow(ctx.db, workosOrgId, entity);
   if (existing?.orgDeleted === true && options.refuseDeletedOrgs) {
-    throw appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
+    throw orgDeletedError(workosOrgId);
   }
   let base: StatsRowFields;
   if (existing === null) {

@@ -7,7 +7,7 @@
  */
 import { afterAll, expect, test, vi } from "vitest";
 import { newBenchBackend } from "../bench/backend";
-import { muteFunctionLogs } from "../bench/lib";
+import { quietLogs } from "../tests/recount_support";
 import { holdScheduler, pendingJobs } from "../bench/scheduled";
 import { stubWorkOSEnv } from "../tests/workos";
 import { configureFourKites } from "./fourKitesApi";
@@ -22,7 +22,7 @@ afterAll(() => {
 
 test("demo", async () => {
   const started = performance.now();
-  const unmute = muteFunctionLogs();
+  const unmute = quietLogs();
   say();
   say("TMS org stats: exact per-organization counters on Convex");
   say("In-memory Convex backend (convex-test) with Convex's transaction limits enforced;");

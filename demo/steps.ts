@@ -9,6 +9,8 @@ import { ConvexError } from "convex/values";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { LoadStatus } from "../convex/model/enums";
+import { BACKFILL_BATCH_SIZE } from "../convex/model/laneBackfill";
+import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loadExpiry";
 import { biller, measureMutation, member } from "../tests/setup";
 import { deliver, orgEvent } from "../tests/workos";
 import { fmtInt, measureMutationToLimit, measureQueryToLimit } from "../bench/lib";
@@ -263,7 +265,9 @@ async function laneBackfill(demo: Demo): Promise<void> {
   say(
     `  Each org adds its missing ${origin.city} → ${destination.city} lane (in effect for the past`,
   );
-  say("  year). The first 100 unmapped loads are promoted in the same transaction, the rest in");
+  say(
+    `  year). The first ${BACKFILL_BATCH_SIZE} unmapped loads are promoted in the same transaction, the rest in`,
+  );
   say("  scheduled batches; each batch reads the lane's unmapped loads, not the org's loads.");
   for (const org of demo.orgs) {
     const first = await measureMutationToLimit(
@@ -343,7 +347,9 @@ async function loadCounts(demo: Demo, org: DemoOrg) {
 async function cleanup(demo: Demo): Promise<void> {
   const { t } = demo;
   say("  npx convex run lazyLoadPromotion:periodicCleanup (the cron): Open loads whose pickup");
-  say("  passed more than 24 h ago expire, 200 per transaction, across all orgs.");
+  say(
+    `  passed more than ${DEFAULT_EXPIRY_GRACE_MS / 3_600_000} h ago expire, ${EXPIRY_BATCH_SIZE} per transaction, across all orgs.`,
+  );
   const before = await Promise.all(demo.orgs.map((o) => loadCounts(demo, o)));
   const first = await measureMutationToLimit(t, internal.lazyLoadPromotion.periodicCleanup, {});
   if (!first.ok) throw new Error(`periodicCleanup failed: ${first.error}`);

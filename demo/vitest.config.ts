@@ -1,6 +1,6 @@
+/** `npm run demo`: one long scenario on the in-memory backend, printing as it goes. */
 import { defineConfig } from "vitest/config";
 
-// `npm run demo`: one long scenario on the in-memory backend, printing as it goes.
 export default defineConfig({
   test: {
     environment: "edge-runtime",

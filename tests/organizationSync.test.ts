@@ -121,6 +121,9 @@ describe("organizations.syncFromWorkOS", () => {
       organization: { workosOrgId: orgId(3), name: "Deleted here", workosUpdatedAt: T2 },
     });
     await register(t, orgId(4), "Gone from WorkOS", T1);
+    // Orgs registered after the sync started are not reported missing; make
+    // sure org 4 is registered strictly before it (not in the same ms).
+    await new Promise((resolve) => setTimeout(resolve, 5));
     fakeWorkOSApi([
       wireOrganization(orgId(1), "Renamed", T2),
       wireOrganization(orgId(2), "Older there", T2),

@@ -107,8 +107,8 @@ export async function recountByPages(
  * Inserts `loads` loads (each with one invoice when `withInvoices`) straight
  * into the tables, without the write layer and without stats rows: data as
  * it existed before the counters. Statuses cycle through every status;
- * `padBytes` pads loads to about 1 KB and invoices to about 600 B when set
- * (the DESIGN's anchors). Returns the number of documents inserted.
+ * `pad` pads loads to about 1 KB and invoices to about 600 B (the DESIGN's
+ * anchors). Returns how many loads and invoices were inserted.
  */
 export async function insertRawDocuments(
   t: Backend,
@@ -155,13 +155,19 @@ export async function insertRawDocuments(
 }
 
 /**
- * Silences the functions' structured logs (`console.log` / `console.warn`)
- * for the current test; the recount logs every page. Call in `beforeEach`;
- * `vi.restoreAllMocks()` brings them back.
+ * Silences the functions' structured logs (`console.log` / `console.warn`;
+ * the recount logs every page, the import every batch) until the returned
+ * function is called, or `vi.restoreAllMocks()` runs. Errors
+ * (`console.error`) stay visible.
  */
-export function quietLogs(): void {
-  vi.spyOn(console, "log").mockImplementation(() => {});
-  vi.spyOn(console, "warn").mockImplementation(() => {});
+export function quietLogs(): () => void {
+  const spies = [
+    vi.spyOn(console, "log").mockImplementation(() => {}),
+    vi.spyOn(console, "warn").mockImplementation(() => {}),
+  ];
+  return () => {
+    for (const spy of spies) spy.mockRestore();
+  };
 }
 
 /** The histogram `insertRawDocuments` produces for `loads` loads with invoices (no full scan needed). */

@@ -11,6 +11,7 @@ import {
   type InvoiceStatus,
   type LoadStatus,
 } from "../convex/model/enums";
+import type { LoadFields } from "../convex/model/loads";
 import { locationKey } from "../convex/model/validate";
 import type { Backend } from "./setup";
 
@@ -129,15 +130,10 @@ export async function seedOrg(
   return { loadIds, invoiceIds };
 }
 
-/**
- * Fine-grained seeding: inserts `count` loads built by `make(i)` (and their
- * invoices) raw in one transaction, then rewrites the org's stats rows from a
- * from-scratch count of every document of the org. For orgs up to a few
- * thousand loads.
- */
-type LoadFields = Omit<Doc<"loads">, "_id" | "_creationTime">;
+/** The invoice a seeded load gets. */
 type InvoiceSeed = Pick<Doc<"invoices">, "status" | "amountCents"> & { laneId?: Id<"lanes"> };
 
+/** One load for `seedLoads`: its fields (defaults fill the rest) and its invoice. */
 export type LoadSeed = Partial<LoadFields> & {
   origin: { city: string; state: string };
   destination: { city: string; state: string };
@@ -145,6 +141,12 @@ export type LoadSeed = Partial<LoadFields> & {
   invoice?: InvoiceSeed | null;
 };
 
+/**
+ * Fine-grained seeding: inserts `count` loads built by `make(i)` (and their
+ * invoices) raw in one transaction, then rewrites the org's stats rows from a
+ * from-scratch count of every document of the org. For orgs up to a few
+ * thousand loads.
+ */
 export async function seedLoads(
   t: Backend,
   org: string,

@@ -8,9 +8,10 @@ import type { Auth } from "convex/server";
 import { appError } from "./errors";
 
 /**
- * WorkOS permission (token claim `permissions`) required for bulk invoice
- * changes. Create it in the WorkOS dashboard (Roles & Permissions) and grant
- * it to the billing roles.
+ * WorkOS permission (token claim `permissions`) required for everything that
+ * sets or changes what is billed: bulk invoice changes, manual invoices and
+ * lanes (their rates price invoices). Create it in the WorkOS dashboard
+ * (Roles & Permissions) and grant it to the billing roles.
  */
 export const BILLING_PERMISSION = "invoices:bulk-update";
 

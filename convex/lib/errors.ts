@@ -54,3 +54,8 @@ export function appError(
 ): ConvexError<AppErrorData> {
   return new ConvexError<AppErrorData>({ ...details, code, message });
 }
+
+/** The error every refusal of a deleted org throws. */
+export function orgDeletedError(workosOrgId: string): ConvexError<AppErrorData> {
+  return appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
+}

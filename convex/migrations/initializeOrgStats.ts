@@ -28,13 +28,13 @@ import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalAction, internalMutation, internalQuery, type ActionCtx } from "../functions";
-import { appError } from "../lib/errors";
 import { vStatsEntity, type StatsEntity } from "../model/enums";
 import { vWalkPhase, walkAndStart, walkPage, type WalkPosition } from "../model/orgWalk";
 import { countPage, UNLIMITED_PAGE } from "../model/recount";
 import { decideRecount, type RecountDecision } from "../model/recountStart";
 import { ENTITY_STATUSES, getStatsRow, type StatsRow } from "../stats_helpers";
 import { vWalkStep } from "../stats";
+import { optionalPositiveInteger } from "../model/validate";
 
 const vPosition = { phase: vWalkPhase, cursor: v.union(v.string(), v.null()) };
 
@@ -347,11 +347,7 @@ export const run = internalAction({
       phase: args.phase ?? "organizations",
       cursor: args.cursor ?? null,
     };
-    if (args.maxDocs !== undefined && !(Number.isSafeInteger(args.maxDocs) && args.maxDocs >= 1)) {
-      throw appError("INVALID_ARGUMENT", "maxDocs must be a positive integer.", {
-        field: "maxDocs",
-      });
-    }
+    optionalPositiveInteger(args.maxDocs, "maxDocs");
     if (args.dryRun === true) return await dryRun(ctx, start, args.maxDocs);
     const firstStep = await ctx.runMutation(internal.migrations.initializeOrgStats.seedStep, start);
     return { dryRun: false, firstStep };

@@ -7,7 +7,7 @@
 import { v, type Infer } from "convex/values";
 import type { QueryCtx } from "../functions";
 import { sumCounts, tally, vInvoiceCounts, vLoadCounts } from "../lib/counters";
-import { appError } from "../lib/errors";
+import { orgDeletedError } from "../lib/errors";
 import { getStatsRow, type Tally } from "../stats_helpers";
 import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "./enums";
 import { countPage } from "./recount";
@@ -45,7 +45,7 @@ export type InvoiceCountsResult = Infer<typeof vInvoiceCountsResult>;
 async function statsRow(ctx: Pick<QueryCtx, "db">, workosOrgId: string, entity: StatsEntity) {
   const row = await getStatsRow(ctx.db, workosOrgId, entity);
   if (row?.orgDeleted === true) {
-    throw appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
+    throw orgDeletedError(workosOrgId);
   }
   return row;
 }

@@ -30,7 +30,13 @@ import { z } from "zod";
 import { appError } from "../lib/errors";
 import type { LoadStatus } from "./enums";
 import type { NewLoad } from "./loads";
-import { MAX_ID_LENGTH, MAX_TEXT_LENGTH, type Location } from "./validate";
+import {
+  MAX_CITY_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_STATE_LENGTH,
+  MAX_TEXT_LENGTH,
+  type Location,
+} from "./validate";
 
 /**
  * FourKites shipment status → load status. Statuses are compared after
@@ -108,8 +114,8 @@ const stopSchema = z
       z.enum(STOP_TYPES),
     ),
     stopName: optional(text(200)),
-    city: text(100),
-    state: text(50),
+    city: text(MAX_CITY_LENGTH),
+    state: text(MAX_STATE_LENGTH),
     postalCode: optional(text(20)),
     latitude: optional(z.number().min(-90).max(90)),
     longitude: optional(z.number().min(-180).max(180)),

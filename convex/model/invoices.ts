@@ -34,8 +34,6 @@ export const INVOICE_TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]
  * lane promotion moves an invoice to `DRAFT` (it needs the lane's rate).
  */
 export const BULK_TARGET_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID", "VOID"] as const;
-/** One of `BULK_TARGET_STATUSES`. */
-export type BulkTargetStatus = (typeof BULK_TARGET_STATUSES)[number];
 
 /** Statuses that mean the invoice was billed (sent to the customer). */
 export const BILLED_INVOICE_STATUSES = ["BILLED", "PENDING_PAYMENT", "PAID"] as const;

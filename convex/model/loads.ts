@@ -125,18 +125,6 @@ export async function prepareNewLoad(
 }
 
 /**
- * Validates and inserts a load as given, without lane matching and without
- * an invoice; the counters follow. Domain code creates loads with
- * `createLoadWithInvoice` (`model/loadIntake.ts`), which matches a lane and
- * creates the invoice too.
- *
- * @throws like `prepareNewLoad`.
- */
-export async function createLoad(ctx: MutationCtx, input: NewLoad): Promise<Id<"loads">> {
-  return await ctx.counted.insertLoad(await prepareNewLoad(ctx, input));
-}
-
-/**
  * The load `loadId` if it belongs to `workosOrgId`. Another org's load is
  * reported as not found, so ids do not leak across orgs.
  */

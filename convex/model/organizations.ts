@@ -17,7 +17,7 @@
 import { v, type Infer } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../functions";
-import { appError } from "../lib/errors";
+import { appError, orgDeletedError } from "../lib/errors";
 import { ensureEmptyOrgStats, getStatsRow } from "../stats_helpers";
 import { STATS_ENTITIES, type RegistryOutcome } from "./enums";
 
@@ -153,7 +153,7 @@ export async function assertOrgActive(
 ): Promise<void> {
   const org = await getOrganization(ctx, workosOrgId);
   if (org?.status === "deleted") {
-    throw appError("ORG_DELETED", "This organization was deleted.", { workosOrgId });
+    throw orgDeletedError(workosOrgId);
   }
 }
 

@@ -89,8 +89,8 @@ function documentsAfter(
 
 /**
  * Counts one page of the org's `entity` documents after `cursor` into a
- * tally, within the transaction's read budget. Used by the recount pages and
- * by the migration's dry run.
+ * tally, within the transaction's read budget. Used by the recount pages, by
+ * the migration's dry run and by the count queries' bounded fallback scan.
  */
 export async function countPage(
   ctx: { db: DatabaseReader; meta: Pick<MutationCtx["meta"], "getTransactionMetrics"> },
@@ -127,7 +127,8 @@ export const UNLIMITED_PAGE = Number.MAX_SAFE_INTEGER;
  * earlier). Every page reads the org's stats row, which every counted write
  * of the org also writes, so a long page on a busy org keeps conflicting and
  * retrying; short pages keep that window small. 1,000 documents of ~1 KB is
- * about 3% of the read limits, and costs 3 extra reads per page.
+ * about 3% of the document limit and 6% of the byte limit, and costs 3 extra
+ * reads per page.
  */
 export const DEFAULT_PAGE_DOCS = 1_000;
 

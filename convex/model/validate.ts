@@ -12,6 +12,10 @@ export type Location = Infer<typeof vLocation>;
 
 /** Longest identifier we store (external ids, customer ids). */
 export const MAX_ID_LENGTH = 128;
+/** Longest city name we store. */
+export const MAX_CITY_LENGTH = 100;
+/** Longest state / province name we store. */
+export const MAX_STATE_LENGTH = 50;
 /** Longest free text we store (names, commodities, reasons). */
 export const MAX_TEXT_LENGTH = 500;
 
@@ -66,8 +70,8 @@ export function requireCents(value: number, field: string): number {
 /** Checks and trims a stop location. */
 export function requireLocation(loc: Location, field: string): Location {
   const out: Location = {
-    city: requireText(loc.city, `${field}.city`, 100),
-    state: requireText(loc.state, `${field}.state`, 100),
+    city: requireText(loc.city, `${field}.city`, MAX_CITY_LENGTH),
+    state: requireText(loc.state, `${field}.state`, MAX_STATE_LENGTH),
   };
   if (loc.postalCode !== undefined) {
     out.postalCode = requireText(loc.postalCode, `${field}.postalCode`, 20);
@@ -144,4 +148,16 @@ export function parseEnum<S extends string>(
     );
   }
   return found;
+}
+
+/** A positive integer, or `undefined`. */
+export function optionalPositiveInteger(
+  value: number | undefined,
+  field: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw appError("INVALID_ARGUMENT", `${field} must be a positive integer.`, { field });
+  }
+  return value;
 }
