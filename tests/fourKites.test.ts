@@ -27,6 +27,7 @@ import {
   DALLAS,
   ATLANTA,
   CHICAGO,
+  orgDocuments,
 } from "./setup";
 
 /** The fixture as loosely typed JSON, to break it in every way. */
@@ -92,18 +93,8 @@ async function addLanes(t: Backend, org = ORG_A) {
   return { exactLaneId: exact.laneId, spotLaneId: spot.laneId };
 }
 
-async function loadsOf(t: Backend, org = ORG_A) {
-  return await t.run(async (ctx) => {
-    const loads = await ctx.db
-      .query("loads")
-      .withIndex("by_org", (q) => q.eq("workosOrgId", org))
-      .collect();
-    const invoices = await ctx.db
-      .query("invoices")
-      .withIndex("by_org", (q) => q.eq("workosOrgId", org))
-      .collect();
-    return { loads, invoices };
-  });
+function loadsOf(t: Backend, org = ORG_A) {
+  return orgDocuments(t, org);
 }
 
 describe("FourKites status mapping", () => {

@@ -13,7 +13,7 @@ import {
 } from "../convex/model/enums";
 import type { LoadFields } from "../convex/model/loads";
 import { locationKey } from "../convex/model/validate";
-import type { Backend } from "./setup";
+import { type Backend, histogram } from "./setup";
 
 export type SeedOptions = {
   loads: number;
@@ -153,7 +153,7 @@ export async function seedLoads(
   count: number,
   make: (i: number) => LoadSeed,
 ): Promise<Id<"loads">[]> {
-  return await t.run(async (ctx) => {
+  const ids = await t.run(async (ctx) => {
     const ids: Id<"loads">[] = [];
     const now = Date.now();
     for (let i = 0; i < count; i++) {
@@ -192,37 +192,32 @@ export async function seedLoads(
         });
       }
     }
-    // Exact stats rows from scratch.
-    const loads = await ctx.db
-      .query("loads")
-      .withIndex("by_org", (q) => q.eq("workosOrgId", org))
-      .collect();
-    const invoices = await ctx.db
-      .query("invoices")
-      .withIndex("by_org", (q) => q.eq("workosOrgId", org))
-      .collect();
+    return ids;
+  });
+  // Exact stats rows from scratch.
+  const truth = await histogram(t, org);
+  await t.run(async (ctx) => {
     const rows = await ctx.db
       .query("organizationStats")
       .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", org))
       .collect();
     for (const row of rows) await ctx.db.delete("organizationStats", row._id);
+    const now = Date.now();
     await ctx.db.insert("organizationStats", {
       workosOrgId: org,
       entity: "loads",
       exact: true,
       updatedAt: now,
-      counts: tally(LOAD_STATUSES, (s) => loads.filter((l) => l.status === s).length),
+      counts: truth.loads,
     });
     await ctx.db.insert("organizationStats", {
       workosOrgId: org,
       entity: "invoices",
       exact: true,
       updatedAt: now,
-      counts: tally(INVOICE_STATUSES, (s) => invoices.filter((i) => i.status === s).length),
-      amountCents: tally(INVOICE_STATUSES, (s) =>
-        invoices.filter((i) => i.status === s).reduce((sum, i) => sum + i.amountCents, 0),
-      ),
+      counts: truth.invoices,
+      amountCents: truth.invoiceCents,
     });
-    return ids;
   });
+  return ids;
 }

@@ -50,25 +50,30 @@ export type Histogram = {
   invoiceCents: Counts<InvoiceStatus>;
 };
 
-/** Counts every load and invoice of `org` from scratch (test only: full scan). */
-export async function histogram(t: Backend, org: string): Promise<Histogram> {
-  return await t.run(async (ctx) => {
-    const loads = await ctx.db
+/** Every load and invoice of `org` (test only: full scan). */
+export async function orgDocuments(t: Backend, org: string) {
+  return await t.run(async (ctx) => ({
+    loads: await ctx.db
       .query("loads")
       .withIndex("by_org", (q) => q.eq("workosOrgId", org))
-      .collect();
-    const invoices = await ctx.db
+      .collect(),
+    invoices: await ctx.db
       .query("invoices")
       .withIndex("by_org", (q) => q.eq("workosOrgId", org))
-      .collect();
-    return {
-      loads: tally(LOAD_STATUSES, (s) => loads.filter((l) => l.status === s).length),
-      invoices: tally(INVOICE_STATUSES, (s) => invoices.filter((i) => i.status === s).length),
-      invoiceCents: tally(INVOICE_STATUSES, (s) =>
-        invoices.filter((i) => i.status === s).reduce((sum, i) => sum + i.amountCents, 0),
-      ),
-    };
-  });
+      .collect(),
+  }));
+}
+
+/** Counts every load and invoice of `org` from scratch (test only: full scan). */
+export async function histogram(t: Backend, org: string): Promise<Histogram> {
+  const { loads, invoices } = await orgDocuments(t, org);
+  return {
+    loads: tally(LOAD_STATUSES, (s) => loads.filter((l) => l.status === s).length),
+    invoices: tally(INVOICE_STATUSES, (s) => invoices.filter((i) => i.status === s).length),
+    invoiceCents: tally(INVOICE_STATUSES, (s) =>
+      invoices.filter((i) => i.status === s).reduce((sum, i) => sum + i.amountCents, 0),
+    ),
+  };
 }
 
 /** The counters as stored (zeros for a missing row). */
