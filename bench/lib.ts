@@ -8,7 +8,7 @@
  * measurement, series of transactions).
  */
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
-import type { Accessor, Io } from "../tests/setup";
+import { type Accessor, type Io, ioDelta } from "../tests/setup";
 
 export type { Io };
 
@@ -95,18 +95,6 @@ const ZERO: Io = {
   bytesWritten: 0,
   databaseQueries: 0,
 };
-
-type Metrics = Record<keyof Io, { used: number }>;
-
-function ioDelta(before: Metrics, after: Metrics): Io {
-  return {
-    documentsRead: after.documentsRead.used - before.documentsRead.used,
-    bytesRead: after.bytesRead.used - before.bytesRead.used,
-    documentsWritten: after.documentsWritten.used - before.documentsWritten.used,
-    bytesWritten: after.bytesWritten.used - before.bytesWritten.used,
-    databaseQueries: after.databaseQueries.used - before.databaseQueries.used,
-  };
-}
 
 /** Whether `e` is one of Convex's transaction-limit errors. */
 export function isLimitError(e: unknown): e is Error {

@@ -155,7 +155,8 @@ export async function measureQuery<Q extends FunctionReference<"query", "public"
 
 type Metrics = Record<keyof Io, { used: number }>;
 
-function ioDelta(before: Metrics, after: Metrics): Io {
+/** What a transaction used between two `getTransactionMetrics()` readings. */
+export function ioDelta(before: Metrics, after: Metrics): Io {
   return {
     documentsRead: after.documentsRead.used - before.documentsRead.used,
     bytesRead: after.bytesRead.used - before.bytesRead.used,
