@@ -8,7 +8,7 @@
  */
 import type { FunctionArgs } from "convex/server";
 import { api, internal } from "../convex/_generated/api";
-import { countsEqual } from "../convex/lib/counters";
+import { countsEqual } from "../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
 import { biller, member, storedCounters } from "../tests/setup";
 import { benchApi, benchInternal } from "./backend";
@@ -276,12 +276,12 @@ function unmappedLoads(prefix: string, n: number, destination: LoadSpec["destina
   }));
 }
 
-/** Loads per backfill transaction (`BACKFILL_BATCH_SIZE` in `model/laneBackfill.ts`). */
+/** Loads per backfill transaction (`BACKFILL_BATCH_SIZE` in `model/lanes/backfill.ts`). */
 const BACKFILL_BATCH = 100;
 
 /**
  * Lane backfill budget. DESIGN §4 says reads grow with M, not N; the bound
- * comes from the code's accounting (`model/laneBackfill.ts`): per promoted
+ * comes from the code's accounting (`model/lanes/backfill.ts`): per promoted
  * load 4 reads (its entry in the page, the load patch, the invoice lookup,
  * the invoice patch) and 2 writes, per transaction a few more (the lane, its
  * patch, the stats rows). M loads take ⌊M / 100⌋ + 1 transactions (a full
@@ -384,7 +384,7 @@ const STALE = 250;
  * The periodic cleanup expiring K stale `Open` loads: the cron's call (one
  * batch of `EXPIRY_BATCH_SIZE`) and the scheduled `expireStaleLoads`
  * continuation, each measured. Not a DESIGN §4 row: bounded from the code's
- * accounting (`model/loadExpiry.ts`: about 2 reads and 1 write per expired
+ * accounting (`model/loads/expiry.ts`: about 2 reads and 1 write per expired
  * load, a few per transaction) and required to be the same at every N.
  */
 const cleanupStale: Scenario = {

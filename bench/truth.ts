@@ -6,7 +6,7 @@
  */
 import type { PaginationResult } from "convex/server";
 import type { DatabaseReader } from "../convex/_generated/server";
-import { zeroCounts, type Counts } from "../convex/lib/counters";
+import { zeroCounts, type Counts } from "../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES, type LoadStatus } from "../convex/model/enums";
 import { storedCounters, type Backend, type Histogram } from "../tests/setup";
 

@@ -19,7 +19,7 @@ import { z } from "zod";
 import { internal } from "./_generated/api";
 import { internalAction } from "./functions";
 import { appError } from "./lib/errors";
-import { checkShipmentJson, formatPath, type PayloadIssue } from "./model/fourKites";
+import { checkShipmentJson, formatPath, type PayloadIssue } from "./model/fourKites/shipment";
 import { MAX_ID_LENGTH } from "./model/validate";
 import { IMPORT_BATCH_SIZE } from "./fourKitesSyncHelpers";
 

@@ -4,7 +4,7 @@
  *
  * Shipments travel as JSON text (`v.string()`): a Convex object validator
  * would refuse a wrong type before our checks run and without a path, so the
- * transport stays permissive and zod (`model/fourKites.ts`) enforces the
+ * transport stays permissive and zod (`model/fourKites/shipment.ts`) enforces the
  * domain rules in the mutation, where the write happens. A rejected payload
  * is an `INVALID_PAYLOAD` error naming the path(s), and the mutation writes
  * nothing.
@@ -13,8 +13,8 @@
  * internal mutations are not refused by the stats flush, and an import must
  * not create or update documents of an org that no longer exists.
  *
- * The schema, status mapping and import rules live in `model/fourKites.ts`
- * and `model/shipmentImport.ts`.
+ * The schema, status mapping and import rules live in `model/fourKites/shipment.ts`
+ * and `model/fourKites/import.ts`.
  */
 import { v } from "convex/values";
 import { literals } from "convex-helpers/validators";
@@ -26,10 +26,10 @@ import {
   invalidPayload,
   parseShipmentJson,
   type PayloadIssue,
-} from "./model/fourKites";
-import { LaneFinder } from "./model/lanes";
-import { assertOrgActive } from "./model/organizations";
-import { importShipment, type ImportOutcome } from "./model/shipmentImport";
+} from "./model/fourKites/shipment";
+import { LaneFinder } from "./model/lanes/rules";
+import { assertOrgActive } from "./model/organizations/registry";
+import { importShipment, type ImportOutcome } from "./model/fourKites/import";
 
 /**
  * Most shipments per `importShipmentBatch` transaction. A new shipment costs

@@ -19,7 +19,7 @@ import {
   type DatabaseWriter,
   type MutationCtx as RawMutationCtx,
 } from "./_generated/server";
-import { CountedWriter } from "./model/writer";
+import { CountedWriter } from "./model/stats/writer";
 import { StatsAccumulator } from "./stats_helpers";
 
 export { action, httpAction, internalAction, internalQuery, query };
@@ -45,7 +45,7 @@ export function guardCountedTables(db: DatabaseWriter): DatabaseWriter {
       return (...args: unknown[]) => {
         if (isCounted(args[0])) {
           throw new Error(
-            `[write-layer] ${String(prop)} on a counted table must go through ctx.counted (convex/model/writer.ts)`,
+            `[write-layer] ${String(prop)} on a counted table must go through ctx.counted (convex/model/stats/writer.ts)`,
           );
         }
         return Reflect.apply(value, target, args);

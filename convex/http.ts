@@ -4,11 +4,11 @@
  * `POST /workos/webhook`: WorkOS events. Register this URL as a webhook
  * endpoint in the WorkOS dashboard (organization events) and set its signing
  * secret: `npx convex env set WORKOS_WEBHOOK_SECRET ...`. See
- * `model/workosWebhook.ts` for what it answers.
+ * `model/organizations/webhook.ts` for what it answers.
  */
 import { httpRouter } from "convex/server";
 import { httpAction } from "./functions";
-import { receiveWorkOSWebhook } from "./model/workosWebhook";
+import { receiveWorkOSWebhook } from "./model/organizations/webhook";
 
 const http = httpRouter();
 

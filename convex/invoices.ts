@@ -8,7 +8,7 @@ import { literals } from "convex-helpers/validators";
 import { mutation, query } from "./functions";
 import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
 import { appError } from "./lib/errors";
-import { readInvoiceCounts, vInvoiceCountsResult } from "./model/counts";
+import { readInvoiceCounts, vInvoiceCountsResult } from "./model/stats/read";
 import { INVOICE_STATUSES, vInvoiceStatus } from "./model/enums";
 import {
   BULK_TARGET_STATUSES,
@@ -16,8 +16,8 @@ import {
   getOrgInvoices,
   MAX_BULK_IDS,
   setInvoicesStatus,
-} from "./model/invoices";
-import { getOrgLoad } from "./model/loads";
+} from "./model/invoices/rules";
+import { getOrgLoad } from "./model/loads/rules";
 import { optionalText, parseEnum, requireIdList } from "./model/validate";
 
 const vBulkResult = v.object({

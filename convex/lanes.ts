@@ -14,9 +14,9 @@ import {
   MAX_BACKFILL_BATCH_SIZE,
   runBackfillBatch,
   startedBackfill,
-} from "./model/laneBackfill";
-import { insertLane, WILDCARD } from "./model/lanes";
-import { assertOrgActive } from "./model/organizations";
+} from "./model/lanes/backfill";
+import { insertLane, WILDCARD } from "./model/lanes/rules";
+import { assertOrgActive } from "./model/organizations/registry";
 import { vLocation } from "./schema";
 import { getStatsRow } from "./stats_helpers";
 

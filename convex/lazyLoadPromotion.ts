@@ -22,17 +22,17 @@ import { internal } from "./_generated/api";
 import { internalMutation, mutation, type MutationCtx } from "./functions";
 import { requireOrgMember } from "./lib/auth";
 import { vLoadType } from "./model/enums";
-import { startedBackfill } from "./model/laneBackfill";
-import { LaneFinder, promoteLoad } from "./model/lanes";
-import { EXPIRY_BATCH_SIZE, expireBatch, resolveGraceMs } from "./model/loadExpiry";
-import { getOrgLoad } from "./model/loads";
+import { startedBackfill } from "./model/lanes/backfill";
+import { LaneFinder, promoteLoad } from "./model/lanes/rules";
+import { EXPIRY_BATCH_SIZE, expireBatch, resolveGraceMs } from "./model/loads/expiry";
+import { getOrgLoad } from "./model/loads/rules";
 
 /** Lane backfills (re)started per cleanup transaction. */
 export const LANE_RESTARTS_PER_RUN = 25;
 
 /**
  * Prices one load of the caller's org if it is `UNMAPPED` and a lane now
- * applies (see `model/lanes.ts` for the matching rules): the load becomes
+ * applies (see `model/lanes/rules.ts` for the matching rules): the load becomes
  * `CONTRACT`/`SPOT` and its `MISSING_DATA` invoice `DRAFT` at the lane's
  * rate. Otherwise a no-op (`promoted: false`). At most 3 lane lookups.
  */

@@ -1,20 +1,20 @@
 /**
  * Public load functions. Each checks the caller's org, then calls the load
- * rules in `model/loads.ts`; the counters follow through the write layer.
+ * rules in `model/loads/rules.ts`; the counters follow through the write layer.
  */
 import { v } from "convex/values";
 import { mutation, query } from "./functions";
 import { requireOrgMember } from "./lib/auth";
-import { readLoadCounts, vLoadCountsResult } from "./model/counts";
+import { readLoadCounts, vLoadCountsResult } from "./model/stats/read";
 import { LOAD_STATUSES, vInvoiceStatus, vLoadStatus, vLoadType } from "./model/enums";
-import { createLoadWithInvoice } from "./model/loadIntake";
-import { deleteLoad as deleteLoadHelper, getOrgLoad, transitionLoad } from "./model/loads";
+import { createLoadWithInvoice } from "./model/loads/intake";
+import { deleteLoad as deleteLoadHelper, getOrgLoad, transitionLoad } from "./model/loads/rules";
 import { parseEnum } from "./model/validate";
 import { vLocation } from "./schema";
 
 /**
  * Creates an `Open` load for the caller's org with its invoice, priced by the
- * org's lanes like an import (`model/loadIntake.ts`): an exact lane gives
+ * org's lanes like an import (`model/loads/intake.ts`): an exact lane gives
  * `CONTRACT` and a `DRAFT` invoice at the lane's rate, a wildcard lane `SPOT`
  * and the same, no lane `UNMAPPED` and a `MISSING_DATA` invoice of 0 cents.
  */
@@ -50,7 +50,7 @@ export const createLoad = mutation({
 
 /**
  * Moves a load to another status following `LOAD_TRANSITIONS`
- * (`model/loads.ts`). `status` is checked in the handler so an unknown value
+ * (`model/loads/rules.ts`). `status` is checked in the handler so an unknown value
  * gets an `INVALID_ARGUMENT` error with a code. Moving a load to the status
  * it has is a no-op (`changed: false`).
  */

@@ -2,19 +2,23 @@
  * The organization registry's registered functions, all internal: the
  * webhook's mutation (called by `http.ts`), the sync (`syncFromWorkOS`, the
  * operator's command) and its batch mutation and registry reader. The logic
- * lives in `model/organizations.ts`, `model/workosWebhook.ts` and
- * `model/organizationSync.ts`.
+ * lives in `model/organizations/registry.ts`, `model/organizations/webhook.ts` and
+ * `model/organizations/workosSync.ts`.
  */
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { internalAction, internalMutation, internalQuery } from "./functions";
-import { upsertOrganizations, vBatchResult, vOrgSnapshot } from "./model/organizations";
-import { syncOrganizationsFromWorkOS, vRegistryEntry, vSyncResult } from "./model/organizationSync";
+import { upsertOrganizations, vBatchResult, vOrgSnapshot } from "./model/organizations/registry";
+import {
+  syncOrganizationsFromWorkOS,
+  vRegistryEntry,
+  vSyncResult,
+} from "./model/organizations/workosSync";
 import {
   applyOrganizationEvent,
   vApplyResult,
   vOrganizationEventInput,
-} from "./model/workosWebhook";
+} from "./model/organizations/webhook";
 
 /**
  * Applies one verified WorkOS organization event, once per event id. Called

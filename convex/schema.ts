@@ -5,7 +5,7 @@
  */
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vInvoiceCounts, vLoadCounts } from "./lib/counters";
+import { vInvoiceCounts, vLoadCounts } from "./model/stats/counters";
 import {
   vInvoiceStatus,
   vLoadSource,
@@ -100,7 +100,7 @@ export const vInvoiceStatsRow = v.object({
 });
 
 /**
- * Backfill state of a lane (see `model/laneBackfill.ts`). Each (re)start gets
+ * Backfill state of a lane (see `model/lanes/backfill.ts`). Each (re)start gets
  * a new `runId`; a scheduled batch of an older run is a no-op.
  */
 export const vLaneBackfill = v.object({

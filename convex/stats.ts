@@ -13,7 +13,7 @@
  * npx convex run stats:recalculateOrgStats '{"workosOrgId": "org_..."}'
  * ```
  *
- * How a recount stays exact while writes continue: `model/recount.ts`.
+ * How a recount stays exact while writes continue: `model/stats/recount/pages.ts`.
  */
 import { literals } from "convex-helpers/validators";
 import { doc } from "convex-helpers/validators";
@@ -23,10 +23,10 @@ import type { QueryCtx } from "./_generated/server";
 import { internalMutation, internalQuery } from "./functions";
 import { appError } from "./lib/errors";
 import { STATS_ENTITIES, vStatsEntity, type StatsEntity } from "./model/enums";
-import { vWalkPhase, walkAndStart } from "./model/orgWalk";
-import { runRecountPage } from "./model/recount";
-import { getOrganization } from "./model/organizations";
-import { startRecount } from "./model/recountStart";
+import { vWalkPhase, walkAndStart } from "./model/stats/recount/orgWalk";
+import { runRecountPage } from "./model/stats/recount/pages";
+import { getOrganization } from "./model/organizations/registry";
+import { startRecount } from "./model/stats/recount/start";
 import { MAX_ID_LENGTH, optionalPositiveInteger, requireText } from "./model/validate";
 import schema, { vLastRecount } from "./schema";
 import type { StatsRow } from "./stats_helpers";
@@ -95,7 +95,7 @@ const vPageOutcome = v.object({
 /**
  * One page of recount `runId` of (org, entity): at most `maxDocs` documents
  * (default `DEFAULT_PAGE_DOCS`, 1,000), fewer when the transaction's read
- * budget runs out first (see `model/recountScan.ts`). Schedules the next page unless
+ * budget runs out first (see `model/stats/scan.ts`). Schedules the next page unless
  * `scheduleNext` is false. A page of a run that was replaced does nothing.
  */
 export const recountPage = internalMutation({
@@ -146,7 +146,7 @@ export const vWalkStep = v.object({
 
 /**
  * The daily recount: walks every org (registry, then stats rows, then a skip
- * scan of the documents; see `model/orgWalk.ts`) a page at a time, starts the
+ * scan of the documents; see `model/stats/recount/orgWalk.ts`) a page at a time, starts the
  * recount of each (a running one is kept), and schedules itself for the next
  * page. Deleted orgs are skipped. Called by `crons.ts` with no arguments.
  *

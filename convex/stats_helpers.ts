@@ -4,15 +4,15 @@
  * stats row, and the flush that applies it, once per touched row, in the same
  * transaction as the writes.
  *
- * Only `convex/model/writer.ts` records changes here, and only the wrapped
- * builders in `convex/functions.ts` flush. The recount (`convex/model/recount.ts`)
+ * Only `convex/model/stats/writer.ts` records changes here, and only the wrapped
+ * builders in `convex/functions.ts` flush. The recount (`convex/model/stats/recount/pages.ts`)
  * uses the same `loadBucket`/`invoiceBucket` on every document, so the live path and the
  * recount cannot disagree about what is counted.
  */
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { DatabaseReader, MutationCtx } from "./_generated/server";
-import { tally, zeroCounts, type Counts } from "./lib/counters";
+import { tally, zeroCounts, type Counts } from "./model/stats/counters";
 import { orgDeletedError } from "./lib/errors";
 import {
   INVOICE_STATUSES,

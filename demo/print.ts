@@ -3,7 +3,7 @@
  * money, and the I/O of a badge query next to what a scanning count reads.
  */
 import { api } from "../convex/_generated/api";
-import type { Counts } from "../convex/lib/counters";
+import type { Counts } from "../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
 import { member, type Backend, type Io } from "../tests/setup";
 import { benchApi } from "../bench/backend";

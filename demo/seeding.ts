@@ -13,9 +13,9 @@
  */
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import type { InvoiceStatus, LoadStatus } from "../convex/model/enums";
-import { checkShipmentJson, shipmentToNewLoad } from "../convex/model/fourKites";
-import { LaneFinder } from "../convex/model/lanes";
-import type { NewLoad } from "../convex/model/loads";
+import { checkShipmentJson, shipmentToNewLoad } from "../convex/model/fourKites/shipment";
+import { LaneFinder } from "../convex/model/lanes/rules";
+import type { NewLoad } from "../convex/model/loads/rules";
 import {
   locationKey,
   MAX_ID_LENGTH,

@@ -7,7 +7,11 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { INVOICE_STATUSES } from "../convex/model/enums";
-import { INVOICE_TRANSITIONS, MAX_BULK_IDS, MAX_INVOICES_PER_LOAD } from "../convex/model/invoices";
+import {
+  INVOICE_TRANSITIONS,
+  MAX_BULK_IDS,
+  MAX_INVOICES_PER_LOAD,
+} from "../convex/model/invoices/rules";
 import { seedOrg } from "./seed";
 import {
   type Accessor,

@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { BACKFILL_BATCH_SIZE } from "../convex/model/laneBackfill";
-import { markOrganizationDeleted } from "../convex/model/organizations";
+import { BACKFILL_BATCH_SIZE } from "../convex/model/lanes/backfill";
+import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 import { seedLoads } from "./seed";
 import {
   type Accessor,

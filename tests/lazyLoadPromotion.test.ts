@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loadExpiry";
-import { BACKFILL_LEASE_MS } from "../convex/model/laneBackfill";
-import { markOrganizationDeleted } from "../convex/model/organizations";
+import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loads/expiry";
+import { BACKFILL_LEASE_MS } from "../convex/model/lanes/backfill";
+import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 import { seedLoads } from "./seed";
 import {
   type Backend,

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import { assertOrgActive } from "../convex/model/organizations";
+import { assertOrgActive } from "../convex/model/organizations/registry";
 import {
   biller,
   dump,

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { ConvexError } from "convex/values";
 import { afterEach, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
-import { LaneFinder } from "../convex/model/lanes";
+import { LaneFinder } from "../convex/model/lanes/rules";
 import { type Backend, biller, expectCountersExact, newBackend, ORG_A } from "./setup";
 
 const NOW = Date.UTC(2024, 5, 15, 12);

@@ -8,7 +8,7 @@ import { ConvexError } from "convex/values";
 import { expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import { LOAD_STATUSES } from "../convex/model/enums";
-import { BULK_TARGET_STATUSES } from "../convex/model/invoices";
+import { BULK_TARGET_STATUSES } from "../convex/model/invoices/rules";
 import { type Backend, biller, dump, expectCountersExact, newBackend, ORG_A, ORG_B } from "./setup";
 
 const ORGS = [ORG_A, ORG_B] as const;

@@ -10,8 +10,8 @@ import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Doc } from "../convex/_generated/dataModel";
-import { LOAD_TRANSITIONS } from "../convex/model/loads";
-import { BULK_TARGET_STATUSES } from "../convex/model/invoices";
+import { LOAD_TRANSITIONS } from "../convex/model/loads/rules";
+import { BULK_TARGET_STATUSES } from "../convex/model/invoices/rules";
 import { type StatsEntity } from "../convex/model/enums";
 import { quietLogs } from "./recount_support";
 import {

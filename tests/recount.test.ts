@@ -8,13 +8,13 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import crons from "../convex/crons";
-import { FALLBACK_SCAN_LIMIT } from "../convex/model/counts";
+import { FALLBACK_SCAN_LIMIT } from "../convex/model/stats/read";
 import {
   budgetFromMetrics,
   MAX_CHECK_INTERVAL,
   scanPage,
   type BudgetCheck,
-} from "../convex/model/recountScan";
+} from "../convex/model/stats/scan";
 import { defined, insertRawDocuments, quietLogs, recountByPages } from "./recount_support";
 import {
   type Backend,

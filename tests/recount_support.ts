@@ -7,7 +7,7 @@
 import { vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { tally } from "../convex/lib/counters";
+import { tally } from "../convex/model/stats/counters";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,

@@ -9,7 +9,7 @@ import { ConvexError } from "convex/values";
 import { expect } from "vitest";
 import schema from "../convex/schema";
 import { BILLING_PERMISSION } from "../convex/lib/auth";
-import { tally, type Counts } from "../convex/lib/counters";
+import { tally, type Counts } from "../convex/model/stats/counters";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,

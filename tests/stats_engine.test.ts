@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FALLBACK_SCAN_LIMIT } from "../convex/model/counts";
+import { FALLBACK_SCAN_LIMIT } from "../convex/model/stats/read";
 import { defined, insertRawDocuments, quietLogs } from "./recount_support";
 import {
   biller,

@@ -8,7 +8,7 @@
 import { TableAggregate } from "@convex-dev/aggregate";
 import { v } from "convex/values";
 import type { DataModel } from "../../convex/_generated/dataModel";
-import { tally, vInvoiceCounts, vLoadCounts } from "../../convex/lib/counters";
+import { tally, vInvoiceCounts, vLoadCounts } from "../../convex/model/stats/counters";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,

@@ -5,7 +5,7 @@
  * per-transaction read limits. Never copy this into `convex/`.
  */
 import { v } from "convex/values";
-import { vInvoiceCounts, vLoadCounts, zeroCounts } from "../../convex/lib/counters";
+import { vInvoiceCounts, vLoadCounts, zeroCounts } from "../../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../../convex/model/enums";
 import { app } from "../app";
 

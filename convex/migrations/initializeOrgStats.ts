@@ -12,7 +12,7 @@
  * - Orgs are found in the registry, in existing stats rows, and by a skip
  *   scan of the loads and invoices `by_org` indexes (one read per distinct
  *   org), so orgs with documents but neither a registry entry nor a stats
- *   row are seeded too (`model/orgWalk.ts`).
+ *   row are seeded too (`model/stats/recount/orgWalk.ts`).
  * - Idempotent: rows that are exact are skipped, so a second run writes
  *   nothing; a running recount is left to finish.
  * - Resumable: every step logs `next` (`[migrations.initializeOrgStats]`);
@@ -29,9 +29,14 @@ import { v, type Infer } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalAction, internalMutation, internalQuery, type ActionCtx } from "../functions";
 import { vStatsEntity, type StatsEntity } from "../model/enums";
-import { vWalkPhase, walkAndStart, walkPage, type WalkPosition } from "../model/orgWalk";
-import { countPage, UNLIMITED_PAGE } from "../model/recount";
-import { decideRecount, type RecountDecision } from "../model/recountStart";
+import {
+  vWalkPhase,
+  walkAndStart,
+  walkPage,
+  type WalkPosition,
+} from "../model/stats/recount/orgWalk";
+import { countPage, UNLIMITED_PAGE } from "../model/stats/recount/pages";
+import { decideRecount, type RecountDecision } from "../model/stats/recount/start";
 import { ENTITY_STATUSES, getStatsRow, type StatsRow } from "../stats_helpers";
 import { vWalkStep } from "../stats";
 import { optionalPositiveInteger } from "../model/validate";

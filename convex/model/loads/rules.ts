@@ -2,11 +2,11 @@
  * Load rules: creation, the status transition table and deletion. Writes go
  * through `ctx.counted`, so every function here keeps the counters exact.
  */
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../functions";
-import { appError } from "../lib/errors";
-import type { LoadSource, LoadStatus, LoadType } from "./enums";
-import { findInvoicesOfLoad, wasBilled } from "./invoices";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../functions";
+import { appError } from "../../lib/errors";
+import type { LoadSource, LoadStatus, LoadType } from "../enums";
+import { findInvoicesOfLoad, wasBilled } from "../invoices/rules";
 import {
   locationKey,
   MAX_ID_LENGTH,
@@ -16,7 +16,7 @@ import {
   requireLocation,
   requireText,
   type Location,
-} from "./validate";
+} from "../validate";
 
 /**
  * Status changes a user may make with `updateLoadStatus`. `Expired` is set

@@ -5,12 +5,7 @@
  * schema, the stats engine and the recount all agree on the set of keys.
  */
 import { v, type VFloat64 } from "convex/values";
-import {
-  INVOICE_STATUSES,
-  LOAD_STATUSES,
-  type InvoiceStatus,
-  type LoadStatus,
-} from "../model/enums";
+import { INVOICE_STATUSES, LOAD_STATUSES, type InvoiceStatus, type LoadStatus } from "../enums";
 
 /** One number per status. */
 export type Counts<S extends string> = Record<S, number>;

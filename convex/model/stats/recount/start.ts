@@ -2,13 +2,18 @@
  * Starting a recount of one stats row: the rule for when a run may start
  * (one run per row at a time, stale runs replaced, deleted orgs skipped,
  * exact rows skipped when seeding) and the fresh recount state it writes.
- * The pages themselves are in `recount.ts`.
+ * The pages themselves are in `recount/pages.ts`.
  */
-import { internal } from "../_generated/api";
-import type { MutationCtx } from "../_generated/server";
-import { zeroCounts } from "../lib/counters";
-import { getStatsRow, newStatsRow, type StatsRow, type StatsRowFields } from "../stats_helpers";
-import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "./enums";
+import { internal } from "../../../_generated/api";
+import type { MutationCtx } from "../../../_generated/server";
+import { zeroCounts } from "../counters";
+import {
+  getStatsRow,
+  newStatsRow,
+  type StatsRow,
+  type StatsRowFields,
+} from "../../../stats_helpers";
+import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../../enums";
 
 /**
  * A running recount whose run started longer ago than this is presumed dead

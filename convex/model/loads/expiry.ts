@@ -10,8 +10,8 @@
  * expiry is internal maintenance, so the stats flush keeps a deleted org's
  * counters exact instead of refusing (see `convex/functions.ts`).
  */
-import type { MutationCtx } from "../functions";
-import { appError } from "../lib/errors";
+import type { MutationCtx } from "../../functions";
+import { appError } from "../../lib/errors";
 
 /** Grace period when neither the caller nor the environment sets one: 24 hours. */
 export const DEFAULT_EXPIRY_GRACE_MS = 24 * 60 * 60 * 1000;

@@ -2,11 +2,11 @@
  * Invoice rules: creation (at most one non-void invoice per load), the status
  * transition table and bulk status changes. Writes go through `ctx.counted`.
  */
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../functions";
-import { appError } from "../lib/errors";
-import { INVOICE_STATUSES, type InvoiceStatus } from "./enums";
-import { requireCents } from "./validate";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../functions";
+import { appError } from "../../lib/errors";
+import { INVOICE_STATUSES, type InvoiceStatus } from "../enums";
+import { requireCents } from "../validate";
 
 /**
  * Allowed invoice status changes.

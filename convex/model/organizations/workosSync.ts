@@ -13,11 +13,11 @@
  */
 import { v, type Infer } from "convex/values";
 import { z } from "zod";
-import { internal } from "../_generated/api";
-import type { ActionCtx } from "../functions";
-import { workosClient, zWorkOSTimestamp } from "../lib/workos";
-import { vOrganizationStatus } from "./enums";
-import { MAX_UPSERT_BATCH, type BatchResult, type OrgSnapshot } from "./organizations";
+import { internal } from "../../_generated/api";
+import type { ActionCtx } from "../../functions";
+import { workosClient, zWorkOSTimestamp } from "../../lib/workos";
+import { vOrganizationStatus } from "../enums";
+import { MAX_UPSERT_BATCH, type BatchResult, type OrgSnapshot } from "./registry";
 
 /** Most ids listed in a sync result (the counts are complete). */
 export const MAX_REPORTED_IDS = 100;

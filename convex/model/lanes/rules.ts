@@ -6,11 +6,11 @@
  * (origin key, destination key) pair through `lanes.by_org_and_origin_and_destination`,
  * at most three pairs per load (exact, `origin → *`, `* → destination`).
  */
-import type { Doc, Id } from "../_generated/dataModel";
-import type { DatabaseReader } from "../_generated/server";
-import type { MutationCtx } from "../functions";
-import { appError } from "../lib/errors";
-import { createInvoice, findActiveInvoice } from "./invoices";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { DatabaseReader } from "../../_generated/server";
+import type { MutationCtx } from "../../functions";
+import { appError } from "../../lib/errors";
+import { createInvoice, findActiveInvoice } from "../invoices/rules";
 import {
   locationKey,
   MAX_ID_LENGTH,
@@ -18,7 +18,7 @@ import {
   optionalTimestamp,
   requireLocation,
   type Location,
-} from "./validate";
+} from "../validate";
 
 /** The key (and stored value) of a wildcard lane end. */
 export const WILDCARD = "*";
@@ -159,7 +159,7 @@ export const MAX_LANE_RATE_CENTS = 100_000_000;
  * one with the same org, origin key, destination key and customer (or both
  * without a customer) whose effective range overlaps; rate changes are new
  * lanes with adjacent ranges. `backfill` sets the lane's initial backfill
- * state (see `model/laneBackfill.ts`).
+ * state (see `model/lanes/backfill.ts`).
  *
  * @throws `INVALID_ARGUMENT` (both ends `*`, bad rate or dates, already
  *   `MAX_LANES_PER_PAIR` lanes for the pair), `ALREADY_EXISTS` for a duplicate.

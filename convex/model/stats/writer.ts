@@ -7,10 +7,10 @@
  * Domain code reaches it as `ctx.counted`; the `ctx.db` it gets refuses
  * writes to the counted tables.
  */
-import type { Doc, Id } from "../_generated/dataModel";
-import type { DatabaseWriter } from "../_generated/server";
-import { appError } from "../lib/errors";
-import { invoiceBucket, loadBucket, type StatsAccumulator } from "../stats_helpers";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { DatabaseWriter } from "../../_generated/server";
+import { appError } from "../../lib/errors";
+import { invoiceBucket, loadBucket, type StatsAccumulator } from "../../stats_helpers";
 
 type Fields<T extends "loads" | "invoices"> = Omit<Doc<T>, "_id" | "_creationTime">;
 /** A patch may not move a document to another org. */

@@ -1,6 +1,6 @@
 /**
  * The organization registry: one `organizations` entry per WorkOS
- * organization, kept by the webhook (`model/workosWebhook.ts`) and the sync
+ * organization, kept by the webhook (`model/organizations/webhook.ts`) and the sync
  * (`organizations.syncFromWorkOS`). The recount and the migration walk it.
  *
  * Ordering rules, because WorkOS delivers events at least once and in no
@@ -15,11 +15,11 @@
  * - every function here writes only when something changes.
  */
 import { v, type Infer } from "convex/values";
-import type { Doc } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../functions";
-import { appError, orgDeletedError } from "../lib/errors";
-import { ensureEmptyOrgStats, getStatsRow } from "../stats_helpers";
-import { STATS_ENTITIES, type RegistryOutcome } from "./enums";
+import type { Doc } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../functions";
+import { appError, orgDeletedError } from "../../lib/errors";
+import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";
+import { STATS_ENTITIES, type RegistryOutcome } from "../enums";
 
 /** What WorkOS says about one organization at `workosUpdatedAt`. */
 export const vOrgSnapshot = v.object({

@@ -10,10 +10,10 @@
  * the lane only starts later (`effectiveFrom` in the future).
  */
 import type { PaginationResult } from "convex/server";
-import type { Doc } from "../_generated/dataModel";
-import type { DatabaseReader } from "../_generated/server";
-import type { MutationCtx } from "../functions";
-import { LaneFinder, promoteLoad, WILDCARD } from "./lanes";
+import type { Doc } from "../../_generated/dataModel";
+import type { DatabaseReader } from "../../_generated/server";
+import type { MutationCtx } from "../../functions";
+import { LaneFinder, promoteLoad, WILDCARD } from "./rules";
 
 /** Loads examined per backfill transaction (about 5 reads and 2 writes each). */
 export const BACKFILL_BATCH_SIZE = 100;

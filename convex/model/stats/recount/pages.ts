@@ -12,11 +12,11 @@
  * shadow is always the true histogram of the documents behind the cursor, and
  * the last page, which finds nothing after the cursor, swaps it in exactly.
  *
- * Starting a run: `recountStart.ts`. Walking all orgs: `orgWalk.ts`.
+ * Starting a run: `recount/start.ts`. Walking all orgs: `recount/orgWalk.ts`.
  */
-import type { Doc, Id } from "../_generated/dataModel";
-import type { DatabaseReader, MutationCtx } from "../_generated/server";
-import type { Counts } from "../lib/counters";
+import type { Doc, Id } from "../../../_generated/dataModel";
+import type { DatabaseReader, MutationCtx } from "../../../_generated/server";
+import type { Counts } from "../counters";
 import {
   addBucket,
   emptyTally,
@@ -27,10 +27,10 @@ import {
   type DriftBucket,
   type StatsRowFields,
   type Tally,
-} from "../stats_helpers";
-import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "./enums";
-import { newRunId, withFreshRecount } from "./recountStart";
-import { budgetFromMetrics, scanPage, type PageScan } from "./recountScan";
+} from "../../../stats_helpers";
+import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../../enums";
+import { newRunId, withFreshRecount } from "./start";
+import { budgetFromMetrics, scanPage, type PageScan } from "../scan";
 
 /** What one page did. */
 export type PageOutcome = {

@@ -5,12 +5,12 @@
  * `exact: false` when the bound was hit. Never silent zeros.
  */
 import { v, type Infer } from "convex/values";
-import type { QueryCtx } from "../functions";
-import { sumCounts, tally, vInvoiceCounts, vLoadCounts } from "../lib/counters";
-import { orgDeletedError } from "../lib/errors";
-import { getStatsRow, type Tally } from "../stats_helpers";
-import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "./enums";
-import { countPage } from "./recount";
+import type { QueryCtx } from "../../functions";
+import { sumCounts, tally, vInvoiceCounts, vLoadCounts } from "./counters";
+import { orgDeletedError } from "../../lib/errors";
+import { getStatsRow, type Tally } from "../../stats_helpers";
+import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../enums";
+import { countPage } from "./recount/pages";
 
 /** Most documents a count query scans when the org has no exact stats row. */
 export const FALLBACK_SCAN_LIMIT = 1000;

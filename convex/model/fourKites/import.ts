@@ -1,18 +1,18 @@
 /**
  * Import of one validated FourKites shipment: create the load (with lane
- * matching and its invoice, `model/loadIntake.ts`) the first time, apply
+ * matching and its invoice, `model/loads/intake.ts`) the first time, apply
  * newer data to it afterwards. Idempotent: the same shipment imported again
  * changes nothing and never creates a second load or invoice.
  */
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../functions";
-import type { LoadType } from "./enums";
-import type { ParsedShipment } from "./fourKites";
-import { shipmentToNewLoad } from "./fourKites";
-import type { LaneFinder } from "./lanes";
-import { createLoadWithInvoice } from "./loadIntake";
-import { findLoadByExternalId } from "./loads";
-import { locationKey } from "./validate";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../functions";
+import type { LoadType } from "../enums";
+import type { ParsedShipment } from "./shipment";
+import { shipmentToNewLoad } from "./shipment";
+import type { LaneFinder } from "../lanes/rules";
+import { createLoadWithInvoice } from "../loads/intake";
+import { findLoadByExternalId } from "../loads/rules";
+import { locationKey } from "../validate";
 
 /** What importing one shipment did. */
 export type ImportOutcome = {

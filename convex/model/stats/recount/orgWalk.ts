@@ -17,11 +17,11 @@
  */
 import { literals } from "convex-helpers/validators";
 import type { Infer } from "convex/values";
-import type { DatabaseReader, MutationCtx } from "../_generated/server";
-import { getStatsRow } from "../stats_helpers";
-import { STATS_ENTITIES, type StatsEntity } from "./enums";
-import { startRecount, type RecountMode, type StartResult } from "./recountStart";
-import { getOrganization } from "./organizations";
+import type { DatabaseReader, MutationCtx } from "../../../_generated/server";
+import { getStatsRow } from "../../../stats_helpers";
+import { STATS_ENTITIES, type StatsEntity } from "../../enums";
+import { startRecount, type RecountMode, type StartResult } from "./start";
+import { getOrganization } from "../../organizations/registry";
 
 /**
  * The order the walk finds orgs in: the registry, then stats rows of orgs not

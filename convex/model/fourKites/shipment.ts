@@ -27,16 +27,16 @@
  *   must be the org being imported into.
  */
 import { z } from "zod";
-import { appError } from "../lib/errors";
-import type { LoadStatus } from "./enums";
-import type { NewLoad } from "./loads";
+import { appError } from "../../lib/errors";
+import type { LoadStatus } from "../enums";
+import type { NewLoad } from "../loads/rules";
 import {
   MAX_CITY_LENGTH,
   MAX_ID_LENGTH,
   MAX_STATE_LENGTH,
   MAX_TEXT_LENGTH,
   type Location,
-} from "./validate";
+} from "../validate";
 
 /**
  * FourKites shipment status → load status. Statuses are compared after

@@ -10,12 +10,12 @@
  * | wildcard lane only      | SPOT      | DRAFT at the lane's rate        |
  * | none                    | UNMAPPED  | MISSING_DATA, 0 cents (until a lane is created) |
  */
-import type { Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../functions";
-import type { InvoiceStatus, LoadType } from "./enums";
-import { createInvoice } from "./invoices";
-import { LaneFinder } from "./lanes";
-import { prepareNewLoad, type NewLoad } from "./loads";
+import type { Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../functions";
+import type { InvoiceStatus, LoadType } from "../enums";
+import { createInvoice } from "../invoices/rules";
+import { LaneFinder } from "../lanes/rules";
+import { prepareNewLoad, type NewLoad } from "./rules";
 
 /** What `createLoadWithInvoice` created. */
 export type CreatedLoad = {

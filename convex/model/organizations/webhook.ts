@@ -10,24 +10,24 @@
  */
 import { v } from "convex/values";
 import { z } from "zod";
-import { internal } from "../_generated/api";
-import type { ActionCtx, MutationCtx } from "../functions";
-import { envVar, verifyWebhookSignature, zWorkOSTimestamp } from "../lib/workos";
-import { ensureEmptyOrgStats } from "../stats_helpers";
+import { internal } from "../../_generated/api";
+import type { ActionCtx, MutationCtx } from "../../functions";
+import { envVar, verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
+import { ensureEmptyOrgStats } from "../../stats_helpers";
 import {
   ORGANIZATION_EVENTS,
   vOrganizationEvent,
   vRegistryOutcome,
   type OrganizationEvent,
   type RegistryOutcome,
-} from "./enums";
+} from "../enums";
 import {
   markOrganizationDeleted,
   upsertOrganization,
   vOrgSnapshot,
   type OrgSnapshot,
   type RegistryChange,
-} from "./organizations";
+} from "./registry";
 
 /** The header carrying `t=<ms>, v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export const SIGNATURE_HEADER = "WorkOS-Signature";
