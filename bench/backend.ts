@@ -6,7 +6,7 @@
  */
 import { convexTest } from "convex-test";
 import schema from "../convex/schema";
-import { modules, type Backend } from "../tests/setup";
+import { modules, registerComponents, type Backend } from "../tests/support/setup";
 import { AGGREGATE_COMPONENTS, app, registerAggregate } from "./app";
 import * as benchAggregate from "./functions/aggregate";
 import * as benchScan from "./functions/scan";
@@ -40,6 +40,7 @@ export function newBenchBackend(options: { transactionLimits?: boolean } = {}): 
     modules: { ...modules, ...benchModuleMap },
     transactionLimits: options.transactionLimits ?? true,
   });
+  registerComponents(t);
   for (const name of AGGREGATE_COMPONENTS) registerAggregate(t, name);
   return t;
 }

@@ -4,10 +4,10 @@
  * bench/results.json, and fails when a DESIGN §4 budget does not hold.
  */
 import { expect, test } from "vitest";
-import { quietLogs } from "../tests/recount_support";
+import { quietLogs } from "../tests/support/recount";
 import { fmtInt, requireSameAcrossSizes, type Result } from "./lib";
 import { machine, packageVersions, partition, writeReport, type BenchReport } from "./report";
-import { holdScheduler, pendingJobs } from "./scheduled";
+import { holdScheduler, pendingJobs } from "../tests/support/scheduled";
 import { SCENARIOS } from "./scenarios";
 import { differences } from "./truth";
 import { buildWorld, progress, type AggregateOption } from "./world";

@@ -8,7 +8,7 @@
  * measurement, series of transactions).
  */
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
-import { type Accessor, type Io, ioDelta } from "../tests/setup";
+import { type Accessor, type Io, ioDelta } from "../tests/support/setup";
 
 export type { Io };
 

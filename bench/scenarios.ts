@@ -10,7 +10,7 @@ import type { FunctionArgs } from "convex/server";
 import { api, internal } from "../convex/_generated/api";
 import { countsEqual } from "../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
-import { biller, member, storedCounters } from "../tests/setup";
+import { biller, member, storedCounters } from "../tests/support/setup";
 import { benchApi, benchInternal } from "./backend";
 import { MAX_LOADS_PER_CALL } from "./functions/setup";
 import {
@@ -25,7 +25,7 @@ import {
   type Implementation,
   type Result,
 } from "./lib";
-import { pendingJobs, runScheduled } from "./scheduled";
+import { pendingJobs, runScheduled } from "../tests/support/scheduled";
 import { LOAD_BYTES_OPTION, type World } from "./world";
 
 /** DESIGN §4, as checked here. */

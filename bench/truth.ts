@@ -8,7 +8,7 @@ import type { PaginationResult } from "convex/server";
 import type { DatabaseReader } from "../convex/_generated/server";
 import { zeroCounts, type Counts } from "../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES, type LoadStatus } from "../convex/model/enums";
-import { storedCounters, type Backend, type Histogram } from "../tests/setup";
+import { storedCounters, type Backend, type Histogram } from "../tests/support/setup";
 
 /** Documents per reading transaction: ~10 MB of 1 KB loads, under the 16 MiB limit. */
 const PAGE = 10_000;

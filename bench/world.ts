@@ -5,8 +5,8 @@
  */
 import type { Id } from "../convex/_generated/dataModel";
 import type { InvoiceStatus } from "../convex/model/enums";
-import { seedOrg } from "../tests/seed";
-import { ORG_A, ORG_B, type Backend } from "../tests/setup";
+import { seedOrg } from "../tests/support/seed";
+import { ORG_A, ORG_B, type Backend } from "../tests/support/setup";
 import { benchApi, newBenchBackend } from "./backend";
 import { fmtInt, measureMutationToLimit, print, type Measurement } from "./lib";
 

@@ -7,9 +7,9 @@
  */
 import { afterAll, expect, test, vi } from "vitest";
 import { newBenchBackend } from "../bench/backend";
-import { quietLogs } from "../tests/recount_support";
-import { holdScheduler, pendingJobs } from "../bench/scheduled";
-import { stubWorkOSEnv } from "../tests/workos";
+import { quietLogs } from "../tests/support/recount";
+import { holdScheduler, pendingJobs } from "../tests/support/scheduled";
+import { stubWorkOSEnv } from "../tests/support/workos";
 import { configureFourKites } from "./fourKitesApi";
 import { say } from "./print";
 import { demoOrgs } from "./seeding";

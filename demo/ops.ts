@@ -4,9 +4,9 @@
  * progress lines, and finding documents in a given state to act on.
  */
 import type { Doc, Id } from "../convex/_generated/dataModel";
-import type { Backend, Io } from "../tests/setup";
+import type { Backend, Io } from "../tests/support/setup";
 import { fmtInt, maxIo, sumIo, type Measurement } from "../bench/lib";
-import { runScheduled, type ScheduledRun } from "../bench/scheduled";
+import { runScheduled, type ScheduledRun } from "../tests/support/scheduled";
 import { docs, say } from "./print";
 import type { DemoOrg } from "./seeding";
 

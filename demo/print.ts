@@ -5,7 +5,7 @@
 import { api } from "../convex/_generated/api";
 import type { Counts } from "../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
-import { member, type Backend, type Io } from "../tests/setup";
+import { member, type Backend, type Io } from "../tests/support/setup";
 import { benchApi } from "../bench/backend";
 import {
   fmtBytes,

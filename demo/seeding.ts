@@ -25,7 +25,7 @@ import {
   requireLocation,
   requireText,
 } from "../convex/model/validate";
-import type { Backend } from "../tests/setup";
+import type { Backend } from "../tests/support/setup";
 import {
   DAY,
   generateShipments,

@@ -28,7 +28,7 @@ import {
   ATLANTA,
   CHICAGO,
   orgDocuments,
-} from "./setup";
+} from "./support/setup";
 
 /** The fixture as loosely typed JSON, to break it in every way. */
 type StopJson = { [key: string]: unknown };

@@ -12,7 +12,7 @@ import {
   MAX_BULK_IDS,
   MAX_INVOICES_PER_LOAD,
 } from "../convex/model/invoices/rules";
-import { seedOrg } from "./seed";
+import { seedOrg } from "./support/seed";
 import {
   type Accessor,
   biller,
@@ -22,7 +22,7 @@ import {
   newBackend,
   ORG_A,
   ORG_B,
-} from "./setup";
+} from "./support/setup";
 
 async function seeded(n = 12) {
   const t = newBackend();

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
-import { seedOrg } from "./seed";
+import { seedOrg } from "./support/seed";
 import {
   biller,
   expectCountersExact,
@@ -14,7 +14,7 @@ import {
   newBackend,
   ORG_A,
   ORG_B,
-} from "./setup";
+} from "./support/setup";
 
 describe.each([1_000, 10_000])("I/O at %i loads per org", (size) => {
   test("count queries read exactly one document of at most 2 KiB", async () => {

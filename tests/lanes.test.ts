@@ -8,7 +8,7 @@ import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { BACKFILL_BATCH_SIZE } from "../convex/model/lanes/backfill";
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
-import { seedLoads } from "./seed";
+import { seedLoads } from "./support/seed";
 import {
   type Accessor,
   type Backend,
@@ -23,7 +23,7 @@ import {
   DALLAS,
   ATLANTA,
   CHICAGO,
-} from "./setup";
+} from "./support/setup";
 
 const DENVER = { city: "Denver", state: "CO" };
 const PHOENIX = { city: "Phoenix", state: "AZ" };

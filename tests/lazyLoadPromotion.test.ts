@@ -9,7 +9,7 @@ import type { Id } from "../convex/_generated/dataModel";
 import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loads/expiry";
 import { BACKFILL_LEASE_MS } from "../convex/model/lanes/backfill";
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
-import { seedLoads } from "./seed";
+import { seedLoads } from "./support/seed";
 import {
   type Backend,
   biller,
@@ -24,7 +24,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
-} from "./setup";
+} from "./support/setup";
 
 const DENVER = { city: "Denver", state: "CO" };
 const HOUR = 60 * 60 * 1000;

@@ -17,7 +17,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
-} from "./setup";
+} from "./support/setup";
 
 function newLoad(externalLoadId: string) {
   return { workosOrgId: ORG_A, externalLoadId, origin: DALLAS, destination: ATLANTA };

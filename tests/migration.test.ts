@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
-import { insertRawDocuments, quietLogs } from "./recount_support";
+import { insertRawDocuments, quietLogs } from "./support/recount";
 import {
   type Backend,
   biller,
@@ -19,7 +19,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
-} from "./setup";
+} from "./support/setup";
 
 const ORG_C = "org_01CCCCCCCCCCCCCCCCCCCCCCCC";
 const ORG_D = "org_01DDDDDDDDDDDDDDDDDDDDDDDD";

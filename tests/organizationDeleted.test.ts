@@ -18,8 +18,8 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
-} from "./setup";
-import { deliver, orgEvent, stubWorkOSEnv } from "./workos";
+} from "./support/setup";
+import { deliver, orgEvent, stubWorkOSEnv } from "./support/workos";
 
 const T1 = Date.parse("2026-01-01T00:00:00.000Z");
 

@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
-import { dump, measureMutation, newBackend, type Backend } from "./setup";
-import { fakeWorkOSApi, orgId, stubWorkOSEnv, wireOrganization } from "./workos";
+import { dump, measureMutation, newBackend, type Backend } from "./support/setup";
+import { fakeWorkOSApi, orgId, stubWorkOSEnv, wireOrganization } from "./support/workos";
 
 const T1 = Date.parse("2026-01-01T00:00:00.000Z");
 const T2 = T1 + 60_000;

@@ -10,7 +10,7 @@ import { ConvexError } from "convex/values";
 import { afterEach, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { LaneFinder } from "../convex/model/lanes/rules";
-import { type Backend, biller, expectCountersExact, newBackend, ORG_A } from "./setup";
+import { type Backend, biller, expectCountersExact, newBackend, ORG_A } from "./support/setup";
 
 const NOW = Date.UTC(2024, 5, 15, 12);
 const DAY = 24 * 60 * 60 * 1000;

@@ -9,7 +9,15 @@ import { expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import { LOAD_STATUSES } from "../convex/model/enums";
 import { BULK_TARGET_STATUSES } from "../convex/model/invoices/rules";
-import { type Backend, biller, dump, expectCountersExact, newBackend, ORG_A, ORG_B } from "./setup";
+import {
+  type Backend,
+  biller,
+  dump,
+  expectCountersExact,
+  newBackend,
+  ORG_A,
+  ORG_B,
+} from "./support/setup";
 
 const ORGS = [ORG_A, ORG_B] as const;
 const org = fc.constantFrom(...ORGS);

@@ -13,7 +13,7 @@ import type { Doc } from "../convex/_generated/dataModel";
 import { LOAD_TRANSITIONS } from "../convex/model/loads/rules";
 import { BULK_TARGET_STATUSES } from "../convex/model/invoices/rules";
 import { type StatsEntity } from "../convex/model/enums";
-import { quietLogs } from "./recount_support";
+import { quietLogs } from "./support/recount";
 import {
   type Backend,
   biller,
@@ -23,7 +23,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
-} from "./setup";
+} from "./support/setup";
 
 type Side = "behind" | "ahead" | "any";
 

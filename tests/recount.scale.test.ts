@@ -6,8 +6,8 @@
  * minute on 2 cores, mostly convex-test scanning its in-memory tables).
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { insertRawDocuments, quietLogs, rawHistogram, recountByPages } from "./recount_support";
-import { newBackend, ORG_A, storedCounters } from "./setup";
+import { insertRawDocuments, quietLogs, rawHistogram, recountByPages } from "./support/recount";
+import { newBackend, ORG_A, storedCounters } from "./support/setup";
 
 const SIZE = Number(process.env.RECOUNT_SCALE ?? 20_000);
 const MiB = 1024 * 1024;

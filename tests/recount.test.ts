@@ -15,7 +15,7 @@ import {
   scanPage,
   type BudgetCheck,
 } from "../convex/model/stats/scan";
-import { defined, insertRawDocuments, quietLogs, recountByPages } from "./recount_support";
+import { defined, insertRawDocuments, quietLogs, recountByPages } from "./support/recount";
 import {
   type Backend,
   biller,
@@ -28,7 +28,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
-} from "./setup";
+} from "./support/setup";
 
 /** Creates a mapped load (and optionally its DRAFT invoice) through the real mutations. */
 async function createLoad(

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { FALLBACK_SCAN_LIMIT } from "../convex/model/stats/read";
-import { defined, insertRawDocuments, quietLogs } from "./recount_support";
+import { defined, insertRawDocuments, quietLogs } from "./support/recount";
 import {
   biller,
   expectCountersExact,
@@ -18,7 +18,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
-} from "./setup";
+} from "./support/setup";
 
 beforeEach(() => {
   quietLogs();

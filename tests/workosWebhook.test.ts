@@ -4,8 +4,15 @@
  */
 import { WorkOS } from "@workos-inc/node";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { dump, newBackend, ORG_A, storedCounters, type Backend } from "./setup";
-import { CLIENT_ID, deliver, orgEvent, signature, stubWorkOSEnv, WEBHOOK_SECRET } from "./workos";
+import { dump, newBackend, ORG_A, storedCounters, type Backend } from "./support/setup";
+import {
+  CLIENT_ID,
+  deliver,
+  orgEvent,
+  signature,
+  stubWorkOSEnv,
+  WEBHOOK_SECRET,
+} from "./support/workos";
 
 const T1 = Date.parse("2026-01-01T00:00:00.000Z");
 const T2 = T1 + 60_000;

@@ -22,6 +22,7 @@ import type * as invoices from "../invoices.js";
 import type * as lanes from "../lanes.js";
 import type * as lazyLoadPromotion from "../lazyLoadPromotion.js";
 import type * as lib_auth from "../lib/auth.js";
+import type * as lib_components from "../lib/components.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_workos from "../lib/workos.js";
 import type * as loads from "../loads.js";
@@ -68,6 +69,7 @@ declare const fullApi: ApiFromModules<{
   lanes: typeof lanes;
   lazyLoadPromotion: typeof lazyLoadPromotion;
   "lib/auth": typeof lib_auth;
+  "lib/components": typeof lib_components;
   "lib/errors": typeof lib_errors;
   "lib/workos": typeof lib_workos;
   loads: typeof loads;

@@ -3,27 +3,35 @@
  * the WorkOS claims the functions check, a from-scratch histogram to compare
  * the counters with, and per-call transaction metrics.
  */
-import { convexTest } from "convex-test";
+import workpoolTest from "@convex-dev/workpool/test";
+import { convexTest, type TestConvex } from "convex-test";
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
 import { ConvexError } from "convex/values";
 import { expect } from "vitest";
-import schema from "../convex/schema";
-import { BILLING_PERMISSION } from "../convex/lib/auth";
-import { tally, type Counts } from "../convex/model/stats/counters";
+import schema from "../../convex/schema";
+import { BILLING_PERMISSION } from "../../convex/lib/auth";
+import { tally, type Counts } from "../../convex/model/stats/counters";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,
   type InvoiceStatus,
   type LoadStatus,
-} from "../convex/model/enums";
+} from "../../convex/model/enums";
 
-export const modules = import.meta.glob("../convex/**/*.ts");
+export const modules = import.meta.glob("../../convex/**/*.ts");
 
 export type Backend = ReturnType<typeof newBackend>;
 
 /** A fresh in-memory Convex backend. */
 export function newBackend(options: { transactionLimits?: boolean } = {}) {
-  return convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? false });
+  const t = convexTest({ schema, modules, transactionLimits: options.transactionLimits ?? false });
+  registerComponents(t);
+  return t;
+}
+
+/** Registers the app's components (`convex/convex.config.ts`) on a backend. */
+export function registerComponents(t: TestConvex<typeof schema>): void {
+  workpoolTest.register(t, "statsWorkpool");
 }
 
 /** Stop locations shared by the tests. */

@@ -3,16 +3,16 @@
  * writes (as an import or a pre-existing deployment would have them) and, when
  * asked, an exact stats row computed from what was inserted.
  */
-import type { Doc, Id } from "../convex/_generated/dataModel";
-import { tally } from "../convex/model/stats/counters";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
+import { tally } from "../../convex/model/stats/counters";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,
   type InvoiceStatus,
   type LoadStatus,
-} from "../convex/model/enums";
-import type { LoadFields } from "../convex/model/loads/rules";
-import { locationKey } from "../convex/model/validate";
+} from "../../convex/model/enums";
+import type { LoadFields } from "../../convex/model/loads/rules";
+import { locationKey } from "../../convex/model/validate";
 import { type Backend, histogram } from "./setup";
 
 export type SeedOptions = {

@@ -5,15 +5,15 @@
  * bench can reuse both.
  */
 import { vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { tally } from "../convex/model/stats/counters";
+import { internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { tally } from "../../convex/model/stats/counters";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,
   STATS_ENTITIES,
   type StatsEntity,
-} from "../convex/model/enums";
+} from "../../convex/model/enums";
 import { type Backend, type Io, measureMutation, DALLAS, ATLANTA } from "./setup";
 
 /** One transaction of a recount, as measured. */

@@ -16,8 +16,8 @@
 import { makeFunctionReference } from "convex/server";
 import type { Value } from "convex/values";
 import { vi } from "vitest";
-import type { Backend } from "../tests/setup";
-import { measureMutationToLimit, type Measurement } from "./lib";
+import type { Backend } from "./setup";
+import { measureMutationToLimit, type Measurement } from "../../bench/lib";
 
 /** One scheduled job as it ran. */
 export type ScheduledRun = {
