@@ -12,7 +12,9 @@ import type { MutationCtx } from "../../functions";
 import { appError } from "../../lib/errors";
 import { createInvoice, findActiveInvoice } from "../invoices/rules";
 import {
+  isValidAmountCents,
   locationKey,
+  MAX_AMOUNT_CENTS,
   MAX_ID_LENGTH,
   optionalText,
   optionalTimestamp,
@@ -151,8 +153,12 @@ export type NewLane = {
   customerId?: string;
 };
 
-/** Most a lane rate may be: $1,000,000.00 (catches a rate sent in the wrong unit). */
-export const MAX_LANE_RATE_CENTS = 100_000_000;
+/**
+ * Most a lane rate may be: the amount cap (`MAX_AMOUNT_CENTS`, $1,000,000.00),
+ * since a rate becomes an invoice amount. Also catches a rate sent in the
+ * wrong unit.
+ */
+export const MAX_LANE_RATE_CENTS = MAX_AMOUNT_CENTS;
 
 /**
  * Validates a new lane and inserts it. A lane is a duplicate of an existing
@@ -178,11 +184,7 @@ export async function insertLane(
   const origin = input.origin === WILDCARD ? WILDCARD : requireLocation(input.origin, "origin");
   const destination =
     input.destination === WILDCARD ? WILDCARD : requireLocation(input.destination, "destination");
-  if (
-    !Number.isSafeInteger(input.rateCents) ||
-    input.rateCents <= 0 ||
-    input.rateCents > MAX_LANE_RATE_CENTS
-  ) {
+  if (!isValidAmountCents(input.rateCents) || input.rateCents === 0) {
     throw appError(
       "INVALID_ARGUMENT",
       `rateCents must be a positive integer number of cents, at most ${MAX_LANE_RATE_CENTS}.`,

@@ -10,6 +10,7 @@
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseWriter } from "../../_generated/server";
 import { appError } from "../../lib/errors";
+import { isValidAmountCents } from "../validate";
 import { invoiceBucket, loadBucket, type StatsAccumulator } from "../../stats_helpers";
 
 type Fields<T extends "loads" | "invoices"> = Omit<Doc<T>, "_id" | "_creationTime">;
@@ -17,7 +18,7 @@ type Fields<T extends "loads" | "invoices"> = Omit<Doc<T>, "_id" | "_creationTim
 type PatchOf<T extends "loads" | "invoices"> = Partial<Omit<Fields<T>, "workosOrgId">>;
 
 function assertCents(amountCents: number): void {
-  if (!Number.isSafeInteger(amountCents) || amountCents < 0) {
+  if (!isValidAmountCents(amountCents)) {
     throw appError(
       "INVALID_ARGUMENT",
       "amountCents must be a non-negative integer number of cents.",
