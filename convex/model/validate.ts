@@ -92,11 +92,34 @@ export function requireCents(value: number, field: string): number {
   return value;
 }
 
+/**
+ * What a place name (city, state) may not contain: the location key's
+ * separator `|` and control characters (C0, DEL, C1). With them refused, a
+ * location key splits back into its parts at its only `|`, so two different
+ * (normalized) locations never share a key.
+ */
+const FORBIDDEN_IN_PLACE_NAME = /[|\p{Cc}]/u;
+
+/** Why `value` cannot be a place name, or null when it can. */
+export function placeNameProblem(value: string): string | null {
+  return FORBIDDEN_IN_PLACE_NAME.test(value) ? 'must not contain "|" or control characters' : null;
+}
+
+/** A trimmed place name of 1..`max` characters without `|` or control characters. */
+export function requirePlaceName(value: string, field: string, max: number): string {
+  const trimmed = requireText(value, field, max);
+  const problem = placeNameProblem(trimmed);
+  if (problem !== null) {
+    throw appError("INVALID_ARGUMENT", `${field} ${problem}.`, { field });
+  }
+  return trimmed;
+}
+
 /** Checks and trims a stop location. */
 export function requireLocation(loc: Location, field: string): Location {
   const out: Location = {
-    city: requireText(loc.city, `${field}.city`, MAX_CITY_LENGTH),
-    state: requireText(loc.state, `${field}.state`, MAX_STATE_LENGTH),
+    city: requirePlaceName(loc.city, `${field}.city`, MAX_CITY_LENGTH),
+    state: requirePlaceName(loc.state, `${field}.state`, MAX_STATE_LENGTH),
   };
   if (loc.postalCode !== undefined) {
     out.postalCode = requireText(loc.postalCode, `${field}.postalCode`, 20);
@@ -122,12 +145,24 @@ export function requireLocation(loc: Location, field: string): Location {
 }
 
 /**
- * The key lane matching uses for a location: `CITY|ST`, upper-cased with
- * inner whitespace collapsed, so "dallas ", "Dallas" and "DALLAS" match.
+ * How place names are compared everywhere: trimmed, inner whitespace
+ * collapsed to one space, upper-cased. "dallas ", "Dallas" and "DALLAS" are
+ * the same place. No Unicode normalization: differently encoded names are
+ * different places (they never collide, they just do not match).
+ */
+export function normalizePlaceName(name: string): string {
+  return name.trim().replace(/\s+/g, " ").toUpperCase();
+}
+
+/**
+ * The key lane matching uses for a location: `CITY|ST` of the normalized
+ * names. Unambiguous because place names may not contain `|`
+ * (`requirePlaceName`, and the FourKites schema): equal keys mean equal
+ * normalized city and equal normalized state. Locations are compared only by
+ * this key (lane lookups, import change detection).
  */
 export function locationKey(loc: Pick<Location, "city" | "state">): string {
-  const norm = (s: string) => s.trim().replace(/\s+/g, " ").toUpperCase();
-  return `${norm(loc.city)}|${norm(loc.state)}`;
+  return `${normalizePlaceName(loc.city)}|${normalizePlaceName(loc.state)}`;
 }
 
 /**

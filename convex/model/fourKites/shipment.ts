@@ -35,6 +35,7 @@ import {
   MAX_ID_LENGTH,
   MAX_STATE_LENGTH,
   MAX_TEXT_LENGTH,
+  placeNameProblem,
   type Location,
 } from "../validate";
 
@@ -96,6 +97,13 @@ const STOP_TYPES = ["PICKUP", "DELIVERY"] as const;
 const text = (max: number) =>
   z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 
+/** A place name: text without `|` or control characters (see `placeNameProblem`). */
+const placeName = (max: number) =>
+  text(max).refine(
+    (s) => placeNameProblem(s) === null,
+    'must not contain "|" or control characters',
+  );
+
 /** An optional field; JSON `null` counts as absent. */
 const optional = <T extends z.ZodType>(schema: T) =>
   schema.nullish().transform((value) => value ?? undefined);
@@ -114,8 +122,8 @@ const stopSchema = z
       z.enum(STOP_TYPES),
     ),
     stopName: optional(text(200)),
-    city: text(MAX_CITY_LENGTH),
-    state: text(MAX_STATE_LENGTH),
+    city: placeName(MAX_CITY_LENGTH),
+    state: placeName(MAX_STATE_LENGTH),
     postalCode: optional(text(20)),
     latitude: optional(z.number().min(-90).max(90)),
     longitude: optional(z.number().min(-180).max(180)),
