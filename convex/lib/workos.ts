@@ -1,6 +1,6 @@
 /**
  * The WorkOS SDK (@workos-inc/node 8) as this project uses it: a client for
- * the sync, and webhook signature verification.
+ * the sync; and webhook signature verification (Web Crypto, over the raw body).
  *
  * Runtime: Convex bundles with the `convex` export condition, which the SDK
  * maps to its worker build (fetch + Web Crypto `SubtleCrypto`, no Node APIs),
@@ -11,10 +11,14 @@
  * - `WORKOS_WEBHOOK_SECRET`: the webhook endpoint's signing secret;
  * - `WORKOS_CLIENT_ID`: also read by `auth.config.ts`.
  */
-import { SignatureVerificationException, WorkOS } from "@workos-inc/node";
+import { WorkOS } from "@workos-inc/node";
 import { z } from "zod";
+import { isBeyondSkew } from "./clock";
 
-/** Oldest signature timestamp accepted (the SDK's default: 3 minutes). */
+/**
+ * Oldest signature timestamp accepted (the SDK's default: 3 minutes). The
+ * newest is now + `MAX_CLOCK_SKEW_MS` (`lib/clock.ts`).
+ */
 export const WEBHOOK_TOLERANCE_MS = 180_000;
 
 /** A WorkOS timestamp (ISO 8601, e.g. `2024-05-01T12:00:00.000Z`), parsed to ms. */
@@ -39,89 +43,68 @@ export function workosClient(): WorkOS {
   return new WorkOS(apiKey, { clientId: envVar("WORKOS_CLIENT_ID") ?? undefined });
 }
 
-/**
- * A client for webhook verification only. The SDK's constructor insists on an
- * API key or a client id although verification uses neither; the client id
- * is always set where auth works, so that is enough.
- */
-function verificationClient(): WorkOS | null {
-  const apiKey = envVar("WORKOS_API_KEY") ?? undefined;
-  const clientId = envVar("WORKOS_CLIENT_ID") ?? undefined;
-  if (apiKey === undefined && clientId === undefined) return null;
-  return new WorkOS({ apiKey, clientId });
+/** Why a delivery failed verification (for the log; the caller only learns 401). */
+export type SignatureFailure = { ok: false; message: string };
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/i;
+
+function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
 
-/** Why a delivery failed verification. */
-export type SignatureFailure =
-  | { ok: false; reason: "not_configured"; message: string }
-  | { ok: false; reason: "bad_signature"; message: string };
-
 /**
- * Checks the `WorkOS-Signature` header (`t=<ms>, v1=<hex HMAC-SHA256>`) of a
- * delivery whose body parsed to `payload`.
+ * Checks the `WorkOS-Signature` header (`t=<ms>, v1=<hex HMAC-SHA256>`) over
+ * the raw body, before anything is parsed: WorkOS signs `<t>.<raw body>`.
  *
- * WorkOS signs `<t>.<raw body>`. SDK 8.x's `webhooks.verifyHeader` (the check
- * inside `constructEvent`) HMACs `JSON.stringify(payload)` instead, which is
- * the raw body only when WorkOS serialized it the way `JSON.stringify` does.
- * So the SDK check runs first and, when it fails on a body in another form
- * (whitespace, `\u0026`-style escapes), the raw body is checked with the SDK's
- * own header parser and crypto provider. Both are HMACs under the secret, so
- * accepting either admits nothing WorkOS did not sign. Stale timestamps fail
- * both.
+ * - The timestamp must lie in `[now - WEBHOOK_TOLERANCE_MS, now +
+ *   MAX_CLOCK_SKEW_MS]`: old deliveries are replays, and one dated ahead
+ *   would stay replayable for as long.
+ * - The MAC is checked with Web Crypto's `verify` (constant time).
+ *
+ * Written here rather than with the SDK's `verifyHeader`, which (in 8.x)
+ * checks `JSON.stringify` of the parsed payload, so it needs the body parsed
+ * first and bounds the timestamp on one side only.
  */
 export async function verifyWebhookSignature(args: {
   rawBody: string;
-  payload: Record<string, unknown>;
   sigHeader: string;
   secret: string;
+  now: number;
 }): Promise<{ ok: true } | SignatureFailure> {
-  const workos = verificationClient();
-  if (workos === null) {
-    return {
-      ok: false,
-      reason: "not_configured",
-      message: "Neither WORKOS_CLIENT_ID nor WORKOS_API_KEY is set.",
-    };
+  let timestamp: string | undefined;
+  const macs: string[] = [];
+  for (const part of args.sigHeader.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (key === "t") timestamp = value;
+    else if (key === "v1") macs.push(value);
   }
-  const { rawBody, payload, sigHeader, secret } = args;
-  try {
-    await workos.webhooks.verifyHeader({
-      payload,
-      sigHeader,
-      secret,
-      tolerance: WEBHOOK_TOLERANCE_MS,
-    });
-    return { ok: true };
-  } catch (error) {
-    if (!(error instanceof SignatureVerificationException)) throw error;
-    if (rawBody !== JSON.stringify(payload) && (await rawBodySigned(workos, args))) {
-      return { ok: true };
-    }
-    return { ok: false, reason: "bad_signature", message: error.message };
-  }
-}
-
-/** Whether the header signs exactly `rawBody` with a timestamp inside the tolerance. */
-async function rawBodySigned(
-  workos: WorkOS,
-  args: { rawBody: string; sigHeader: string; secret: string },
-): Promise<boolean> {
-  let timestamp: string;
-  let hash: string | undefined;
-  try {
-    [timestamp, hash] = workos.webhooks.getTimestampAndSignatureHash(args.sigHeader);
-  } catch (error) {
-    if (error instanceof SignatureVerificationException) return false;
-    throw error;
+  if (timestamp === undefined || !/^\d{1,16}$/.test(timestamp) || macs.length === 0) {
+    return { ok: false, message: "The signature header is malformed." };
   }
   const signedAt = Number(timestamp);
-  if (!hash || !Number.isSafeInteger(signedAt) || signedAt < Date.now() - WEBHOOK_TOLERANCE_MS) {
-    return false;
+  if (signedAt < args.now - WEBHOOK_TOLERANCE_MS) {
+    return { ok: false, message: "The signature timestamp is too old." };
   }
-  const crypto = workos.getCryptoProvider();
-  const expected = await crypto.computeHMACSignatureAsync(
-    `${timestamp}.${args.rawBody}`,
-    args.secret,
+  if (isBeyondSkew(signedAt, args.now)) {
+    return { ok: false, message: "The signature timestamp is in the future." };
+  }
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(args.secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
   );
-  return await crypto.secureCompare(expected, hash);
+  const signed = encoder.encode(`${timestamp}.${args.rawBody}`);
+  for (const mac of macs) {
+    if (!HEX_SHA256.test(mac)) continue;
+    if (await crypto.subtle.verify("HMAC", key, hexToBytes(mac), signed)) return { ok: true };
+  }
+  return { ok: false, message: "The signature does not match." };
 }

@@ -6,6 +6,7 @@
  */
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../functions";
+import { trustedStoredTime } from "../../lib/clock";
 import type { LoadType } from "../enums";
 import type { ParsedShipment } from "./shipment";
 import { shipmentToNewLoad } from "./shipment";
@@ -49,6 +50,9 @@ function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
  *   destination, customer) stay as first imported, since the load was priced
  *   by them; a change is logged and reported as `laneChanged`.
  * - Known shipment with the same or an older `updatedAt`: nothing is written.
+ *   A stored `updatedAt` beyond the clock-skew allowance (`lib/clock.ts`) is
+ *   disregarded, so it cannot block real updates; new ones are refused by
+ *   the schema.
  */
 export async function importShipment(
   ctx: MutationCtx,
@@ -74,8 +78,19 @@ export async function importShipment(
     loadType: existing.loadType,
     laneChanged,
   };
-  if (existing.externalUpdatedAt !== undefined && s.updatedAt <= existing.externalUpdatedAt) {
+  // A stored time beyond the skew allowance (written before the check, or
+  // around the code) is not trusted: the real update replaces it.
+  const storedAt = trustedStoredTime(existing.externalUpdatedAt, Date.now());
+  if (storedAt !== undefined && s.updatedAt <= storedAt) {
     return { ...base, outcome: "unchanged" };
+  }
+  if (storedAt === undefined && existing.externalUpdatedAt !== undefined) {
+    console.warn("[fourkites.import] stored updatedAt is in the future; replaced", {
+      workosOrgId,
+      loadId: existing._id,
+      storedUpdatedAt: existing.externalUpdatedAt,
+      updatedAt: s.updatedAt,
+    });
   }
   if (laneChanged) {
     console.warn("[fourkites.import] lane fields changed on an imported load; kept the original", {

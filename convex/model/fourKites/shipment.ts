@@ -28,6 +28,7 @@
  */
 import { z } from "zod";
 import { appError } from "../../lib/errors";
+import { isBeyondSkew, MAX_CLOCK_SKEW_MS } from "../../lib/clock";
 import type { LoadStatus } from "../enums";
 import type { NewLoad } from "../loads/rules";
 import {
@@ -164,7 +165,11 @@ export const fourKitesShipmentSchema = z
     loadNumber: text(MAX_ID_LENGTH),
     referenceNumbers: optional(z.array(text(MAX_ID_LENGTH)).max(50)),
     status: text(64),
-    updatedAt: isoTime,
+    // "Newer than" compares it: a time far ahead would block later updates.
+    updatedAt: isoTime.refine(
+      (ms) => !isBeyondSkew(ms, Date.now()),
+      `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future`,
+    ),
     customer: optional(z.object({ id: text(MAX_ID_LENGTH), name: optional(text(200)) })),
     tmsOrganizationId: optional(text(MAX_ID_LENGTH)),
     weight: optional(z.number().min(0).max(MAX_WEIGHT_LBS)),

@@ -6,7 +6,11 @@
  * Ordering rules, because WorkOS delivers events at least once and in no
  * guaranteed order:
  * - a snapshot (event or listed org) carries WorkOS's `updated_at`; one older
- *   than the stored `workosUpdatedAt` is stale and changes nothing;
+ *   than the stored `workosUpdatedAt` is stale and changes nothing. An
+ *   `updated_at` beyond the clock-skew allowance (`lib/clock.ts`) is clamped
+ *   to now + allowance (WorkOS signed it, so it is applied, but it cannot
+ *   block later updates for longer than the allowance), and a stored one
+ *   beyond it (written before the clamp, or around the code) is disregarded;
  * - deletion is final: WorkOS never reuses an organization id, so a deleted
  *   entry ignores every later create or update (late deliveries, or a sync
  *   that listed the org just before it was deleted), and a deletion of an
@@ -17,6 +21,7 @@
 import { v, type Infer } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../functions";
+import { clampToSkew, trustedStoredTime } from "../../lib/clock";
 import { appError, orgDeletedError } from "../../lib/errors";
 import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";
 import { STATS_ENTITIES, type RegistryOutcome } from "../enums";
@@ -54,6 +59,7 @@ export async function upsertOrganization(
   snapshot: OrgSnapshot,
 ): Promise<RegistryChange> {
   const now = Date.now();
+  const workosUpdatedAt = clampToSkew(snapshot.workosUpdatedAt, now);
   const existing = await getOrganization(ctx, snapshot.workosOrgId);
   if (existing === null) {
     await ctx.db.insert("organizations", {
@@ -61,24 +67,22 @@ export async function upsertOrganization(
       name: snapshot.name,
       status: "active",
       updatedAt: now,
-      workosUpdatedAt: snapshot.workosUpdatedAt,
+      workosUpdatedAt,
     });
     const statsRows = await ensureEmptyOrgStats(ctx, snapshot.workosOrgId);
     return { outcome: "registered", documentsWritten: 1 + statsRows };
   }
   if (existing.status === "deleted") return { outcome: "ignored_deleted", documentsWritten: 0 };
-  if (
-    existing.workosUpdatedAt !== undefined &&
-    snapshot.workosUpdatedAt < existing.workosUpdatedAt
-  ) {
+  const storedAt = trustedStoredTime(existing.workosUpdatedAt, now);
+  if (storedAt !== undefined && workosUpdatedAt < storedAt) {
     return { outcome: "stale", documentsWritten: 0 };
   }
-  if (existing.name === snapshot.name && existing.workosUpdatedAt === snapshot.workosUpdatedAt) {
+  if (existing.name === snapshot.name && existing.workosUpdatedAt === workosUpdatedAt) {
     return { outcome: "unchanged", documentsWritten: 0 };
   }
   await ctx.db.patch("organizations", existing._id, {
     name: snapshot.name,
-    workosUpdatedAt: snapshot.workosUpdatedAt,
+    workosUpdatedAt,
     updatedAt: now,
   });
   return { outcome: "updated", documentsWritten: 1 };
@@ -112,7 +116,7 @@ export async function markOrganizationDeleted(
       status: "deleted",
       deletedAt,
       updatedAt: now,
-      workosUpdatedAt: snapshot.workosUpdatedAt,
+      workosUpdatedAt: clampToSkew(snapshot.workosUpdatedAt, now),
     });
     documentsWritten++;
   } else if (existing.status === "deleted") {

@@ -3,10 +3,14 @@
  * like, the checks it passes before anything is written, and how an
  * organization event is applied exactly once.
  *
- * Answers: 200 for an applied, duplicate or ignored event; 401 for a missing
- * or wrong signature or a stale timestamp; 400 for a body that is not JSON or
- * not a well-formed event; 500 when the deployment is not configured or the
- * write failed (WorkOS then retries). Nothing is written on a 4xx.
+ * Answers: 500 when the webhook secret is not set (checked first: a
+ * configuration fault, whatever the request); 401 for a missing or wrong
+ * signature or a signature timestamp outside [now - 3 min, now + skew
+ * allowance], checked over the raw body before anything is parsed, so an
+ * unsigned request gets 401 whatever its body; then 400 for a signed body
+ * that is not JSON or not a well-formed event; 200 for an applied, duplicate
+ * or ignored event; 500 when the write failed (WorkOS then retries). Nothing
+ * is written on a 4xx.
  */
 import { v } from "convex/values";
 import { z } from "zod";
@@ -130,7 +134,8 @@ function reject(status: 400 | 401, error: string, message: string): Response {
 /**
  * Handles one delivery: checks it, then applies an organization event through
  * `organizations.applyWebhookEvent` (one transaction). The signature is
- * checked before the body's shape, and nothing is written before both pass.
+ * checked over the raw body before it is parsed, and nothing is written
+ * before both pass.
  */
 export async function receiveWorkOSWebhook(
   ctx: Pick<ActionCtx, "runMutation">,
@@ -145,7 +150,12 @@ export async function receiveWorkOSWebhook(
   if (sigHeader === null || sigHeader.trim() === "") {
     return reject(401, "MISSING_SIGNATURE", `The ${SIGNATURE_HEADER} header is missing.`);
   }
+  // The signature is checked over the raw bytes before anything is parsed,
+  // so a stranger learns nothing from the answer but 401.
   const rawBody = await request.text();
+  const verified = await verifyWebhookSignature({ rawBody, sigHeader, secret, now: Date.now() });
+  if (!verified.ok) return reject(401, "INVALID_SIGNATURE", verified.message);
+
   let payload: unknown;
   try {
     payload = JSON.parse(rawBody);
@@ -153,15 +163,6 @@ export async function receiveWorkOSWebhook(
     return reject(400, "MALFORMED_JSON", "The body is not valid JSON.");
   }
   if (!isRecord(payload)) return reject(400, "MALFORMED_JSON", "The body is not a JSON object.");
-
-  const verified = await verifyWebhookSignature({ rawBody, payload, sigHeader, secret });
-  if (!verified.ok) {
-    if (verified.reason === "not_configured") {
-      console.error("[workos.webhook] not configured", { message: verified.message });
-      return reply(500, { error: "NOT_CONFIGURED", message: verified.message });
-    }
-    return reject(401, "INVALID_SIGNATURE", verified.message);
-  }
 
   const delivery = parseDelivery(payload);
   if (delivery.kind === "invalid") return reject(400, "INVALID_PAYLOAD", delivery.message);
