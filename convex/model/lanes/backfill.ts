@@ -10,10 +10,15 @@
  * the lane only starts later (`effectiveFrom` in the future).
  */
 import type { PaginationResult } from "convex/server";
-import type { Doc } from "../../_generated/dataModel";
+import { v, type Infer } from "convex/values";
+import { internal } from "../../_generated/api";
+import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
 import type { MutationCtx } from "../../functions";
-import { LaneFinder, promoteLoad, WILDCARD } from "./rules";
+import { appError } from "../../lib/errors";
+import { vLocation } from "../../schema";
+import { getStatsRow } from "../../stats_helpers";
+import { insertLane, LaneFinder, promoteLoad, WILDCARD, type NewLane } from "./rules";
 
 /** Loads examined per backfill transaction (about 5 reads and 2 writes each). */
 export const BACKFILL_BATCH_SIZE = 100;
@@ -162,4 +167,173 @@ export async function abandonBackfill(
     backfill: { ...lane.backfill, state: "done", cursor: null, updatedAt: now },
     backfillDueAt: undefined,
   });
+}
+
+/** Lane backfills (re)started per cleanup transaction. */
+export const LANE_RESTARTS_PER_RUN = 25;
+
+/**
+ * Gives each due lane (`backfillDueAt <= now`) a new backfill run and
+ * schedules its first batch. The restart moves `backfillDueAt` a lease into
+ * the future, so a lane leaves the due range as it is restarted and the next
+ * transaction picks up where this one stopped.
+ */
+export async function restartDueBackfills(
+  ctx: MutationCtx,
+  now: number,
+): Promise<{ restarted: number; complete: boolean }> {
+  const due = await ctx.db
+    .query("lanes")
+    .withIndex("by_backfill_due_at", (q) => q.gte("backfillDueAt", 0).lte("backfillDueAt", now))
+    .take(LANE_RESTARTS_PER_RUN);
+  for (const lane of due) {
+    const restart = startedBackfill(lane.backfill, now);
+    await ctx.db.patch("lanes", lane._id, restart);
+    await ctx.scheduler.runAfter(0, internal.lanes.continueLaneBackfill, {
+      laneId: lane._id,
+      runId: restart.backfill.runId,
+    });
+    console.log("[cleanup.backfill_restart]", {
+      laneId: lane._id,
+      workosOrgId: lane.workosOrgId,
+      runId: restart.backfill.runId,
+      previousState: lane.backfill?.state ?? null,
+    });
+  }
+  return { restarted: due.length, complete: due.length < LANE_RESTARTS_PER_RUN };
+}
+
+/** A lane end as callers send it: a location or `"*"`. */
+export const vLaneEnd = v.union(v.literal(WILDCARD), vLocation);
+
+/** Arguments of `lanes.createLaneAndBackfill`. */
+export const vCreateLaneArgs = {
+  workosOrgId: v.string(),
+  origin: vLaneEnd,
+  destination: vLaneEnd,
+  rateCents: v.number(),
+  effectiveFrom: v.optional(v.number()),
+  effectiveTo: v.optional(v.number()),
+  customerId: v.optional(v.string()),
+};
+
+/** What `lanes.createLaneAndBackfill` answers. */
+export const vCreateLaneResult = v.object({
+  laneId: v.id("lanes"),
+  examined: v.number(),
+  promoted: v.number(),
+  backfillComplete: v.boolean(),
+});
+export type CreateLaneResult = Infer<typeof vCreateLaneResult>;
+
+/**
+ * Inserts a lane (`insertLane`) and runs the first backfill batch in this
+ * transaction, scheduling the rest (`lanes.continueLaneBackfill`). The caller
+ * has checked membership, permission and that the org is active.
+ */
+export async function createLaneWithBackfill(
+  ctx: MutationCtx,
+  input: NewLane,
+): Promise<CreateLaneResult> {
+  const now = Date.now();
+  const lane = await insertLane(ctx, input, now, startedBackfill(undefined, now));
+  const batch = await runBackfillBatch(ctx, lane, { batchSize: BACKFILL_BATCH_SIZE, now });
+  if (!batch.done) {
+    await ctx.scheduler.runAfter(0, internal.lanes.continueLaneBackfill, {
+      laneId: lane._id,
+      runId: batch.runId,
+    });
+  }
+  console.log("[lanes.create]", {
+    workosOrgId: input.workosOrgId,
+    laneId: lane._id,
+    originKey: lane.originKey,
+    destinationKey: lane.destinationKey,
+    examined: batch.examined,
+    promoted: batch.promoted,
+    backfillComplete: batch.done,
+  });
+  return {
+    laneId: lane._id,
+    examined: batch.examined,
+    promoted: batch.promoted,
+    backfillComplete: batch.done,
+  };
+}
+
+/** Arguments of `lanes.continueLaneBackfill`. */
+export const vContinueBackfillArgs = {
+  laneId: v.id("lanes"),
+  runId: v.number(),
+  /** Loads per transaction; default `BACKFILL_BATCH_SIZE`. */
+  batchSize: v.optional(v.number()),
+};
+
+/** What one continuation did. */
+export const vContinueBackfillResult = v.object({
+  status: v.union(v.literal("stale"), v.literal("running"), v.literal("done")),
+  examined: v.number(),
+  promoted: v.number(),
+});
+export type ContinueBackfillResult = Infer<typeof vContinueBackfillResult>;
+
+/**
+ * Runs the next batch of a lane's backfill and schedules the one after while
+ * loads remain (see `lanes.continueLaneBackfill`): `stale` for a run that is
+ * not the lane's current running one; for a deleted org the backfill is
+ * abandoned (`done`).
+ *
+ * @throws `INVALID_ARGUMENT` for a batch size outside 1..`MAX_BACKFILL_BATCH_SIZE`.
+ */
+export async function continueBackfill(
+  ctx: MutationCtx,
+  args: { laneId: Id<"lanes">; runId: number; batchSize?: number },
+): Promise<ContinueBackfillResult> {
+  const batchSize = args.batchSize ?? BACKFILL_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BACKFILL_BATCH_SIZE) {
+    throw appError(
+      "INVALID_ARGUMENT",
+      `batchSize must be an integer from 1 to ${MAX_BACKFILL_BATCH_SIZE}.`,
+      { field: "batchSize" },
+    );
+  }
+  const lane = await ctx.db.get("lanes", args.laneId);
+  if (
+    lane === null ||
+    lane.backfill === undefined ||
+    lane.backfill.runId !== args.runId ||
+    lane.backfill.state !== "running"
+  ) {
+    return { status: "stale", examined: 0, promoted: 0 };
+  }
+  const now = Date.now();
+  const stats = await getStatsRow(ctx.db, lane.workosOrgId, "loads");
+  if (stats?.orgDeleted === true) {
+    await abandonBackfill(ctx, lane, now);
+    console.warn("[lanes.backfill] organization deleted; backfill abandoned", {
+      laneId: lane._id,
+      workosOrgId: lane.workosOrgId,
+    });
+    return { status: "done", examined: 0, promoted: 0 };
+  }
+  const batch = await runBackfillBatch(ctx, lane, { batchSize, now });
+  if (!batch.done) {
+    await ctx.scheduler.runAfter(0, internal.lanes.continueLaneBackfill, {
+      laneId: lane._id,
+      runId: batch.runId,
+      ...(args.batchSize === undefined ? {} : { batchSize: args.batchSize }),
+    });
+  }
+  console.log("[lanes.backfill]", {
+    laneId: lane._id,
+    runId: batch.runId,
+    examined: batch.examined,
+    promoted: batch.promoted,
+    done: batch.done,
+  });
+  return {
+    status: batch.done ? "done" : "running",
+    examined: batch.examined,
+    promoted: batch.promoted,
+  };
 }

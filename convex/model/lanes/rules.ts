@@ -243,16 +243,38 @@ export async function insertLane(
   return lane;
 }
 
-/** What a promotion did to the load's invoice. */
-export type InvoiceOutcome = "rated" | "created" | "kept";
+/**
+ * What a promotion did to the load's invoice: `rated` (its `MISSING_DATA`
+ * invoice became `DRAFT` at the lane's rate), `created` (a `DRAFT` invoice was
+ * created), `kept` (its invoice was past `MISSING_DATA`), or `voided_kept`
+ * (no live invoice and a voided one: nothing created, see `promoteLoad`).
+ */
+export type InvoiceOutcome = "rated" | "created" | "kept" | "voided_kept";
+
+/** The load's newest voided invoice, if any: one indexed read. */
+async function findVoidedInvoice(
+  ctx: Pick<MutationCtx, "db">,
+  loadId: Id<"loads">,
+): Promise<Doc<"invoices"> | null> {
+  return await ctx.db
+    .query("invoices")
+    .withIndex("by_load_and_status", (q) => q.eq("loadId", loadId).eq("status", "VOID"))
+    .order("desc")
+    .first();
+}
 
 /**
  * Prices an `UNMAPPED` load by `match`: the load becomes `CONTRACT`/`SPOT`
  * with the lane's id, and its active invoice moves `MISSING_DATA` → `DRAFT`
- * at the lane's rate (`rated`). A load without an active invoice gets a
- * `DRAFT` one (`created`); an invoice already past `MISSING_DATA` is left as
- * it is (`kept`). The load's status is not changed: pricing is independent of
- * where the load is in its lifecycle. About 4 reads and 2 writes.
+ * at the lane's rate (`rated`). An invoice already past `MISSING_DATA` is
+ * left as it is (`kept`). A load without an active invoice gets a `DRAFT` one
+ * (`created`), unless it has a voided invoice: promotion never undoes a
+ * biller's void (and may run for a member without the billing permission),
+ * so then no invoice is created (`voided_kept`, with the voided invoice's id);
+ * the load is still priced, so a biller can invoice it by hand
+ * (`invoices.createInvoice`). The load's status is not changed: pricing is
+ * independent of where the load is in its lifecycle. About 4 reads and 2
+ * writes.
  */
 export async function promoteLoad(
   ctx: MutationCtx,
@@ -265,6 +287,16 @@ export async function promoteLoad(
   await ctx.counted.patchLoad(load, { loadType: match.loadType, laneId: match.lane._id });
   const invoice = await findActiveInvoice(ctx, load._id);
   if (invoice === null) {
+    const voided = await findVoidedInvoice(ctx, load._id);
+    if (voided !== null) {
+      console.log("[lanes.promote] invoice was voided; none created", {
+        workosOrgId: load.workosOrgId,
+        loadId: load._id,
+        voidedInvoiceId: voided._id,
+        laneId: match.lane._id,
+      });
+      return { invoice: "voided_kept", invoiceId: voided._id };
+    }
     const invoiceId = await createInvoice(ctx, {
       load,
       status: "DRAFT",
