@@ -45,6 +45,8 @@ const vImportOutcome = v.object({
   loadId: v.id("loads"),
   loadType: vLoadType,
   laneChanged: v.boolean(),
+  /** Other loads with the same shipment id (see `ImportOutcome`); absent when none. */
+  duplicateLoadIds: v.optional(v.array(v.id("loads"))),
 });
 
 const vSingleImportArgs = {

@@ -49,6 +49,7 @@ import type * as model_stats_recount_pages from "../model/stats/recount/pages.js
 import type * as model_stats_recount_start from "../model/stats/recount/start.js";
 import type * as model_stats_scan from "../model/stats/scan.js";
 import type * as model_stats_writer from "../model/stats/writer.js";
+import type * as model_uniqueness from "../model/uniqueness.js";
 import type * as model_validate from "../model/validate.js";
 import type * as organizations from "../organizations.js";
 import type * as stats from "../stats.js";
@@ -99,6 +100,7 @@ declare const fullApi: ApiFromModules<{
   "model/stats/recount/start": typeof model_stats_recount_start;
   "model/stats/scan": typeof model_stats_scan;
   "model/stats/writer": typeof model_stats_writer;
+  "model/uniqueness": typeof model_uniqueness;
   "model/validate": typeof model_validate;
   organizations: typeof organizations;
   stats: typeof stats;

@@ -12,7 +12,7 @@ import type { ParsedShipment } from "./shipment";
 import { shipmentToNewLoad } from "./shipment";
 import type { LaneFinder } from "../lanes/rules";
 import { createLoadWithInvoice } from "../loads/intake";
-import { findLoadByExternalId } from "../loads/rules";
+import { findLoadsByExternalId } from "../loads/rules";
 import { locationKey } from "../validate";
 
 /** What importing one shipment did. */
@@ -27,6 +27,12 @@ export type ImportOutcome = {
    * stored load's. Those fields priced the load and are kept as they were.
    */
   laneChanged: boolean;
+  /**
+   * Other loads with the same shipment id (written around the code, e.g. by
+   * a backup import). The oldest load is the one updated; these are left as
+   * they are for an operator to remove. Absent when there are none.
+   */
+  duplicateLoadIds?: Id<"loads">[];
 };
 
 function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
@@ -60,8 +66,8 @@ export async function importShipment(
   s: ParsedShipment,
   finder: LaneFinder,
 ): Promise<ImportOutcome> {
-  const existing = await findLoadByExternalId(ctx, workosOrgId, "FOURKITES", s.externalLoadId);
-  if (existing === null) {
+  const found = await findLoadsByExternalId(ctx, workosOrgId, "FOURKITES", s.externalLoadId);
+  if (found === null) {
     const created = await createLoadWithInvoice(ctx, shipmentToNewLoad(s, workosOrgId), finder);
     return {
       externalLoadId: s.externalLoadId,
@@ -71,12 +77,14 @@ export async function importShipment(
       laneChanged: false,
     };
   }
+  const existing = found.load;
   const laneChanged = laneFieldsDiffer(existing, s);
   const base = {
     externalLoadId: s.externalLoadId,
     loadId: existing._id,
     loadType: existing.loadType,
     laneChanged,
+    ...(found.duplicateIds.length > 0 ? { duplicateLoadIds: found.duplicateIds } : {}),
   };
   // A stored time beyond the skew allowance (written before the check, or
   // around the code) is not trusted: the real update replaces it.

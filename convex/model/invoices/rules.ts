@@ -72,7 +72,12 @@ if (INVOICE_STATUSES.some((s) => s > "VOID")) {
   throw new Error("VOID must be the greatest invoice status in index order");
 }
 
-/** The load's non-void invoice, if any: one indexed read. */
+/**
+ * The load's non-void invoice, if any: one indexed read. The code keeps at
+ * most one per load (`createInvoice`); if a write around it left several, the
+ * first in index order (lowest status, then oldest) is the one promotion
+ * rates and `createInvoice` names in its `ALREADY_EXISTS` refusal.
+ */
 export async function findActiveInvoice(
   ctx: Pick<MutationCtx, "db">,
   loadId: Id<"loads">,

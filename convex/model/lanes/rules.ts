@@ -11,6 +11,7 @@ import type { DatabaseReader } from "../../_generated/server";
 import type { MutationCtx } from "../../functions";
 import { appError } from "../../lib/errors";
 import { createInvoice, findActiveInvoice } from "../invoices/rules";
+import { byAge } from "../uniqueness";
 import {
   isValidAmountCents,
   locationKey,
@@ -63,7 +64,8 @@ export function laneApplies(lane: Doc<"lanes">, load: MatchableLoad, now: number
 
 /**
  * The preferred lane among those that apply: a customer-specific lane over a
- * general one, then the latest `effectiveFrom`, then the newest lane.
+ * general one, then the latest `effectiveFrom`, then the newest lane (then
+ * the greater id, so even identical duplicates give one deterministic pick).
  */
 function bestLane(lanes: Doc<"lanes">[], load: MatchableLoad, now: number): Doc<"lanes"> | null {
   let best: Doc<"lanes"> | null = null;
@@ -78,7 +80,9 @@ function compareLanes(a: Doc<"lanes">, b: Doc<"lanes">): number {
   const specific = Number(a.customerId !== undefined) - Number(b.customerId !== undefined);
   if (specific !== 0) return specific;
   if (a.effectiveFrom !== b.effectiveFrom) return a.effectiveFrom - b.effectiveFrom;
-  return a._creationTime - b._creationTime;
+  // Lanes the code would refuse as overlapping (written around it) still get
+  // a total order: the newest wins, then the greater id.
+  return byAge(a, b);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { MutationCtx } from "../../functions";
 import { appError } from "../../lib/errors";
 import type { LoadSource, LoadStatus, LoadType } from "../enums";
 import { findInvoicesOfLoad, wasBilled } from "../invoices/rules";
+import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 import {
   locationKey,
   MAX_ID_LENGTH,
@@ -57,19 +58,39 @@ export type NewLoad = {
   commodity?: string;
 };
 
-/** The load with this (org, source, external id), if any. */
+/**
+ * The load with this (org, source, external id), if any, and any duplicates.
+ * The code never writes two, but a dashboard edit or a backup import can:
+ * then the oldest is the load (it is the one every earlier import updated),
+ * the others are returned as `duplicateIds` and logged, and nothing throws,
+ * so imports of that shipment (and their batches) keep working.
+ */
+export async function findLoadsByExternalId(
+  ctx: Pick<MutationCtx, "db">,
+  workosOrgId: string,
+  source: LoadSource,
+  externalLoadId: string,
+): Promise<{ load: Doc<"loads">; duplicateIds: Id<"loads">[] } | null> {
+  const docs = await ctx.db
+    .query("loads")
+    .withIndex("by_org_and_source_and_external_id", (q) =>
+      q.eq("workosOrgId", workosOrgId).eq("source", source).eq("externalLoadId", externalLoadId),
+    )
+    .take(DUPLICATE_PROBE);
+  const picked = pickOne(docs, "loads by external id", { workosOrgId, source, externalLoadId });
+  return picked === null
+    ? null
+    : { load: picked.doc, duplicateIds: picked.duplicates.map((d) => d._id) };
+}
+
+/** The load with this (org, source, external id), if any (the oldest of duplicates). */
 export async function findLoadByExternalId(
   ctx: Pick<MutationCtx, "db">,
   workosOrgId: string,
   source: LoadSource,
   externalLoadId: string,
 ): Promise<Doc<"loads"> | null> {
-  return await ctx.db
-    .query("loads")
-    .withIndex("by_org_and_source_and_external_id", (q) =>
-      q.eq("workosOrgId", workosOrgId).eq("source", source).eq("externalLoadId", externalLoadId),
-    )
-    .unique();
+  return (await findLoadsByExternalId(ctx, workosOrgId, source, externalLoadId))?.load ?? null;
 }
 
 /** The fields of a load as stored, without system fields. */
@@ -97,10 +118,16 @@ export async function prepareNewLoad(
       field: "deliveryAt",
     });
   }
-  const existing = await findLoadByExternalId(ctx, input.workosOrgId, input.source, externalLoadId);
+  const existing = await findLoadsByExternalId(
+    ctx,
+    input.workosOrgId,
+    input.source,
+    externalLoadId,
+  );
   if (existing !== null) {
     throw appError("ALREADY_EXISTS", `Load ${externalLoadId} already exists.`, {
-      loadId: existing._id,
+      loadId: existing.load._id,
+      ...(existing.duplicateIds.length > 0 ? { duplicateLoadIds: existing.duplicateIds } : {}),
     });
   }
   return {

@@ -25,6 +25,7 @@ import { clampToSkew, trustedStoredTime } from "../../lib/clock";
 import { appError, orgDeletedError } from "../../lib/errors";
 import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";
 import { STATS_ENTITIES, type RegistryOutcome } from "../enums";
+import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 
 /** What WorkOS says about one organization at `workosUpdatedAt`. */
 export const vOrgSnapshot = v.object({
@@ -38,15 +39,28 @@ export type OrgSnapshot = Infer<typeof vOrgSnapshot>;
 /** Result of one registry write: what happened and how many documents it wrote. */
 export type RegistryChange = { outcome: RegistryOutcome; documentsWritten: number };
 
-/** The registry entry of a WorkOS org, or null. */
+/**
+ * The registry entry of a WorkOS org, or null. The code writes one entry per
+ * org; if a dashboard edit or backup import left several, a deleted one wins
+ * (deletion is final, so the org stays refused), else the oldest; the others
+ * are logged and left alone. Every registry write goes to the entry picked
+ * here, so later reads agree.
+ */
 export async function getOrganization(
   ctx: Pick<QueryCtx, "db">,
   workosOrgId: string,
 ): Promise<Doc<"organizations"> | null> {
-  return await ctx.db
+  const docs = await ctx.db
     .query("organizations")
     .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId))
-    .unique();
+    .take(DUPLICATE_PROBE);
+  const picked = pickOne(
+    docs,
+    "organizations by WorkOS id",
+    { workosOrgId },
+    (org) => org.status === "deleted",
+  );
+  return picked?.doc ?? null;
 }
 
 /**

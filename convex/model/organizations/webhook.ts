@@ -18,6 +18,7 @@ import { internal } from "../../_generated/api";
 import type { ActionCtx, MutationCtx } from "../../functions";
 import { envVar, verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
 import { ensureEmptyOrgStats } from "../../stats_helpers";
+import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 import {
   ORGANIZATION_EVENTS,
   vOrganizationEvent,
@@ -196,11 +197,16 @@ export async function applyOrganizationEvent(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
   input: OrganizationEventInput,
 ): Promise<ApplyResult> {
-  const seen = await ctx.db
+  // Any record of the id means it was applied; of several (written around
+  // the code), the oldest tells the outcome.
+  const records = await ctx.db
     .query("workosWebhookEvents")
     .withIndex("by_event_id", (q) => q.eq("eventId", input.eventId))
-    .unique();
-  if (seen !== null) return { outcome: seen.outcome, duplicate: true, documentsWritten: 0 };
+    .take(DUPLICATE_PROBE);
+  const seen = pickOne(records, "webhook events by id", { eventId: input.eventId });
+  if (seen !== null) {
+    return { outcome: seen.doc.outcome, duplicate: true, documentsWritten: 0 };
+  }
 
   let change: RegistryChange;
   if (input.event === "organization.deleted") {
