@@ -12,7 +12,8 @@ import { v } from "convex/values";
 import { z } from "zod";
 import { internal } from "../../_generated/api";
 import type { ActionCtx, MutationCtx } from "../../functions";
-import { envVar, verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
+import { readEnv } from "../../lib/env";
+import { verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
 import { ensureEmptyOrgStats } from "../../stats_helpers";
 import {
   ORGANIZATION_EVENTS,
@@ -136,7 +137,7 @@ export async function receiveWorkOSWebhook(
   ctx: Pick<ActionCtx, "runMutation">,
   request: Request,
 ): Promise<Response> {
-  const secret = envVar("WORKOS_WEBHOOK_SECRET");
+  const secret = readEnv("WORKOS_WEBHOOK_SECRET");
   if (secret === null) {
     console.error("[workos.webhook] not configured", { missing: "WORKOS_WEBHOOK_SECRET" });
     return reply(500, { error: "NOT_CONFIGURED", message: "The webhook secret is not set." });
