@@ -12,7 +12,7 @@
 import type { PaginationResult } from "convex/server";
 import type { Doc } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { LaneFinder, promoteLoad, WILDCARD } from "./rules";
 
 /** Loads examined per backfill transaction (about 5 reads and 2 writes each). */

@@ -10,7 +10,7 @@
  * expiry is internal maintenance, so the stats flush keeps a deleted org's
  * counters exact instead of refusing (see `convex/functions.ts`).
  */
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { readEnv } from "../../lib/env";
 import { appError } from "../../lib/errors";
 

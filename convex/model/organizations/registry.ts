@@ -16,7 +16,7 @@
  */
 import { v, type Infer } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../../functions";
+import type { MutationCtx, QueryCtx } from "../ctx";
 import { appError, orgDeletedError } from "../../lib/errors";
 import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";
 import { STATS_ENTITIES, type RegistryOutcome } from "../enums";

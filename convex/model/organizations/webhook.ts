@@ -11,7 +11,7 @@
 import { v } from "convex/values";
 import { z } from "zod";
 import { internal } from "../../_generated/api";
-import type { ActionCtx, MutationCtx } from "../../functions";
+import type { ActionCtx, MutationCtx } from "../ctx";
 import { readEnv } from "../../lib/env";
 import { verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
 import { ensureEmptyOrgStats } from "../../stats_helpers";
