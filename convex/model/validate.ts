@@ -57,14 +57,44 @@ export function optionalNonNegative(value: number | undefined, field: string): n
   return value;
 }
 
-/** Integer cents, 0 or more. */
-export function requireCents(value: number, field: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw appError("INVALID_ARGUMENT", `${field} must be a non-negative integer (cents).`, {
-      field,
-    });
+/**
+ * The one integer check: a safe integer in `min..max` (`max` optional), or an
+ * `INVALID_ARGUMENT` naming `field` and the range. Every integer argument
+ * (counts, page sizes, cents) goes through here or a shorthand below, so they
+ * all reject `1.5`, `NaN`, `Infinity` and values past 2^53 alike.
+ */
+export function requireInteger(
+  value: number,
+  field: string,
+  range: { min: number; max?: number; unit?: string },
+): number {
+  const { min, max, unit } = range;
+  if (!Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+    const what =
+      max !== undefined
+        ? `an integer from ${min} to ${max}`
+        : min === 0
+          ? "a non-negative integer"
+          : min === 1
+            ? "a positive integer"
+            : `an integer of at least ${min}`;
+    throw appError(
+      "INVALID_ARGUMENT",
+      `${field} must be ${what}${unit === undefined ? "" : ` (${unit})`}.`,
+      max === undefined ? { field } : { field, min, max },
+    );
   }
   return value;
+}
+
+/** A safe integer, 0 or more (see `requireInteger`). */
+export function assertNonNegativeInteger(value: number, field: string): number {
+  return requireInteger(value, field, { min: 0 });
+}
+
+/** Integer cents, 0 or more. */
+export function requireCents(value: number, field: string): number {
+  return requireInteger(value, field, { min: 0, unit: "cents" });
 }
 
 /** Checks and trims a stop location. */
@@ -150,14 +180,14 @@ export function parseEnum<S extends string>(
   return found;
 }
 
-/** A positive integer, or `undefined`. */
+/**
+ * A positive integer (at most `max` when given), or `undefined` (see
+ * `requireInteger`).
+ */
 export function optionalPositiveInteger(
   value: number | undefined,
   field: string,
+  max?: number,
 ): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw appError("INVALID_ARGUMENT", `${field} must be a positive integer.`, { field });
-  }
-  return value;
+  return value === undefined ? undefined : requireInteger(value, field, { min: 1, max });
 }
