@@ -59,7 +59,7 @@ const statsRowCommon = {
   updatedAt: v.number(),
 };
 
-/** Recount progress kept on a loads stats row (see DESIGN §3). */
+/** Recount progress kept on a loads stats row (see docs/DESIGN.md §3.3). */
 export const vLoadRecountState = v.object({
   runId: v.string(),
   startedAt: v.number(),
