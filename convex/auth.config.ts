@@ -7,8 +7,9 @@
  * `identity.org_id` / `identity.permissions` (see `lib/auth.ts`).
  */
 import type { AuthConfig } from "convex/server";
+import { readEnv } from "./lib/env";
 
-const clientId = process.env.WORKOS_CLIENT_ID;
+const clientId = readEnv("WORKOS_CLIENT_ID") ?? undefined;
 
 export default {
   providers: [

@@ -18,7 +18,8 @@
  */
 import { v } from "convex/values";
 import { literals } from "convex-helpers/validators";
-import { internalMutation, internalQuery, type MutationCtx } from "./functions";
+import { internalMutation, internalQuery } from "./functions";
+import type { MutationCtx } from "./model/ctx";
 import { appError } from "./lib/errors";
 import { vLoadType } from "./model/enums";
 import {

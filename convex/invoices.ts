@@ -3,12 +3,14 @@
  * permission (`BILLING_PERMISSION` in `lib/auth.ts`) on top of org
  * membership; counting needs membership only.
  */
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { literals } from "convex-helpers/validators";
+import type { Id } from "./_generated/dataModel";
 import { mutation, query } from "./functions";
 import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { readInvoiceCounts, vInvoiceCountsResult } from "./model/stats/read";
+import type { QueryCtx } from "./model/ctx";
 import { INVOICE_STATUSES, vInvoiceStatus } from "./model/enums";
 import {
   BULK_TARGET_STATUSES,
@@ -32,6 +34,24 @@ const vBulkResult = v.object({
 });
 
 const vOnIneligible = v.optional(literals("reject", "skip"));
+
+/**
+ * What both bulk calls check first, in this order: org membership, the
+ * billing permission, then 1..`MAX_BULK_IDS` distinct ids. Returns the ids.
+ */
+async function requireBulkCaller(
+  ctx: QueryCtx,
+  args: { workosOrgId: string; invoiceIds: Id<"invoices">[] },
+): Promise<Id<"invoices">[]> {
+  const caller = await requireOrgMember(ctx, args.workosOrgId);
+  requirePermission(caller, BILLING_PERMISSION);
+  return requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
+}
+
+/** A bulk call's answer: the per-invoice outcomes and how many were updated. */
+function bulkResult(results: Infer<typeof vBulkResult>["results"]): Infer<typeof vBulkResult> {
+  return { updated: results.filter((r) => r.outcome === "updated").length, results };
+}
 
 /**
  * Creates a `DRAFT` invoice for a load that has none (manual rating). Needs
@@ -77,16 +97,13 @@ export const bulkUpdateStatus = mutation({
   },
   returns: vBulkResult,
   handler: async (ctx, args) => {
-    const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
-    const ids = requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
+    const ids = await requireBulkCaller(ctx, args);
     const status = parseEnum(INVOICE_STATUSES, args.status, "status");
     const to = parseEnum(BULK_TARGET_STATUSES, status, "status");
     const invoices = await getOrgInvoices(ctx, args.workosOrgId, ids);
-    const results = await setInvoicesStatus(ctx, invoices, to, {
-      onIneligible: args.onIneligible ?? "reject",
-    });
-    return { updated: results.filter((r) => r.outcome === "updated").length, results };
+    return bulkResult(
+      await setInvoicesStatus(ctx, invoices, to, { onIneligible: args.onIneligible ?? "reject" }),
+    );
   },
 });
 
@@ -104,16 +121,15 @@ export const bulkVoidInvoices = mutation({
   },
   returns: vBulkResult,
   handler: async (ctx, args) => {
-    const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
-    const ids = requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
+    const ids = await requireBulkCaller(ctx, args);
     const voidReason = optionalText(args.reason, "reason");
     const invoices = await getOrgInvoices(ctx, args.workosOrgId, ids);
-    const results = await setInvoicesStatus(ctx, invoices, "VOID", {
-      onIneligible: args.onIneligible ?? "reject",
-      voidReason,
-    });
-    return { updated: results.filter((r) => r.outcome === "updated").length, results };
+    return bulkResult(
+      await setInvoicesStatus(ctx, invoices, "VOID", {
+        onIneligible: args.onIneligible ?? "reject",
+        voidReason,
+      }),
+    );
   },
 });
 

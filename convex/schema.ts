@@ -59,7 +59,7 @@ const statsRowCommon = {
   updatedAt: v.number(),
 };
 
-/** Recount progress kept on a loads stats row (see DESIGN §3). */
+/** Recount progress kept on a loads stats row (see docs/DESIGN.md §3.3). */
 export const vLoadRecountState = v.object({
   runId: v.string(),
   startedAt: v.number(),
@@ -168,7 +168,9 @@ export default defineSchema({
     commodity: v.optional(v.string()),
     statusChangedAt: v.number(),
   })
-    // Creation order within an org: the recount walks this index.
+    // Creation order within an org: the recount walks this index, whose order
+    // a status change does not move (by_org_and_status would).
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_org", ["workosOrgId"])
     .index("by_org_and_status", ["workosOrgId", "status"])
     .index("by_org_and_source_and_external_id", ["workosOrgId", "source", "externalLoadId"])
@@ -200,6 +202,8 @@ export default defineSchema({
     billedAt: v.optional(v.number()),
     statusChangedAt: v.number(),
   })
+    // Creation order within an org, for the recount (see loads.by_org).
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_org", ["workosOrgId"])
     .index("by_org_and_status", ["workosOrgId", "status"])
     .index("by_load_and_status", ["loadId", "status"]),

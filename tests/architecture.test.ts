@@ -4,10 +4,13 @@
  * - only `convex/functions.ts` imports the raw mutation builders;
  * - every registered function has `args` and `returns` validators, no `v.any()`;
  * - table names in every `ctx.db.get/patch/replace/delete`, no `.collect()`
- *   and no query `.filter` in Convex code.
+ *   and no query `.filter` in Convex code;
+ * - import directions (see "import directions" below): registered modules do
+ *   not import each other, model code takes its ctx types from
+ *   `model/ctx.ts`, and `lib/` does not import `model/`.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, posix, relative } from "node:path";
 import type { GenericValidator } from "convex/values";
 import { describe, expect, test } from "vitest";
 import schema from "../convex/schema";
@@ -104,6 +107,201 @@ describe("static rules", () => {
 
   test("no v.any() in Convex code", () => {
     expect(offending(/\bv\.any\(/)).toEqual([]);
+  });
+});
+
+type SourceFile = { path: string; text: string };
+type Edge = { from: string; to: string; names: string; line: number };
+
+/**
+ * The relative imports (static, re-exports and dynamic) of each file, as
+ * edges between repo paths with `.ts` added: `convex/lanes.ts` importing
+ * "./model/lanes/rules" gives `convex/lanes.ts -> convex/model/lanes/rules.ts`.
+ * `names` is the import clause (`type { MutationCtx }`, `* as x`, ...).
+ */
+function importEdges(sources: SourceFile[]): Edge[] {
+  const pattern =
+    /(?:^|\n)\s*(?:import|export)\s+([^;]*?)\s*from\s*["'](\.[^"']*)["']|\bimport\(\s*["'](\.[^"']*)["']\s*\)/g;
+  return sources.flatMap(({ path, text }) =>
+    [...text.matchAll(pattern)].map((m) => {
+      const spec = m[2] ?? m[3];
+      let to = posix.normalize(posix.join(posix.dirname(path), spec));
+      if (!/\.(ts|js)$/.test(to)) to = `${to}.ts`;
+      const line = text.slice(0, m.index + m[0].search(/\S/)).split("\n").length;
+      return { from: path, to, names: (m[1] ?? "").replace(/\s+/g, " "), line };
+    }),
+  );
+}
+
+/**
+ * Top-level Convex files that register no function: the builders, the schema,
+ * the stats engine's front door and the two config files. Every other
+ * `convex/*.ts` and every `convex/migrations/*.ts` is a registered module.
+ */
+const NOT_REGISTERED = new Set([
+  "convex/functions.ts",
+  "convex/schema.ts",
+  "convex/stats_helpers.ts",
+  "convex/auth.config.ts",
+  "convex/convex.config.ts",
+]);
+
+function isRegisteredModule(path: string): boolean {
+  return /^convex\/(migrations\/)?[^/]+\.ts$/.test(path) && !NOT_REGISTERED.has(path);
+}
+
+const CTX_TYPES = /\b(QueryCtx|MutationCtx|ActionCtx)\b/;
+
+/** The import rules, each a function from the files to its violations. */
+const IMPORT_RULES: Record<string, (sources: SourceFile[]) => string[]> = {
+  "no registered module imports another registered module": (sources) =>
+    importEdges(sources)
+      .filter((e) => isRegisteredModule(e.from) && isRegisteredModule(e.to) && e.from !== e.to)
+      .map((e) => `${e.from}:${e.line} -> ${e.to}`),
+  "model code imports neither functions.ts nor registered modules, and takes ctx types from model/ctx.ts":
+    (sources) =>
+      importEdges(sources)
+        .filter((e) => e.from.startsWith("convex/model/") && e.from !== "convex/model/ctx.ts")
+        .filter(
+          (e) =>
+            e.to === "convex/functions.ts" ||
+            isRegisteredModule(e.to) ||
+            (e.to === "convex/_generated/server.ts" && CTX_TYPES.test(e.names)),
+        )
+        .map((e) => `${e.from}:${e.line} -> ${e.to}`),
+  "lib/ does not import model/": (sources) =>
+    importEdges(sources)
+      .filter((e) => e.from.startsWith("convex/lib/") && e.to.startsWith("convex/model/"))
+      .map((e) => `${e.from}:${e.line} -> ${e.to}`),
+};
+
+/**
+ * Violations in files other branches are rewriting right now (stats engine,
+ * FourKites sync). Each entry must still occur, so the list only shrinks:
+ * delete an entry when its file is fixed.
+ */
+const PENDING: Record<string, string[]> = {
+  "no registered module imports another registered module": [
+    "convex/fourKitesSync.ts -> convex/fourKitesSyncHelpers.ts",
+    "convex/migrations/initializeOrgStats.ts -> convex/stats.ts",
+  ],
+  "model code imports neither functions.ts nor registered modules, and takes ctx types from model/ctx.ts":
+    [
+      "convex/model/stats/read.ts -> convex/functions.ts",
+      "convex/model/stats/recount/orgWalk.ts -> convex/_generated/server.ts",
+      "convex/model/stats/recount/pages.ts -> convex/_generated/server.ts",
+      "convex/model/stats/recount/start.ts -> convex/_generated/server.ts",
+    ],
+  "lib/ does not import model/": [],
+};
+
+/** A violation without its line number, as `PENDING` lists it. */
+const withoutLine = (violation: string) => violation.replace(/:\d+ -> /, " -> ");
+
+/** One planted violation per rule, in a small in-memory tree. */
+const PLANTED: Record<string, { file: SourceFile; expected: string }[]> = {
+  "no registered module imports another registered module": [
+    {
+      file: { path: "convex/loads.ts", text: 'import { x } from "./invoices";\n' },
+      expected: "convex/loads.ts:1 -> convex/invoices.ts",
+    },
+    {
+      file: {
+        path: "convex/migrations/seed.ts",
+        text: '// seeds\nexport { vWalkStep } from "../stats";\n',
+      },
+      expected: "convex/migrations/seed.ts:2 -> convex/stats.ts",
+    },
+    {
+      file: { path: "convex/lanes.ts", text: 'const m = await import("./lazyLoadPromotion");\n' },
+      expected: "convex/lanes.ts:1 -> convex/lazyLoadPromotion.ts",
+    },
+  ],
+  "model code imports neither functions.ts nor registered modules, and takes ctx types from model/ctx.ts":
+    [
+      {
+        file: {
+          path: "convex/model/loads/rules.ts",
+          text: 'import type { MutationCtx } from "../../functions";\n',
+        },
+        expected: "convex/model/loads/rules.ts:1 -> convex/functions.ts",
+      },
+      {
+        file: {
+          path: "convex/model/lanes/rules.ts",
+          text: 'import type {\n  DatabaseReader,\n  QueryCtx,\n} from "../../_generated/server";\n',
+        },
+        expected: "convex/model/lanes/rules.ts:1 -> convex/_generated/server.ts",
+      },
+      {
+        file: {
+          path: "convex/model/invoices/rules.ts",
+          text: 'import { vSyncResult } from "../../fourKitesSync";\n',
+        },
+        expected: "convex/model/invoices/rules.ts:1 -> convex/fourKitesSync.ts",
+      },
+    ],
+  "lib/ does not import model/": [
+    {
+      file: {
+        path: "convex/lib/auth.ts",
+        text: 'import { requireText } from "../model/validate";\n',
+      },
+      expected: "convex/lib/auth.ts:1 -> convex/model/validate.ts",
+    },
+  ],
+};
+
+/** Imports each rule must allow (so the rules do not over-reach). */
+const ALLOWED: SourceFile[] = [
+  { path: "convex/loads.ts", text: 'import { mutation } from "./functions";\n' },
+  { path: "convex/lanes.ts", text: 'import { getStatsRow } from "./stats_helpers";\n' },
+  { path: "convex/loads.ts", text: 'import { createLoad } from "./model/loads/rules";\n' },
+  { path: "convex/model/loads/rules.ts", text: 'import type { MutationCtx } from "../ctx";\n' },
+  {
+    path: "convex/model/lanes/rules.ts",
+    text: 'import type { DatabaseReader } from "../../_generated/server";\n',
+  },
+  { path: "convex/model/ctx.ts", text: 'import type { QueryCtx } from "../_generated/server";\n' },
+  { path: "convex/lib/env.ts", text: 'import { env } from "../_generated/server";\n' },
+  { path: "convex/model/loads/rules.ts", text: 'import { appError } from "../../lib/errors";\n' },
+];
+
+describe("import directions", () => {
+  const ruleNames = Object.keys(IMPORT_RULES);
+
+  test.each(ruleNames)("%s", (rule) => {
+    const found = IMPORT_RULES[rule](files);
+    const pending = PENDING[rule];
+    expect(found.filter((v) => !pending.includes(withoutLine(v)))).toEqual([]);
+    // A pending entry that no longer occurs must be deleted from PENDING.
+    expect(pending.filter((p) => !found.map(withoutLine).includes(p))).toEqual([]);
+  });
+
+  test.each(ruleNames)("a planted violation is caught: %s", (rule) => {
+    for (const { file, expected } of PLANTED[rule]) {
+      expect(IMPORT_RULES[rule]([...ALLOWED, file])).toEqual([expected]);
+    }
+  });
+
+  test.each(ruleNames)("allowed imports pass: %s", (rule) => {
+    expect(IMPORT_RULES[rule](ALLOWED)).toEqual([]);
+  });
+
+  test("the edges see the project's imports", () => {
+    const edges = importEdges(files).map((e) => `${e.from} -> ${e.to}`);
+    expect(edges).toContain("convex/loads.ts -> convex/functions.ts");
+    expect(edges).toContain("convex/model/loads/rules.ts -> convex/model/ctx.ts");
+  });
+
+  test("the files listed as not registered register no function", () => {
+    const builder =
+      /=\s*(internalMutation|internalQuery|internalAction|mutation|query|action|httpAction)\(/;
+    for (const path of NOT_REGISTERED) {
+      const file = files.find((f) => f.path === path);
+      expect(file, path).toBeDefined();
+      expect(builder.test(file!.text), path).toBe(false);
+    }
   });
 });
 

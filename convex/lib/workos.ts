@@ -14,6 +14,7 @@
 import { WorkOS } from "@workos-inc/node";
 import { z } from "zod";
 import { isBeyondSkew } from "./clock";
+import { readEnv, requireEnv } from "./env";
 
 /**
  * Oldest signature timestamp accepted (the SDK's default: 3 minutes). The
@@ -24,23 +25,14 @@ export const WEBHOOK_TOLERANCE_MS = 180_000;
 /** A WorkOS timestamp (ISO 8601, e.g. `2024-05-01T12:00:00.000Z`), parsed to ms. */
 export const zWorkOSTimestamp = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-/** An environment variable, or null when unset or empty. */
-export function envVar(name: string): string | null {
-  const value = process.env[name];
-  return value === undefined || value === "" ? null : value;
-}
-
 /**
  * A client authenticated with `WORKOS_API_KEY`.
  *
  * @throws when `WORKOS_API_KEY` is not set.
  */
 export function workosClient(): WorkOS {
-  const apiKey = envVar("WORKOS_API_KEY");
-  if (apiKey === null) {
-    throw new Error("WORKOS_API_KEY is not set: npx convex env set WORKOS_API_KEY sk_...");
-  }
-  return new WorkOS(apiKey, { clientId: envVar("WORKOS_CLIENT_ID") ?? undefined });
+  const apiKey = requireEnv("WORKOS_API_KEY", "sk_...");
+  return new WorkOS(apiKey, { clientId: readEnv("WORKOS_CLIENT_ID") ?? undefined });
 }
 
 /** Why a delivery failed verification (for the log; the caller only learns 401). */

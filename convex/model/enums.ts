@@ -6,7 +6,7 @@
 import { literals } from "convex-helpers/validators";
 import type { Infer } from "convex/values";
 
-/** Load statuses (DESIGN §2). Order is the display order of the badges. */
+/** Load statuses (docs/DESIGN.md §2). Order is the display order of the badges. */
 export const LOAD_STATUSES = ["Open", "Assigned", "Completed", "Canceled", "Expired"] as const;
 export const vLoadStatus = literals(...LOAD_STATUSES);
 export type LoadStatus = Infer<typeof vLoadStatus>;
@@ -21,7 +21,7 @@ export const LOAD_SOURCES = ["MANUAL", "FOURKITES"] as const;
 export const vLoadSource = literals(...LOAD_SOURCES);
 export type LoadSource = Infer<typeof vLoadSource>;
 
-/** Invoice statuses (DESIGN §2). `PAID` and `VOID` are terminal. */
+/** Invoice statuses (docs/DESIGN.md §2). `PAID` and `VOID` are terminal. */
 export const INVOICE_STATUSES = [
   "MISSING_DATA",
   "DRAFT",

@@ -58,6 +58,36 @@ export function optionalNonNegative(value: number | undefined, field: string): n
 }
 
 /**
+ * The one integer check: a safe integer in `min..max` (`max` optional), or an
+ * `INVALID_ARGUMENT` naming `field` and the range. Every integer argument
+ * (counts, page sizes, cents) goes through here or a shorthand below, so they
+ * all reject `1.5`, `NaN`, `Infinity` and values past 2^53 alike.
+ */
+export function requireInteger(
+  value: number,
+  field: string,
+  range: { min: number; max?: number; unit?: string },
+): number {
+  const { min, max, unit } = range;
+  if (!Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+    const what =
+      max !== undefined
+        ? `an integer from ${min} to ${max}`
+        : min === 0
+          ? "a non-negative integer"
+          : min === 1
+            ? "a positive integer"
+            : `an integer of at least ${min}`;
+    throw appError(
+      "INVALID_ARGUMENT",
+      `${field} must be ${what}${unit === undefined ? "" : ` (${unit})`}.`,
+      max === undefined ? { field } : { field, min, max },
+    );
+  }
+  return value;
+}
+
+/**
  * The most any one amount may be, in cents: $1,000,000.00, on every path that
  * sets one (invoice amounts, lane rates, and through them imports and
  * promotions). Why this bound: the counters sum amounts per org and status in
@@ -80,16 +110,14 @@ export function isValidAmountCents(value: unknown): value is number {
   );
 }
 
-/** Integer cents, 0..`MAX_AMOUNT_CENTS`. */
+/** Integer cents, 0..`MAX_AMOUNT_CENTS` (see `requireInteger`). */
 export function requireCents(value: number, field: string): number {
-  if (!isValidAmountCents(value)) {
-    throw appError(
-      "INVALID_ARGUMENT",
-      `${field} must be a non-negative integer number of cents, at most ${MAX_AMOUNT_CENTS}.`,
-      { field, max: MAX_AMOUNT_CENTS },
-    );
-  }
-  return value;
+  return requireInteger(value, field, { min: 0, max: MAX_AMOUNT_CENTS, unit: "cents" });
+}
+
+/** A safe integer, 0 or more (see `requireInteger`). */
+export function assertNonNegativeInteger(value: number, field: string): number {
+  return requireInteger(value, field, { min: 0 });
 }
 
 /**
@@ -210,14 +238,14 @@ export function parseEnum<S extends string>(
   return found;
 }
 
-/** A positive integer, or `undefined`. */
+/**
+ * A positive integer (at most `max` when given), or `undefined` (see
+ * `requireInteger`).
+ */
 export function optionalPositiveInteger(
   value: number | undefined,
   field: string,
+  max?: number,
 ): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw appError("INVALID_ARGUMENT", `${field} must be a positive integer.`, { field });
-  }
-  return value;
+  return value === undefined ? undefined : requireInteger(value, field, { min: 1, max });
 }

@@ -5,7 +5,7 @@
  * changes nothing and never creates a second load or invoice.
  */
 import type { Doc, Id } from "../../_generated/dataModel";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { trustedStoredTime } from "../../lib/clock";
 import type { LoadType } from "../enums";
 import type { ParsedShipment } from "./shipment";

@@ -3,7 +3,7 @@
  * transition table and bulk status changes. Writes go through `ctx.counted`.
  */
 import type { Doc, Id } from "../../_generated/dataModel";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { INVOICE_STATUSES, type InvoiceStatus } from "../enums";
 import { requireCents } from "../validate";

@@ -14,7 +14,7 @@ import { v, type Infer } from "convex/values";
 import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { vLocation } from "../../schema";
 import { getStatsRow } from "../../stats_helpers";

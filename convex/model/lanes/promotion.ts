@@ -5,7 +5,7 @@
  */
 import { v, type Infer } from "convex/values";
 import type { Id } from "../../_generated/dataModel";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { vLoadType } from "../enums";
 import { getOrgLoad } from "../loads/rules";
 import { LaneFinder, promoteLoad } from "./rules";

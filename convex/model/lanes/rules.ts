@@ -8,7 +8,7 @@
  */
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { createInvoice, findActiveInvoice } from "../invoices/rules";
 import { byAge } from "../uniqueness";

@@ -8,7 +8,7 @@
  */
 import { v, type Infer } from "convex/values";
 import { internal } from "../../_generated/api";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { restartDueBackfills } from "../lanes/backfill";
 import { EXPIRY_BATCH_SIZE, expireBatch, resolveGraceMs } from "./expiry";
 

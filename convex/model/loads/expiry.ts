@@ -10,7 +10,8 @@
  * expiry is internal maintenance, so the stats flush keeps a deleted org's
  * counters exact instead of refusing (see `convex/functions.ts`).
  */
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
+import { readEnv } from "../../lib/env";
 import { appError } from "../../lib/errors";
 
 /** Grace period when neither the caller nor the environment sets one: 24 hours. */
@@ -37,8 +38,8 @@ export function resolveGraceMs(argMs: number | undefined): number {
     }
     return argMs;
   }
-  const raw = process.env[EXPIRY_GRACE_ENV];
-  if (raw === undefined || raw.trim() === "") return DEFAULT_EXPIRY_GRACE_MS;
+  const raw = readEnv(EXPIRY_GRACE_ENV);
+  if (raw === null) return DEFAULT_EXPIRY_GRACE_MS;
   const hours = Number(raw);
   if (!Number.isFinite(hours) || hours < 0) {
     throw new Error(`[cleanup] ${EXPIRY_GRACE_ENV} must be a non-negative number of hours`);

@@ -11,7 +11,7 @@
  * | none                    | UNMAPPED  | MISSING_DATA, 0 cents (until a lane is created) |
  */
 import type { Id } from "../../_generated/dataModel";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import type { InvoiceStatus, LoadType } from "../enums";
 import { createInvoice } from "../invoices/rules";
 import { LaneFinder } from "../lanes/rules";

@@ -3,7 +3,7 @@
  * through `ctx.counted`, so every function here keeps the counters exact.
  */
 import type { Doc, Id } from "../../_generated/dataModel";
-import type { MutationCtx } from "../../functions";
+import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import type { LoadSource, LoadStatus, LoadType } from "../enums";
 import { findInvoicesOfLoad, wasBilled } from "../invoices/rules";

@@ -20,7 +20,7 @@
  */
 import { v, type Infer } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../../functions";
+import type { MutationCtx, QueryCtx } from "../ctx";
 import { clampToSkew, trustedStoredTime } from "../../lib/clock";
 import { appError, orgDeletedError } from "../../lib/errors";
 import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";

@@ -15,8 +15,9 @@
 import { v } from "convex/values";
 import { z } from "zod";
 import { internal } from "../../_generated/api";
-import type { ActionCtx, MutationCtx } from "../../functions";
-import { envVar, verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
+import type { ActionCtx, MutationCtx } from "../ctx";
+import { readEnv } from "../../lib/env";
+import { verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
 import { ensureEmptyOrgStats } from "../../stats_helpers";
 import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 import {
@@ -142,7 +143,7 @@ export async function receiveWorkOSWebhook(
   ctx: Pick<ActionCtx, "runMutation">,
   request: Request,
 ): Promise<Response> {
-  const secret = envVar("WORKOS_WEBHOOK_SECRET");
+  const secret = readEnv("WORKOS_WEBHOOK_SECRET");
   if (secret === null) {
     console.error("[workos.webhook] not configured", { missing: "WORKOS_WEBHOOK_SECRET" });
     return reply(500, { error: "NOT_CONFIGURED", message: "The webhook secret is not set." });

@@ -14,7 +14,7 @@
 import { v, type Infer } from "convex/values";
 import { z } from "zod";
 import { internal } from "../../_generated/api";
-import type { ActionCtx } from "../../functions";
+import type { ActionCtx } from "../ctx";
 import { workosClient, zWorkOSTimestamp } from "../../lib/workos";
 import { vOrganizationStatus } from "../enums";
 import { MAX_UPSERT_BATCH, type BatchResult, type OrgSnapshot } from "./registry";
