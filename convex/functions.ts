@@ -20,12 +20,13 @@ import {
   type MutationCtx as RawMutationCtx,
 } from "./_generated/server";
 import { CountedWriter } from "./model/stats/writer";
+import { STATS_ENTITIES } from "./model/enums";
 import { StatsAccumulator } from "./stats_helpers";
 
 export { action, httpAction, internalAction, internalQuery, query };
-export type { ActionCtx, QueryCtx } from "./_generated/server";
+export type { ActionCtx, MutationCtx, QueryCtx } from "./model/ctx";
 
-const COUNTED_TABLES = ["loads", "invoices"] as const;
+const COUNTED_TABLES = STATS_ENTITIES;
 const WRITE_METHODS = new Set<PropertyKey>(["insert", "patch", "replace", "delete"]);
 
 /**
@@ -83,6 +84,3 @@ export const mutation = customMutation(rawMutation, withCountedWrites(true));
  * deleted org check the registry themselves.
  */
 export const internalMutation = customMutation(rawInternalMutation, withCountedWrites(false));
-
-/** The context of every mutation built here. */
-export type MutationCtx = RawMutationCtx & { counted: CountedWriter };

@@ -5,7 +5,7 @@
  */
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vInvoiceCounts, vLoadCounts } from "./model/stats/counters";
+import { vDriftReportFields, vInvoiceStatsRow, vLoadStatsRow } from "./model/stats/tables";
 import {
   vInvoiceStatus,
   vLoadSource,
@@ -14,7 +14,6 @@ import {
   vOrganizationEvent,
   vOrganizationStatus,
   vRegistryOutcome,
-  vStatsEntity,
 } from "./model/enums";
 
 /** A stop location as loads and lanes store it. */
@@ -24,79 +23,6 @@ export const vLocation = v.object({
   postalCode: v.optional(v.string()),
   latitude: v.optional(v.number()),
   longitude: v.optional(v.number()),
-});
-
-/** Summary of the last finished recount of a stats row. */
-export const vLastRecount = v.object({
-  runId: v.string(),
-  finishedAt: v.number(),
-  driftFound: v.boolean(),
-  pages: v.number(),
-  documentsCounted: v.number(),
-});
-
-/** Fields shared by both kinds of stats row. */
-const statsRowCommon = {
-  workosOrgId: v.string(),
-  /**
-   * True when the counters are known to equal the true histogram: the row was
-   * created for an org with no documents yet, or a recount has finished since.
-   * False for rows created lazily for orgs that already had data, and after a
-   * counter was seen going negative. Count queries fall back to a bounded
-   * scan while it is false.
-   */
-  exact: v.boolean(),
-  /**
-   * True once the counters have been exact at least once (created exact, or
-   * a recount finished). Unlike `exact` it stays true when a negative counter
-   * is seen, so the recount that follows reports what it repairs as drift
-   * rather than as a first seeding. Absent on rows that never were exact.
-   */
-  seeded: v.optional(v.boolean()),
-  /** Set when the org was deleted in WorkOS: public functions refuse it. */
-  orgDeleted: v.optional(v.boolean()),
-  lastRecount: v.optional(vLastRecount),
-  updatedAt: v.number(),
-};
-
-/** Recount progress kept on a loads stats row (see docs/DESIGN.md §3.3). */
-export const vLoadRecountState = v.object({
-  runId: v.string(),
-  startedAt: v.number(),
-  /** `_creationTime` of the last counted document, or null before the first page. */
-  cursor: v.union(v.null(), v.number()),
-  /** Histogram of every document at or behind the cursor. */
-  counts: vLoadCounts,
-  pages: v.number(),
-  documentsCounted: v.number(),
-});
-
-/** Recount progress kept on an invoices stats row. */
-export const vInvoiceRecountState = v.object({
-  runId: v.string(),
-  startedAt: v.number(),
-  cursor: v.union(v.null(), v.number()),
-  counts: vInvoiceCounts,
-  amountCents: vInvoiceCounts,
-  pages: v.number(),
-  documentsCounted: v.number(),
-});
-
-/** An `organizationStats` row for loads: counts per load status. */
-export const vLoadStatsRow = v.object({
-  ...statsRowCommon,
-  entity: v.literal("loads"),
-  counts: vLoadCounts,
-  recount: v.optional(vLoadRecountState),
-});
-
-/** An `organizationStats` row for invoices: counts and cents per invoice status. */
-export const vInvoiceStatsRow = v.object({
-  ...statsRowCommon,
-  entity: v.literal("invoices"),
-  counts: vInvoiceCounts,
-  amountCents: vInvoiceCounts,
-  recount: v.optional(vInvoiceRecountState),
 });
 
 /**
@@ -243,22 +169,7 @@ export default defineSchema({
    * Drift found in counters: by a recount (stored vs recounted), or live when
    * a counter would have gone negative.
    */
-  statsDriftReports: defineTable({
-    workosOrgId: v.string(),
-    entity: vStatsEntity,
-    source: v.union(v.literal("recount"), v.literal("negative_counter")),
-    runId: v.optional(v.string()),
-    detectedAt: v.number(),
-    buckets: v.array(
-      v.object({
-        status: v.string(),
-        measure: v.union(v.literal("count"), v.literal("amountCents")),
-        stored: v.number(),
-        actual: v.optional(v.number()),
-        delta: v.number(),
-      }),
-    ),
-  })
+  statsDriftReports: defineTable(vDriftReportFields)
     .index("by_org_and_entity", ["workosOrgId", "entity"])
     .index("by_detected_at", ["detectedAt"]),
 });

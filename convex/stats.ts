@@ -15,31 +15,23 @@
  *
  * How a recount stays exact while writes continue: `model/stats/recount/pages.ts`.
  */
-import { literals } from "convex-helpers/validators";
-import { doc } from "convex-helpers/validators";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import type { QueryCtx } from "./_generated/server";
 import { internalMutation, internalQuery } from "./functions";
 import { appError } from "./lib/errors";
-import { STATS_ENTITIES, vStatsEntity, type StatsEntity } from "./model/enums";
-import { vWalkPhase, walkAndStart } from "./model/stats/recount/orgWalk";
-import { runRecountPage } from "./model/stats/recount/pages";
+import { STATS_ENTITIES, vStatsEntity } from "./model/enums";
 import { getOrganization } from "./model/organizations/registry";
-import { startRecount } from "./model/stats/recount/start";
+import { vWalkPhase, vWalkStep, walkAndStart } from "./model/stats/recount/orgWalk";
+import { runRecountPage, vPageOutcome } from "./model/stats/recount/pages";
+import { startRecount, vStartResult } from "./model/stats/recount/start";
+import {
+  recentDriftReports,
+  recountStatus as readRecountStatus,
+  requireLimit,
+  vDriftReport,
+  vRecountStatus,
+} from "./model/stats/status";
 import { MAX_ID_LENGTH, optionalPositiveInteger, requireText } from "./model/validate";
-import schema, { vLastRecount } from "./schema";
-import type { StatsRow } from "./stats_helpers";
-
-const vDriftReport = doc(schema, "statsDriftReports");
-const vDriftBucket = vDriftReport.fields.buckets.element;
-
-const vStartResult = v.object({
-  entity: vStatsEntity,
-  status: literals("started", "running", "skipped"),
-  runId: v.union(v.string(), v.null()),
-  reason: v.union(literals("org_deleted", "already_exact"), v.null()),
-});
 
 /**
  * Starts an exact recount of one org (both entities unless `entities` says
@@ -80,18 +72,6 @@ export const recalculateOrgStats = internalMutation({
   },
 });
 
-const vPageOutcome = v.object({
-  status: literals("continued", "finished", "restarted", "superseded", "abandoned"),
-  runId: v.string(),
-  pages: v.number(),
-  documentsCounted: v.number(),
-  lookahead: v.number(),
-  documentsRead: v.number(),
-  bytesRead: v.number(),
-  differences: v.array(vDriftBucket),
-  driftReported: v.boolean(),
-});
-
 /**
  * One page of recount `runId` of (org, entity): at most `maxDocs` documents
  * (default `DEFAULT_PAGE_DOCS`, 1,000), fewer when the transaction's read
@@ -119,29 +99,11 @@ export const recountPage = internalMutation({
         maxDocs: args.maxDocs,
       });
     }
-    console.log("[stats.recountPage]", {
-      workosOrgId: args.workosOrgId,
-      entity: args.entity,
-      runId: args.runId,
-      status: outcome.status,
-      pages: outcome.pages,
-      documentsCounted: outcome.documentsCounted,
-      documentsRead: outcome.documentsRead,
-      bytesRead: outcome.bytesRead,
-    });
+    const { status, pages, documentsCounted, documentsRead, bytesRead } = outcome;
+    const page = { status, pages, documentsCounted, documentsRead, bytesRead };
+    console.log("[stats.recountPage]", { ...args, ...page });
     return outcome;
   },
-});
-
-const vWalkPosition = v.object({ phase: vWalkPhase, cursor: v.union(v.string(), v.null()) });
-/** Result of one step of a walk over all orgs. */
-export const vWalkStep = v.object({
-  position: vWalkPosition,
-  targets: v.number(),
-  started: v.number(),
-  running: v.number(),
-  skipped: v.number(),
-  next: v.union(vWalkPosition, v.null()),
 });
 
 /**
@@ -174,87 +136,8 @@ export const recalculateAllOrgs = internalMutation({
 });
 
 // ---------------------------------------------------------------------------
-// Operator views
+// Operator views (logic in model/stats/status.ts)
 // ---------------------------------------------------------------------------
-
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
-
-function requireLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw appError("INVALID_ARGUMENT", `limit must be an integer from 1 to ${MAX_LIMIT}.`, {
-      field: "limit",
-    });
-  }
-  return limit;
-}
-
-const vRowStatus = v.object({
-  workosOrgId: v.string(),
-  entity: vStatsEntity,
-  exact: v.boolean(),
-  orgDeleted: v.boolean(),
-  lastRecount: v.union(vLastRecount, v.null()),
-  running: v.union(
-    v.object({
-      runId: v.string(),
-      startedAt: v.number(),
-      cursor: v.union(v.number(), v.null()),
-      pages: v.number(),
-      documentsCounted: v.number(),
-    }),
-    v.null(),
-  ),
-});
-
-function rowStatus(row: StatsRow) {
-  const r = row.recount;
-  return {
-    workosOrgId: row.workosOrgId,
-    entity: row.entity,
-    exact: row.exact,
-    orgDeleted: row.orgDeleted === true,
-    lastRecount: row.lastRecount ?? null,
-    running:
-      r === undefined
-        ? null
-        : {
-            runId: r.runId,
-            startedAt: r.startedAt,
-            cursor: r.cursor,
-            pages: r.pages,
-            documentsCounted: r.documentsCounted,
-          },
-  };
-}
-
-/** Newest drift reports, optionally of one org (and entity), at most `limit`. */
-async function recentDriftReports(
-  ctx: Pick<QueryCtx, "db">,
-  limit: number,
-  workosOrgId: string | undefined,
-  entity: StatsEntity | undefined,
-) {
-  if (workosOrgId === undefined) {
-    return await ctx.db
-      .query("statsDriftReports")
-      .withIndex("by_detected_at")
-      .order("desc")
-      .take(limit);
-  }
-  const perEntity = [];
-  for (const e of entity === undefined ? STATS_ENTITIES : [entity]) {
-    perEntity.push(
-      ...(await ctx.db
-        .query("statsDriftReports")
-        .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", e))
-        .order("desc")
-        .take(limit)),
-    );
-  }
-  return perEntity.sort((a, b) => b.detectedAt - a.detectedAt).slice(0, limit);
-}
 
 /**
  * Recount status for operators: per stats row, its last finished recount and
@@ -273,45 +156,8 @@ export const recountStatus = internalQuery({
     limit: v.optional(v.number()),
     cursor: v.optional(v.union(v.string(), v.null())),
   },
-  returns: v.object({
-    rows: v.array(vRowStatus),
-    continueCursor: v.union(v.string(), v.null()),
-    running: v.array(vRowStatus),
-    recentDrift: v.array(vDriftReport),
-  }),
-  handler: async (ctx, args) => {
-    const limit = requireLimit(args.limit);
-    const recentDrift = await recentDriftReports(ctx, limit, args.workosOrgId, undefined);
-    const workosOrgId = args.workosOrgId;
-    if (workosOrgId !== undefined) {
-      const rows = await ctx.db
-        .query("organizationStats")
-        .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId))
-        .take(STATS_ENTITIES.length);
-      const statuses = rows.map(rowStatus);
-      return {
-        rows: statuses,
-        continueCursor: null,
-        running: statuses.filter((s) => s.running !== null),
-        recentDrift,
-      };
-    }
-    const page = await ctx.db
-      .query("organizationStats")
-      .paginate({ numItems: limit, cursor: args.cursor ?? null });
-    // Rows without a running recount have no `recount.startedAt` and sort
-    // before every number, so this range holds exactly the running ones.
-    const running = await ctx.db
-      .query("organizationStats")
-      .withIndex("by_recount_started", (q) => q.gte("recount.startedAt", 0))
-      .take(limit);
-    return {
-      rows: page.page.map(rowStatus),
-      continueCursor: page.isDone ? null : page.continueCursor,
-      running: running.map(rowStatus),
-      recentDrift,
-    };
-  },
+  returns: vRecountStatus,
+  handler: async (ctx, args) => await readRecountStatus(ctx, args),
 });
 
 /**

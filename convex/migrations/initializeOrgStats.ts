@@ -29,16 +29,18 @@ import { v, type Infer } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalAction, internalMutation, internalQuery, type ActionCtx } from "../functions";
 import { vStatsEntity, type StatsEntity } from "../model/enums";
+import { tallyOfStored, type Tally } from "../model/stats/counters";
+import { entityDef } from "../model/stats/entities";
 import {
   vWalkPhase,
+  vWalkStep,
   walkAndStart,
   walkPage,
   type WalkPosition,
 } from "../model/stats/recount/orgWalk";
-import { countPage, UNLIMITED_PAGE } from "../model/stats/recount/pages";
 import { decideRecount, type RecountDecision } from "../model/stats/recount/start";
-import { ENTITY_STATUSES, getStatsRow, type StatsRow } from "../stats_helpers";
-import { vWalkStep } from "../stats";
+import { getStatsRow, type StatsRow } from "../model/stats/rows";
+import { countPage, UNLIMITED_PAGE } from "../model/stats/scan";
 import { optionalPositiveInteger } from "../model/validate";
 
 const vPosition = { phase: vWalkPhase, cursor: v.union(v.string(), v.null()) };
@@ -66,15 +68,17 @@ const vStatusTotals = v.array(
 );
 type StatusTotals = Infer<typeof vStatusTotals>;
 
-function storedTotals(row: StatsRow): StatusTotals {
-  if (row.entity === "loads") {
-    return ENTITY_STATUSES.loads.map((s) => ({ status: s, count: row.counts[s], amountCents: 0 }));
-  }
-  return ENTITY_STATUSES.invoices.map((s) => ({
+/** Per status of `entity`: count and cents of a tally. */
+function totalsOf(entity: StatsEntity, t: Tally): StatusTotals {
+  return entityDef(entity).statuses.map((s) => ({
     status: s,
-    count: row.counts[s],
-    amountCents: row.amountCents[s],
+    count: t.count.get(s) ?? 0,
+    amountCents: t.amountCents.get(s) ?? 0,
   }));
+}
+
+function storedTotals(row: StatsRow): StatusTotals {
+  return totalsOf(row.entity, tallyOfStored(row));
 }
 
 const vDryRunAction = literals("create_row", "seed", "skip_exact", "skip_running", "skip_deleted");
@@ -154,11 +158,7 @@ export const previewCount = internalQuery({
       args.maxDocs ?? UNLIMITED_PAGE,
     );
     return {
-      totals: ENTITY_STATUSES[args.entity].map((s) => ({
-        status: s,
-        count: tally.counts.get(s) ?? 0,
-        amountCents: tally.amountCents.get(s) ?? 0,
-      })),
+      totals: totalsOf(args.entity, tally),
       counted: scan.counted,
       lastCreationTime: scan.lastCreationTime,
       exhausted: scan.exhausted,
@@ -300,7 +300,7 @@ async function dryRun(
         const counted = await previewOrg(ctx, target.workosOrgId, target.entity, maxDocs);
         entry.documents = counted.documents;
         report.totals.documentsCounted += counted.documents;
-        for (const status of ENTITY_STATUSES[target.entity]) {
+        for (const status of entityDef(target.entity).statuses) {
           const stored = target.stored?.find((t) => t.status === status);
           const actual = counted.totals.get(status) ?? { count: 0, amountCents: 0 };
           const pairs = [

@@ -1,11 +1,10 @@
 /**
- * Typed per-status counter records: `{ Open: 3, Assigned: 7, ... }`.
- *
- * The validators are built from the status lists in `model/enums.ts`, so the
- * schema, the stats engine and the recount all agree on the set of keys.
+ * Counter values: typed per-status records (`{ Open: 3, Assigned: 7, ... }`)
+ * as rows store them, and untyped tallies (maps) the engine folds deltas in.
+ * Pure functions; nothing here touches the database.
  */
 import { v, type VFloat64 } from "convex/values";
-import { INVOICE_STATUSES, LOAD_STATUSES, type InvoiceStatus, type LoadStatus } from "../enums";
+import { INVOICE_STATUSES, LOAD_STATUSES } from "../enums";
 
 /** One number per status. */
 export type Counts<S extends string> = Record<S, number>;
@@ -42,14 +41,90 @@ export function countsEqual<S extends string>(
   return statuses.every((s) => a[s] === b[s]);
 }
 
-function vCounts<S extends string>(statuses: readonly S[]) {
+/** `{ [status]: number }` for the given statuses. */
+export function vCounts<S extends string>(statuses: readonly S[]) {
   // Same construction as `tally`, but for validators.
   const fields = {} as Record<S, VFloat64<number>>;
   for (const status of statuses) fields[status] = v.number();
   return v.object(fields);
 }
 
+// ---------------------------------------------------------------------------
+// Buckets and tallies: what the engine, the recount and the read side fold
+// ---------------------------------------------------------------------------
+
+/** The measures a counted table may store per status. */
+export const MEASURES = ["count", "amountCents"] as const;
+export type Measure = (typeof MEASURES)[number];
+
+/** What one document adds to its org's counters. */
+export type Bucket = { status: string; amountCents: number };
+
+/** True when both are absent or both count the same. */
+export function sameBucket(a: Bucket | null, b: Bucket | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.status === b.status && a.amountCents === b.amountCents;
+}
+
+/** A histogram (or a delta of one): per measure, a number per status. */
+export type Tally = Record<Measure, Map<string, number>>;
+
+/** A tally with no document in it. */
+export function emptyTally(): Tally {
+  return { count: new Map(), amountCents: new Map() };
+}
+
+/** Adds (`sign` 1) or removes (`sign` -1) one document's bucket. */
+export function addBucket(t: Tally, bucket: Bucket, sign: 1 | -1): void {
+  t.count.set(bucket.status, (t.count.get(bucket.status) ?? 0) + sign);
+  t.amountCents.set(
+    bucket.status,
+    (t.amountCents.get(bucket.status) ?? 0) + sign * bucket.amountCents,
+  );
+}
+
+/** `a + b`, as a new tally. */
+export function plusTally(a: Tally, b: Tally): Tally {
+  const out = emptyTally();
+  for (const m of MEASURES) {
+    for (const [s, n] of a[m]) out[m].set(s, n);
+    for (const [s, n] of b[m]) out[m].set(s, (out[m].get(s) ?? 0) + n);
+  }
+  return out;
+}
+
+/** True when no entry of the tally is non-zero. */
+export function isZeroTally(t: Tally): boolean {
+  return MEASURES.every((m) => [...t[m].values()].every((n) => n === 0));
+}
+
+/** The tally's `measure` as a typed record over `statuses` (missing = 0). */
+export function countsOf<S extends string>(
+  statuses: readonly S[],
+  t: Tally,
+  measure: Measure,
+): Counts<S> {
+  return tally(statuses, (s) => t[measure].get(s) ?? 0);
+}
+
+/**
+ * Counter fields as rows store them: `counts`, plus `amountCents` for tables
+ * that measure money. Every stats row and shadow fits this shape.
+ */
+export type StoredCounters = {
+  counts: Record<string, number>;
+  amountCents?: Record<string, number>;
+};
+
+/** The tally of stored counter fields. */
+export function tallyOfStored(stored: StoredCounters): Tally {
+  const out = emptyTally();
+  for (const [s, n] of Object.entries(stored.counts)) out.count.set(s, n);
+  for (const [s, n] of Object.entries(stored.amountCents ?? {})) out.amountCents.set(s, n);
+  return out;
+}
+
 /** `{ [LoadStatus]: number }` */
-export const vLoadCounts = vCounts<LoadStatus>(LOAD_STATUSES);
+export const vLoadCounts = vCounts(LOAD_STATUSES);
 /** `{ [InvoiceStatus]: number }`, used for both invoice counts and cents. */
-export const vInvoiceCounts = vCounts<InvoiceStatus>(INVOICE_STATUSES);
+export const vInvoiceCounts = vCounts(INVOICE_STATUSES);

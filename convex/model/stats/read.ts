@@ -1,110 +1,90 @@
 /**
- * The read side of the counters: what `countLoadsByStatus` and
- * `countInvoicesByStatus` answer. One indexed read of the stats row when it is
- * exact; otherwise a bounded scan of the org's documents, flagged
- * `exact: false` when the bound was hit. Never silent zeros.
+ * The read side of the counters: what the count queries
+ * (`countLoadsByStatus`, `countInvoicesByStatus`) answer, for any counted
+ * table. One indexed read of the stats row when it is exact; otherwise a
+ * bounded scan of the org's documents, flagged `exact: false` when the bound
+ * was hit. Never silent zeros. Does not depend on the recount: the scan is
+ * the shared primitive in `scan.ts`.
  */
-import { v, type Infer } from "convex/values";
-import type { QueryCtx } from "../../functions";
-import { sumCounts, tally, vInvoiceCounts, vLoadCounts } from "./counters";
+import { v, type Infer, type PropertyValidators } from "convex/values";
 import { orgDeletedError } from "../../lib/errors";
-import { getStatsRow, type Tally } from "../../stats_helpers";
-import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../enums";
-import { countPage } from "./recount/pages";
+import type { QueryCtx } from "../ctx";
+import type { StatsEntity } from "../enums";
+import { tallyOfStored, type Tally } from "./counters";
+import { ENTITY_COUNTERS, entityDef, type CountersOf } from "./entities";
+import { getStatsRow } from "./rows";
+import { countPage } from "./scan";
 
 /** Most documents a count query scans when the org has no exact stats row. */
 export const FALLBACK_SCAN_LIMIT = 1000;
 
 const vCountSource = v.union(v.literal("stats"), v.literal("scan"));
 
+/** A count query's result: the entity's counter fields plus what they mean. */
+export function vCountsResultOf<C extends PropertyValidators>(counters: C) {
+  return v.object({
+    ...counters,
+    total: v.number(),
+    /** True when the counters are the true numbers, not a lower bound. */
+    exact: v.boolean(),
+    /** `stats`: read from the counters; `scan`: counted from documents. */
+    source: vCountSource,
+  });
+}
+
 /** What `countLoadsByStatus` returns. */
-export const vLoadCountsResult = v.object({
-  counts: vLoadCounts,
-  total: v.number(),
-  /** True when `counts` are the true numbers, not a lower bound. */
-  exact: v.boolean(),
-  /** `stats`: read from the counters; `scan`: counted from documents. */
-  source: vCountSource,
-});
-
+export const vLoadCountsResult = vCountsResultOf(ENTITY_COUNTERS.loads);
 /** What `countInvoicesByStatus` returns: load-style counts plus cents per status. */
-export const vInvoiceCountsResult = v.object({
-  counts: vInvoiceCounts,
-  amountCents: vInvoiceCounts,
-  total: v.number(),
-  exact: v.boolean(),
-  source: vCountSource,
-});
-
+export const vInvoiceCountsResult = vCountsResultOf(ENTITY_COUNTERS.invoices);
 /** What `countLoadsByStatus` returns. */
 export type LoadCountsResult = Infer<typeof vLoadCountsResult>;
 /** What `countInvoicesByStatus` returns. */
 export type InvoiceCountsResult = Infer<typeof vInvoiceCountsResult>;
 
-/** Reads the org's stats row of `entity`, refusing a deleted org. */
-async function statsRow(ctx: Pick<QueryCtx, "db">, workosOrgId: string, entity: StatsEntity) {
-  const row = await getStatsRow(ctx.db, workosOrgId, entity);
-  if (row?.orgDeleted === true) {
-    throw orgDeletedError(workosOrgId);
-  }
-  return row;
-}
+/** What a count query of `T` returns. */
+export type CountsResult<T extends StatsEntity> = CountersOf<T> & {
+  total: number;
+  exact: boolean;
+  source: Infer<typeof vCountSource>;
+};
+
+type ReadCtx = Pick<QueryCtx, "db" | "meta">;
 
 /**
- * Counts the org's first `FALLBACK_SCAN_LIMIT` documents of `entity` (the
- * recount's page scan, so a tie group is never cut); `exact` when that was
- * all of them.
+ * Counters of (org, entity): one read when the row is exact, else a bounded
+ * scan of at most `FALLBACK_SCAN_LIMIT` documents (the recount's page scan,
+ * so a tie group is never cut).
+ *
+ * @throws `ORG_DELETED` for a deleted org.
  */
-async function boundedScan(
-  ctx: Pick<QueryCtx, "db" | "meta">,
+export async function readCounts<T extends StatsEntity>(
+  ctx: ReadCtx,
   workosOrgId: string,
-  entity: StatsEntity,
-): Promise<{ tally: Tally; exact: boolean }> {
+  entity: T,
+): Promise<CountsResult<T>> {
+  const def = entityDef(entity);
+  const row = await getStatsRow(ctx.db, workosOrgId, entity);
+  if (row?.orgDeleted === true) throw orgDeletedError(workosOrgId);
+  const answer = (t: Tally, exact: boolean, source: "stats" | "scan") => ({
+    ...def.counters(t),
+    total: def.statuses.reduce((n, s) => n + (t.count.get(s) ?? 0), 0),
+    exact,
+    source,
+  });
+  if (row !== null && row.exact) return answer(tallyOfStored(row), true, "stats");
   const { tally, scan } = await countPage(ctx, workosOrgId, entity, null, FALLBACK_SCAN_LIMIT);
-  return { tally, exact: scan.exhausted };
+  return answer(tally, scan.exhausted, "scan");
 }
 
-/** Load counts of an org (see file comment for the cost). */
-export async function readLoadCounts(
-  ctx: Pick<QueryCtx, "db" | "meta">,
-  workosOrgId: string,
-): Promise<LoadCountsResult> {
-  const row = await statsRow(ctx, workosOrgId, "loads");
-  if (row?.entity === "loads" && row.exact) {
-    return {
-      counts: row.counts,
-      total: sumCounts(LOAD_STATUSES, row.counts),
-      exact: true,
-      source: "stats",
-    };
-  }
-  const { tally: t, exact } = await boundedScan(ctx, workosOrgId, "loads");
-  const counts = tally(LOAD_STATUSES, (s) => t.counts.get(s) ?? 0);
-  return { counts, total: sumCounts(LOAD_STATUSES, counts), exact, source: "scan" };
+/** Load counts of an org (see `readCounts` for the cost). */
+export async function readLoadCounts(ctx: ReadCtx, workosOrgId: string): Promise<LoadCountsResult> {
+  return await readCounts(ctx, workosOrgId, "loads");
 }
 
-/** Invoice counts and amounts of an org (see file comment for the cost). */
+/** Invoice counts and amounts of an org (see `readCounts` for the cost). */
 export async function readInvoiceCounts(
-  ctx: Pick<QueryCtx, "db" | "meta">,
+  ctx: ReadCtx,
   workosOrgId: string,
 ): Promise<InvoiceCountsResult> {
-  const row = await statsRow(ctx, workosOrgId, "invoices");
-  if (row?.entity === "invoices" && row.exact) {
-    return {
-      counts: row.counts,
-      amountCents: row.amountCents,
-      total: sumCounts(INVOICE_STATUSES, row.counts),
-      exact: true,
-      source: "stats",
-    };
-  }
-  const { tally: t, exact } = await boundedScan(ctx, workosOrgId, "invoices");
-  const counts = tally(INVOICE_STATUSES, (s) => t.counts.get(s) ?? 0);
-  return {
-    counts,
-    amountCents: tally(INVOICE_STATUSES, (s) => t.amountCents.get(s) ?? 0),
-    total: sumCounts(INVOICE_STATUSES, counts),
-    exact,
-    source: "scan",
-  };
+  return await readCounts(ctx, workosOrgId, "invoices");
 }

@@ -3,10 +3,16 @@
  * order, hand each to a counter, and stop when the transaction has used its
  * read budget, never splitting a group of documents that share a
  * `_creationTime` (the recount cursor is a `_creationTime`, so a tie group
- * must be counted in one page). Pure logic over an async iterable; the budget
- * comes from `ctx.meta.getTransactionMetrics()` (see `budgetFromMetrics`).
+ * must be counted in one page). `scanPage` is pure logic over an async
+ * iterable; the budget comes from `ctx.meta.getTransactionMetrics()` (see
+ * `budgetFromMetrics`). `countPage` applies it to an entity's documents.
  */
 import type { TransactionMetrics } from "convex/server";
+import type { DatabaseReader } from "../../_generated/server";
+import type { QueryCtx } from "../ctx";
+import type { StatsEntity } from "../enums";
+import { addBucket, emptyTally, type Tally } from "./counters";
+import { entityDef } from "./entities";
 
 /**
  * Fraction of a read limit (documents or bytes) after which a page stops
@@ -115,3 +121,32 @@ export async function scanPage<D extends { _creationTime: number }>(
   }
   return { counted, lastCreationTime, exhausted: true, lookahead: 0 };
 }
+
+/**
+ * Counts one page of the org's `entity` documents after `cursor` into a
+ * tally, within the transaction's read budget. The shared primitive under
+ * the recount pages, the migration's dry run and the count queries' bounded
+ * fallback scan.
+ */
+export async function countPage(
+  ctx: { db: DatabaseReader; meta: Pick<QueryCtx["meta"], "getTransactionMetrics"> },
+  workosOrgId: string,
+  entity: StatsEntity,
+  cursor: number | null,
+  maxDocs: number,
+): Promise<{ tally: Tally; scan: PageScan }> {
+  const def = entityDef(entity);
+  const tally = emptyTally();
+  const scan = await scanPage(
+    def.documentsAfter(ctx.db, workosOrgId, cursor),
+    (doc) => addBucket(tally, def.bucket(doc), 1),
+    {
+      maxDocs,
+      check: async () => budgetFromMetrics(await ctx.meta.getTransactionMetrics()),
+    },
+  );
+  return { tally, scan };
+}
+
+/** Stands for "no page-size cap": the read budget alone decides. */
+export const UNLIMITED_PAGE = Number.MAX_SAFE_INTEGER;

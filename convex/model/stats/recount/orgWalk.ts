@@ -16,24 +16,26 @@
  * per entity.
  */
 import { literals } from "convex-helpers/validators";
-import type { Infer } from "convex/values";
-import type { DatabaseReader, MutationCtx } from "../../../_generated/server";
-import { getStatsRow } from "../../../stats_helpers";
+import { v, type Infer } from "convex/values";
+import type { DatabaseReader } from "../../../_generated/server";
+import type { MutationCtx } from "../../ctx";
 import { STATS_ENTITIES, type StatsEntity } from "../../enums";
-import { startRecount, type RecountMode, type StartResult } from "./start";
 import { getOrganization } from "../../organizations/registry";
+import { entityDef } from "../entities";
+import { getStatsRow } from "../rows";
+import { startRecount, type RecountMode, type StartResult } from "./start";
 
 /**
  * The order the walk finds orgs in: the registry, then stats rows of orgs not
  * in it, then a skip scan of the documents of orgs with neither.
  */
+const rowsPhase = (entity: StatsEntity) => `${entity}Rows` as const;
+const scanPhase = (entity: StatsEntity) => `${entity}Scan` as const;
 export const WALK_PHASES = [
-  "organizations",
-  "loadsRows",
-  "invoicesRows",
-  "loadsScan",
-  "invoicesScan",
-] as const;
+  "organizations" as const,
+  ...STATS_ENTITIES.map(rowsPhase),
+  ...STATS_ENTITIES.map(scanPhase),
+];
 export const vWalkPhase = literals(...WALK_PHASES);
 export type WalkPhase = Infer<typeof vWalkPhase>;
 
@@ -41,7 +43,8 @@ export type WalkPhase = Infer<typeof vWalkPhase>;
 export const ORGS_PER_PAGE = 50;
 
 /** Where a walk continues: a phase and its cursor (a paginate cursor or the last org id). */
-export type WalkPosition = { phase: WalkPhase; cursor: string | null };
+export const vWalkPosition = v.object({ phase: vWalkPhase, cursor: v.union(v.string(), v.null()) });
+export type WalkPosition = Infer<typeof vWalkPosition>;
 
 /** One org to recount, and for which entities. */
 export type WalkTarget = {
@@ -55,7 +58,7 @@ export type WalkTarget = {
 export type WalkPage = { targets: WalkTarget[]; next: WalkPosition | null };
 
 function after(phase: WalkPhase): WalkPosition | null {
-  const i = WALK_PHASES.indexOf(phase);
+  const i = WALK_PHASES.findIndex((p) => p === phase);
   return i + 1 < WALK_PHASES.length ? { phase: WALK_PHASES[i + 1], cursor: null } : null;
 }
 
@@ -69,11 +72,7 @@ async function nextOrgWithDocuments(
   entity: StatsEntity,
   previous: string | null,
 ): Promise<string | null> {
-  const query =
-    previous === null
-      ? db.query(entity).withIndex("by_org")
-      : db.query(entity).withIndex("by_org", (q) => q.gt("workosOrgId", previous));
-  const doc = await query.first();
+  const doc = await entityDef(entity).orgsAfter(db, previous).first();
   return doc?.workosOrgId ?? null;
 }
 
@@ -100,8 +99,9 @@ export async function walkPage(
     }
     return { targets, next: page.isDone ? after(phase) : { phase, cursor: page.continueCursor } };
   }
-  if (phase === "loadsRows" || phase === "invoicesRows") {
-    const entity: StatsEntity = phase === "loadsRows" ? "loads" : "invoices";
+  const rowsOf = STATS_ENTITIES.find((e) => rowsPhase(e) === phase);
+  if (rowsOf !== undefined) {
+    const entity = rowsOf;
     const page = await db
       .query("organizationStats")
       .withIndex("by_entity", (q) => q.eq("entity", entity))
@@ -117,7 +117,8 @@ export async function walkPage(
     }
     return { targets, next: page.isDone ? after(phase) : { phase, cursor: page.continueCursor } };
   }
-  const entity: StatsEntity = phase === "loadsScan" ? "loads" : "invoices";
+  const entity = STATS_ENTITIES.find((e) => scanPhase(e) === phase);
+  if (entity === undefined) throw new Error(`[stats.walk] unknown phase ${phase}`);
   let previous = cursor;
   for (let step = 0; step < limit; step++) {
     const workosOrgId = await nextOrgWithDocuments(db, entity, previous);
@@ -131,14 +132,15 @@ export async function walkPage(
 }
 
 /** What one step of a walk did. */
-export type WalkStep = {
-  position: WalkPosition;
-  targets: number;
-  started: number;
-  running: number;
-  skipped: number;
-  next: WalkPosition | null;
-};
+export const vWalkStep = v.object({
+  position: vWalkPosition,
+  targets: v.number(),
+  started: v.number(),
+  running: v.number(),
+  skipped: v.number(),
+  next: v.union(vWalkPosition, v.null()),
+});
+export type WalkStep = Infer<typeof vWalkStep>;
 
 /**
  * One page of the walk, starting a recount (mode `daily` or `seed`, see

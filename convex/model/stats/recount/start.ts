@@ -4,16 +4,14 @@
  * exact rows skipped when seeding) and the fresh recount state it writes.
  * The pages themselves are in `recount/pages.ts`.
  */
+import { literals } from "convex-helpers/validators";
+import { v, type Infer } from "convex/values";
 import { internal } from "../../../_generated/api";
-import type { MutationCtx } from "../../../_generated/server";
-import { zeroCounts } from "../counters";
-import {
-  getStatsRow,
-  newStatsRow,
-  type StatsRow,
-  type StatsRowFields,
-} from "../../../stats_helpers";
-import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../../enums";
+import type { MutationCtx } from "../../ctx";
+import { vStatsEntity, type StatsEntity } from "../../enums";
+import { emptyTally } from "../counters";
+import { entityDef, type StatsRowFieldsOf } from "../entities";
+import { getStatsRow, newStatsRow, splitRow, type StatsRow } from "../rows";
 
 /**
  * A running recount whose run started longer ago than this is presumed dead
@@ -26,8 +24,9 @@ export const RECOUNT_STALE_MS = 60 * 60 * 1000;
 /** `daily`: recount every row. `seed`: only rows not yet exact (the migration). */
 export type RecountMode = "daily" | "seed";
 
+export const vSkipReason = literals("org_deleted", "already_exact");
 /** Why a row is not recounted. */
-export type SkipReason = "org_deleted" | "already_exact";
+export type SkipReason = Infer<typeof vSkipReason>;
 
 /** What `decideRecount` decided for a row. */
 export type RecountDecision =
@@ -67,12 +66,13 @@ export function decideRecount(
 }
 
 /** What `startRecount` did. */
-export type StartResult = {
-  entity: StatsEntity;
-  status: "started" | "running" | "skipped";
-  runId: string | null;
-  reason: SkipReason | null;
-};
+export const vStartResult = v.object({
+  entity: vStatsEntity,
+  status: literals("started", "running", "skipped"),
+  runId: v.union(v.string(), v.null()),
+  reason: v.union(vSkipReason, v.null()),
+});
+export type StartResult = Infer<typeof vStartResult>;
 
 /** A new, unique-enough run id (time plus randomness; Convex seeds `Math.random`). */
 export function newRunId(now: number): string {
@@ -80,23 +80,21 @@ export function newRunId(now: number): string {
 }
 
 /** The row's fields with a fresh recount state (cursor before everything). */
-export function withFreshRecount(
-  fields: StatsRowFields,
+export function withFreshRecount<T extends StatsEntity>(
+  entity: T,
+  fields: StatsRowFieldsOf<T>,
   runId: string,
   now: number,
-): StatsRowFields {
-  const base = { runId, startedAt: now, cursor: null, pages: 0, documentsCounted: 0 };
-  return fields.entity === "loads"
-    ? { ...fields, recount: { ...base, counts: zeroCounts(LOAD_STATUSES) }, updatedAt: now }
-    : {
-        ...fields,
-        recount: {
-          ...base,
-          counts: zeroCounts(INVOICE_STATUSES),
-          amountCents: zeroCounts(INVOICE_STATUSES),
-        },
-        updatedAt: now,
-      };
+): StatsRowFieldsOf<T> {
+  const recount = {
+    runId,
+    startedAt: now,
+    cursor: null,
+    pages: 0,
+    documentsCounted: 0,
+    ...entityDef(entity).counters(emptyTally()),
+  };
+  return { ...fields, recount, updatedAt: now };
 }
 
 /**
@@ -134,10 +132,10 @@ export async function startRecount(
   const runId = newRunId(now);
   if (row === null) {
     const fields = newStatsRow(workosOrgId, entity, false, now);
-    await ctx.db.insert("organizationStats", withFreshRecount(fields, runId, now));
+    await ctx.db.insert("organizationStats", withFreshRecount(entity, fields, runId, now));
   } else {
-    const { _id, _creationTime, ...fields } = row;
-    await ctx.db.replace("organizationStats", _id, withFreshRecount(fields, runId, now));
+    const { id, fields } = splitRow(row, entity);
+    await ctx.db.replace("organizationStats", id, withFreshRecount(entity, fields, runId, now));
   }
   if (row?.recount !== undefined) {
     console.log("[stats.recount] replacing run", {

@@ -1,0 +1,267 @@
+/**
+ * The stats engine: the per-mutation accumulator that folds every counted
+ * write into one delta per stats row, and the flush that applies it, once per
+ * touched row, in the same transaction as the writes. Written once over the
+ * entity table (`entities.ts`).
+ *
+ * Only the write layer (`writer.ts`) records changes here, and only the
+ * wrapped builders in `convex/functions.ts` flush. Reached through
+ * `convex/stats_helpers.ts`, the engine's front door.
+ */
+import { internal } from "../../_generated/api";
+import type { Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { orgDeletedError } from "../../lib/errors";
+import { STATS_ENTITIES, type StatsEntity } from "../enums";
+import {
+  addBucket,
+  emptyTally,
+  isZeroTally,
+  plusTally,
+  sameBucket,
+  tallyOfStored,
+  type Bucket,
+  type Tally,
+} from "./counters";
+import { negativeBuckets } from "./drift";
+import { entityDef, type StatsRowFieldsOf } from "./entities";
+import { getStatsRow, newStatsRow, orgHasDocuments, splitRow } from "./rows";
+
+type EngineCtx = Pick<MutationCtx, "db" | "scheduler">;
+
+/** The net change of one document within the current mutation. */
+export type DocChange = {
+  entity: StatsEntity;
+  id: Id<StatsEntity>;
+  workosOrgId: string;
+  /** Null while unknown: the document was inserted by this mutation. */
+  creationTime: number | null;
+  /** Bucket before the mutation; null when this mutation inserted it. */
+  before: Bucket | null;
+  /** Bucket now; null when this mutation deleted it. */
+  after: Bucket | null;
+};
+
+/** What one flush did, for logs and tests. */
+export type FlushResult = {
+  rowsWritten: number;
+  rowsCreated: number;
+  negativeCounters: number;
+};
+
+/**
+ * Collects every counted write of one mutation and applies them at the end.
+ *
+ * Folding happens per document (a document inserted and then patched three
+ * times is one change from "nothing" to its final bucket) and then per stats
+ * row, so a mutation that touches 500 invoices reads and writes its stats row
+ * once.
+ *
+ * Caveat: counters read from a stats row inside the same mutation, before the
+ * flush, do not include that mutation's own writes yet.
+ */
+export class StatsAccumulator {
+  private readonly changes = new Map<string, DocChange>();
+  private flushed = false;
+
+  /**
+   * @param options.refuseDeletedOrgs Public mutations refuse to change the
+   *   counters of a deleted org (`ORG_DELETED`); internal maintenance (expiry,
+   *   imports that checked the registry) keeps them exact instead.
+   */
+  constructor(private readonly options: { refuseDeletedOrgs: boolean }) {}
+
+  /**
+   * Records that a counted document went from bucket `before` to `after`
+   * (null = absent). `creationTime` is the document's `_creationTime`, or null
+   * for a document this mutation inserted.
+   */
+  record(change: DocChange): void {
+    if (this.flushed) {
+      throw new Error("[stats] write recorded after the stats flush");
+    }
+    const existing = this.changes.get(change.id);
+    if (existing === undefined) {
+      this.changes.set(change.id, { ...change });
+      return;
+    }
+    if (existing.workosOrgId !== change.workosOrgId) {
+      throw new Error("[stats] a counted document cannot change organization");
+    }
+    existing.after = change.after;
+    existing.creationTime ??= change.creationTime;
+  }
+
+  /**
+   * Applies all recorded changes: for each touched (org, entity) one read and
+   * one write of its stats row (plus, only while a recount of that row is
+   * running, what `shadowDelta` reads).
+   *
+   * @throws `ORG_DELETED` when a touched org was deleted and
+   *   `refuseDeletedOrgs` is set; the whole mutation is then rolled back.
+   */
+  async flush(ctx: EngineCtx): Promise<FlushResult> {
+    if (this.flushed) throw new Error("[stats] flushed twice");
+    this.flushed = true;
+    const groups = new Map<string, DocChange[]>();
+    for (const change of this.changes.values()) {
+      if (sameBucket(change.before, change.after)) continue;
+      const key = `${change.entity}\u0000${change.workosOrgId}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [change]);
+      else group.push(change);
+    }
+    const result: FlushResult = { rowsWritten: 0, rowsCreated: 0, negativeCounters: 0 };
+    for (const group of groups.values()) {
+      const { entity, workosOrgId } = group[0];
+      const { created, negatives } = await flushRow(ctx, entity, workosOrgId, group, this.options);
+      result.rowsWritten++;
+      if (created) result.rowsCreated++;
+      result.negativeCounters += negatives;
+    }
+    return result;
+  }
+}
+
+/** The folded delta of `changes`. */
+function deltaOf(changes: DocChange[]): Tally {
+  const delta = emptyTally();
+  for (const c of changes) {
+    if (c.before !== null) addBucket(delta, c.before, -1);
+    if (c.after !== null) addBucket(delta, c.after, 1);
+  }
+  return delta;
+}
+
+/** Applies the changes of one (org, entity) to its stats row. */
+async function flushRow<T extends StatsEntity>(
+  ctx: EngineCtx,
+  entity: T,
+  workosOrgId: string,
+  changes: DocChange[],
+  options: { refuseDeletedOrgs: boolean },
+): Promise<{ created: boolean; negatives: number }> {
+  const def = entityDef(entity);
+  const now = Date.now();
+  const delta = deltaOf(changes);
+  const existing = await getStatsRow(ctx.db, workosOrgId, entity);
+  if (existing?.orgDeleted === true && options.refuseDeletedOrgs) {
+    throw orgDeletedError(workosOrgId);
+  }
+  let base: StatsRowFieldsOf<T>;
+  if (existing === null) {
+    // First counted write of this org: the row is exact only if the org had
+    // no documents before this mutation: every change is an insert and no
+    // other document exists.
+    const inserted = new Set<string>(changes.filter((c) => c.before === null).map((c) => c.id));
+    const exact =
+      inserted.size === changes.length &&
+      !(await orgHasDocuments(ctx.db, workosOrgId, entity, inserted));
+    base = newStatsRow(workosOrgId, entity, exact, now);
+    if (!exact) {
+      // The org had data before the counters: seed them now rather than
+      // serve bounded scans until the daily recount.
+      await scheduleRecount(ctx, workosOrgId, entity);
+    }
+  } else {
+    base = splitRow(existing, entity).fields;
+  }
+
+  const before = tallyOfStored(base);
+  const after = plusTally(before, delta);
+  const negatives = negativeBuckets(def, before, after);
+  let next: StatsRowFieldsOf<T> = { ...base, ...def.counters(after), updatedAt: now };
+  const shadow = base.recount;
+  if (shadow !== undefined) {
+    const behind = await shadowDelta(ctx, changes, shadow.cursor);
+    if (behind !== null) {
+      const counters = def.counters(plusTally(tallyOfStored(shadow), behind));
+      next = { ...next, recount: { ...shadow, ...counters } };
+    }
+  }
+
+  // A counter below zero on a row believed exact means the row had drifted
+  // (a write bypassed the write layer). Keep the value, report it, and stop
+  // serving the row as exact until a recount repairs it.
+  if (negatives.length > 0 && base.exact) {
+    next = { ...next, exact: false };
+    await ctx.db.insert("statsDriftReports", {
+      workosOrgId,
+      entity,
+      source: "negative_counter",
+      detectedAt: now,
+      buckets: negatives,
+    });
+    console.warn("[stats.flush] counter went negative", {
+      workosOrgId,
+      entity,
+      buckets: negatives,
+    });
+    // Repair it: a recount (kept if one is running) finds the true values.
+    await scheduleRecount(ctx, workosOrgId, entity);
+  }
+  if (existing === null) await ctx.db.insert("organizationStats", next);
+  else await ctx.db.replace("organizationStats", existing._id, next);
+  return { created: existing === null, negatives: negatives.length };
+}
+
+/**
+ * The part of the delta that falls at or behind the recount cursor, which the
+ * recount has already counted and must therefore see in its shadow counters.
+ * Reads each document this mutation inserted (to learn its `_creationTime`).
+ */
+async function shadowDelta(
+  ctx: Pick<MutationCtx, "db">,
+  changes: DocChange[],
+  cursor: number | null,
+): Promise<Tally | null> {
+  if (cursor === null) return null;
+  const behind: DocChange[] = [];
+  for (const c of changes) {
+    let creationTime = c.creationTime;
+    if (creationTime === null) {
+      // Inserted by this mutation; not deleted again (its change is not a no-op).
+      const doc = await entityDef(c.entity).get(ctx.db, c.id);
+      if (doc === null) throw new Error("[stats] inserted document not found");
+      creationTime = doc._creationTime;
+    }
+    if (creationTime <= cursor) behind.push(c);
+  }
+  const delta = deltaOf(behind);
+  return isZeroTally(delta) ? null : delta;
+}
+
+/**
+ * Schedules an exact recount of (org, entity), e.g. for a row that is not
+ * exact. A recount already running for the row is kept (`recalculateOrgStats`).
+ */
+export async function scheduleRecount(
+  ctx: Pick<MutationCtx, "scheduler">,
+  workosOrgId: string,
+  entity: StatsEntity,
+): Promise<void> {
+  await ctx.scheduler.runAfter(0, internal.stats.recalculateOrgStats, {
+    workosOrgId,
+    entities: [entity],
+  });
+}
+
+/**
+ * Creates zeroed rows for every counted table of an org that has no
+ * documents yet (e.g. on `organization.created`), marked exact. For an entity
+ * that already has documents the row is created not exact and a recount is
+ * scheduled to seed it. Existing rows are left as they are. Returns the
+ * number of rows created.
+ */
+export async function ensureEmptyOrgStats(ctx: EngineCtx, workosOrgId: string): Promise<number> {
+  let created = 0;
+  const now = Date.now();
+  for (const entity of STATS_ENTITIES) {
+    if ((await getStatsRow(ctx.db, workosOrgId, entity)) !== null) continue;
+    const exact = !(await orgHasDocuments(ctx.db, workosOrgId, entity, new Set()));
+    await ctx.db.insert("organizationStats", newStatsRow(workosOrgId, entity, exact, now));
+    if (!exact) await scheduleRecount(ctx, workosOrgId, entity);
+    created++;
+  }
+  return created;
+}

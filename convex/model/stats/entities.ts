@@ -1,0 +1,167 @@
+/**
+ * The entity table: what is counted, declared once per counted table.
+ *
+ * Each declaration says which statuses a table is counted by, what one
+ * document adds (its bucket), which measures its stats row stores, how its
+ * counter fields look (the validators the schema builds the stats row and the
+ * recount shadow from), which index the recount walks, and what a write must
+ * satisfy. The engine (`engine.ts`), the write layer (`writer.ts`), the read
+ * side (`read.ts`), the recount (`recount/`) and the migration's dry run are
+ * written once over these declarations; none of them names a table.
+ *
+ * Adding a counted table: `docs/adding-a-counted-table.md`.
+ */
+import type { OrderedQuery, NamedTableInfo, WithoutSystemFields } from "convex/server";
+import type { DataModel, Doc, Id } from "../../_generated/dataModel";
+import type { DatabaseReader } from "../../_generated/server";
+import { appError } from "../../lib/errors";
+import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../enums";
+import { isValidAmountCents, MAX_AMOUNT_CENTS } from "../validate";
+import {
+  countsOf,
+  emptyTally,
+  vInvoiceCounts,
+  vLoadCounts,
+  type Bucket,
+  type Measure,
+  type Tally,
+} from "./counters";
+
+/**
+ * The counter fields of each entity's stats row (and recount shadow), as
+ * validators. The schema spreads these into `organizationStats`.
+ */
+export const ENTITY_COUNTERS = {
+  loads: { counts: vLoadCounts },
+  invoices: { counts: vInvoiceCounts, amountCents: vInvoiceCounts },
+} as const;
+
+/** A patch of a document `D`, as `db.patch` takes it. */
+export type PatchValue<D> = { [P in keyof D]?: undefined extends D[P] ? D[P] | undefined : D[P] };
+
+/** The fields of a counted document as written (no system fields). */
+export type CountedFields<T extends StatsEntity> = WithoutSystemFields<Doc<T>>;
+
+/** A stats row of `T`. */
+export type StatsRowOf<T extends StatsEntity> = Extract<Doc<"organizationStats">, { entity: T }>;
+
+/** A stats row of `T` without its system fields, as inserted or replaced. */
+export type StatsRowFieldsOf<T extends StatsEntity> = Extract<
+  WithoutSystemFields<Doc<"organizationStats">>,
+  { entity: T }
+>;
+
+/** The fields every stats row has, whatever it counts. */
+export type StatsRowCommon = Pick<
+  StatsRowOf<StatsEntity>,
+  "workosOrgId" | "exact" | "seeded" | "orgDeleted" | "lastRecount" | "updatedAt"
+>;
+
+/** The counter fields of `T`'s stats row: `counts` (and `amountCents` where measured). */
+export type CountersOf<T extends StatsEntity> = {
+  [K in keyof (typeof ENTITY_COUNTERS)[T]]: StatsRowOf<T>[K & keyof StatsRowOf<T>];
+};
+
+/** Everything the counters need to know about one counted table. */
+export type EntityDef<T extends StatsEntity> = {
+  table: T;
+  /** The statuses counted, in display order. */
+  statuses: readonly string[];
+  /** What the stats row stores per status (`count` always). */
+  measures: readonly Measure[];
+  /** What one document adds to its org's counters. */
+  bucket: (doc: Doc<T> | CountedFields<T>) => Bucket;
+  /** A tally as the row's typed counter fields (statuses missing from it count 0). */
+  counters: (t: Tally) => CountersOf<T>;
+  /**
+   * The org's documents after `cursor` (a `_creationTime`; null = from the
+   * start) in `_creationTime` order: the index the recount walks.
+   */
+  documentsAfter: (
+    db: DatabaseReader,
+    workosOrgId: string,
+    cursor: number | null,
+  ) => OrderedQuery<NamedTableInfo<DataModel, T>>;
+  /** The first documents of orgs after `previous` in the same index (a skip scan of orgs). */
+  orgsAfter: (
+    db: DatabaseReader,
+    previous: string | null,
+  ) => OrderedQuery<NamedTableInfo<DataModel, T>>;
+  /** `db.get` on this table. */
+  get: (db: DatabaseReader, id: Id<T>) => Promise<Doc<T> | null>;
+  /** Refuses (with a `ConvexError`) fields that cannot be counted. */
+  check: (fields: object) => void;
+  /** A stats row of this table with `common` fields and zero counters. */
+  emptyRow: (common: StatsRowCommon) => StatsRowFieldsOf<T>;
+};
+
+function assertCents(fields: object): void {
+  if (!("amountCents" in fields) || fields.amountCents === undefined) return;
+  const amountCents = typeof fields.amountCents === "number" ? fields.amountCents : NaN;
+  if (!isValidAmountCents(amountCents)) {
+    throw appError(
+      "INVALID_ARGUMENT",
+      `amountCents must be a non-negative integer number of cents, at most ${MAX_AMOUNT_CENTS}.`,
+      { amountCents },
+    );
+  }
+}
+
+/** Loads: counted by status, no amount. */
+const loads: EntityDef<"loads"> = {
+  table: "loads",
+  statuses: LOAD_STATUSES,
+  measures: ["count"],
+  bucket: (doc) => ({ status: doc.status, amountCents: 0 }),
+  counters: (t) => ({ counts: countsOf(LOAD_STATUSES, t, "count") }),
+  documentsAfter: (db, workosOrgId, cursor) =>
+    db
+      .query("loads")
+      .withIndex("by_org", (q) =>
+        cursor === null
+          ? q.eq("workosOrgId", workosOrgId)
+          : q.eq("workosOrgId", workosOrgId).gt("_creationTime", cursor),
+      ),
+  orgsAfter: (db, previous) =>
+    db
+      .query("loads")
+      .withIndex("by_org", (q) => (previous === null ? q : q.gt("workosOrgId", previous))),
+  get: (db, id) => db.get("loads", id),
+  check: () => {},
+  emptyRow: (common) => ({ ...common, entity: "loads", ...loads.counters(emptyTally()) }),
+};
+
+/** Invoices: counted by status, with their amount in cents. */
+const invoices: EntityDef<"invoices"> = {
+  table: "invoices",
+  statuses: INVOICE_STATUSES,
+  measures: ["count", "amountCents"],
+  bucket: (doc) => ({ status: doc.status, amountCents: doc.amountCents }),
+  counters: (t) => ({
+    counts: countsOf(INVOICE_STATUSES, t, "count"),
+    amountCents: countsOf(INVOICE_STATUSES, t, "amountCents"),
+  }),
+  documentsAfter: (db, workosOrgId, cursor) =>
+    db
+      .query("invoices")
+      .withIndex("by_org", (q) =>
+        cursor === null
+          ? q.eq("workosOrgId", workosOrgId)
+          : q.eq("workosOrgId", workosOrgId).gt("_creationTime", cursor),
+      ),
+  orgsAfter: (db, previous) =>
+    db
+      .query("invoices")
+      .withIndex("by_org", (q) => (previous === null ? q : q.gt("workosOrgId", previous))),
+  get: (db, id) => db.get("invoices", id),
+  check: assertCents,
+  emptyRow: (common) => ({ ...common, entity: "invoices", ...invoices.counters(emptyTally()) }),
+};
+
+/** Every counted table's declaration, by table name. */
+export const ENTITIES: { [T in StatsEntity]: EntityDef<T> } = { loads, invoices };
+
+/** The declaration of `entity`. */
+export function entityDef<T extends StatsEntity>(entity: T): EntityDef<T> {
+  return ENTITIES[entity];
+}

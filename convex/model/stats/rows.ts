@@ -1,0 +1,77 @@
+/**
+ * Stats rows: finding the row of (org, entity), building a fresh one, and
+ * whether an org has documents the row does not know of. Shared by the
+ * engine, the read side and the recount.
+ */
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { DatabaseReader } from "../../_generated/server";
+import type { StatsEntity } from "../enums";
+import { entityDef, type StatsRowFieldsOf, type StatsRowOf } from "./entities";
+
+/** Any stats row. */
+export type StatsRow = Doc<"organizationStats">;
+/** Any stats row without its system fields. */
+export type StatsRowFields = StatsRowFieldsOf<StatsEntity>;
+
+function isFieldsOf<T extends StatsEntity>(
+  fields: StatsRowFields,
+  entity: T,
+): fields is StatsRowFieldsOf<T> {
+  return fields.entity === entity;
+}
+
+/** A row's id and its fields without the system fields (what `replace` takes). */
+export function splitRow<T extends StatsEntity>(
+  row: StatsRowOf<T>,
+  entity: T,
+): { id: Id<"organizationStats">; fields: StatsRowFieldsOf<T> } {
+  const any: StatsRow = row;
+  const { _id, _creationTime, ...fields } = any;
+  if (!isFieldsOf(fields, entity)) throw new Error("[stats] row of another entity");
+  return { id: _id, fields };
+}
+
+function isRowOf<T extends StatsEntity>(row: StatsRow, entity: T): row is StatsRowOf<T> {
+  return row.entity === entity;
+}
+
+/** The stats row of (org, entity), or null when none was created yet. One indexed read. */
+export async function getStatsRow<T extends StatsEntity>(
+  db: DatabaseReader,
+  workosOrgId: string,
+  entity: T,
+): Promise<StatsRowOf<T> | null> {
+  const row = await db
+    .query("organizationStats")
+    .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity))
+    .unique();
+  if (row === null) return null;
+  if (!isRowOf(row, entity)) throw new Error("[stats] row of another entity under its index key");
+  return row;
+}
+
+/** A fresh row with zero counters; `exact` rows are `seeded` too. */
+export function newStatsRow<T extends StatsEntity>(
+  workosOrgId: string,
+  entity: T,
+  exact: boolean,
+  now: number,
+): StatsRowFieldsOf<T> {
+  return entityDef(entity).emptyRow({ workosOrgId, exact, seeded: exact, updatedAt: now });
+}
+
+/**
+ * Whether the org has any document of `entity` other than those in `except`.
+ * Reads at most |except| + 1 documents: enough to see one foreign document.
+ */
+export async function orgHasDocuments(
+  db: DatabaseReader,
+  workosOrgId: string,
+  entity: StatsEntity,
+  except: Set<string>,
+): Promise<boolean> {
+  const docs = await entityDef(entity)
+    .documentsAfter(db, workosOrgId, null)
+    .take(except.size + 1);
+  return docs.some((d) => !except.has(d._id));
+}
