@@ -1,12 +1,12 @@
 /**
  * Public invoice functions. Bulk changes and manual invoices need the billing
- * permission (`BILLING_PERMISSION` in `lib/auth.ts`) on top of org
+ * permission (any of `BILLING_PERMISSIONS`, see `lib/auth.ts`) on top of org
  * membership; counting needs membership only.
  */
 import { v } from "convex/values";
 import { literals } from "convex-helpers/validators";
 import { mutation, query } from "./functions";
-import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
+import { requireBilling, requireOrgMember } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { readInvoiceCounts, vInvoiceCountsResult } from "./model/stats/read";
 import { INVOICE_STATUSES, vInvoiceStatus } from "./model/enums";
@@ -42,7 +42,7 @@ export const createInvoice = mutation({
   returns: v.object({ invoiceId: v.id("invoices") }),
   handler: async (ctx, args) => {
     const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
+    requireBilling(caller);
     const load = await getOrgLoad(ctx, args.workosOrgId, args.loadId);
     if (load.loadType === "UNMAPPED") {
       throw appError(
@@ -78,7 +78,7 @@ export const bulkUpdateStatus = mutation({
   returns: vBulkResult,
   handler: async (ctx, args) => {
     const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
+    requireBilling(caller);
     const ids = requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
     const status = parseEnum(INVOICE_STATUSES, args.status, "status");
     const to = parseEnum(BULK_TARGET_STATUSES, status, "status");
@@ -105,7 +105,7 @@ export const bulkVoidInvoices = mutation({
   returns: vBulkResult,
   handler: async (ctx, args) => {
     const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
+    requireBilling(caller);
     const ids = requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
     const voidReason = optionalText(args.reason, "reason");
     const invoices = await getOrgInvoices(ctx, args.workosOrgId, ids);

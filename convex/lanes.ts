@@ -6,7 +6,7 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalMutation, mutation } from "./functions";
-import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
+import { requireBilling, requireOrgMember } from "./lib/auth";
 import { appError } from "./lib/errors";
 import {
   abandonBackfill,
@@ -38,7 +38,7 @@ const vLaneEnd = v.union(v.literal(WILDCARD), vLocation);
  * are handled in this transaction; when more remain the rest continue in
  * scheduled batches (`backfillComplete: false`; progress on `lane.backfill`).
  *
- * Needs the billing permission (`BILLING_PERMISSION`) on top of org
+ * Needs a billing permission (`BILLING_PERMISSIONS`) on top of org
  * membership: a lane's rate prices invoices. Refuses a deleted org even when
  * no load is promoted (the lane itself is not counted, so the stats flush
  * would not see it).
@@ -66,7 +66,7 @@ export const createLaneAndBackfill = mutation({
   }),
   handler: async (ctx, args) => {
     const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
+    requireBilling(caller);
     await assertOrgActive(ctx, args.workosOrgId);
     const now = Date.now();
     const lane = await insertLane(ctx, args, now, startedBackfill(undefined, now));
