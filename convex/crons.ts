@@ -14,4 +14,8 @@ crons.interval("periodic cleanup", { minutes: 15 }, internal.lazyLoadPromotion.p
 // 07:00 UTC is night in the Americas, when the TMS is least busy.
 crons.cron("recount org stats", "0 7 * * *", internal.stats.recalculateAllOrgs, {});
 
+// Purge of webhook event ids and drift reports past their retention windows
+// (WEBHOOK_EVENT_RETENTION_DAYS, DRIFT_REPORT_RETENTION_DAYS), before the recount.
+crons.cron("purge expired records", "30 6 * * *", internal.retention.purgeExpired, {});
+
 export default crons;

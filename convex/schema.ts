@@ -143,7 +143,10 @@ export default defineSchema({
     eventCreatedAt: v.number(),
     outcome: vRegistryOutcome,
     processedAt: v.number(),
-  }).index("by_event_id", ["eventId"]),
+  })
+    .index("by_event_id", ["eventId"])
+    // Retention: the daily purge deletes ids past WEBHOOK_EVENT_RETENTION_DAYS.
+    .index("by_processed_at", ["processedAt"]),
 
   loads: defineTable({
     workosOrgId: v.string(),

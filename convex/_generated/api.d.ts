@@ -39,6 +39,8 @@ import type * as model_loads_rules from "../model/loads/rules.js";
 import type * as model_organizations_registry from "../model/organizations/registry.js";
 import type * as model_organizations_webhook from "../model/organizations/webhook.js";
 import type * as model_organizations_workosSync from "../model/organizations/workosSync.js";
+import type * as model_retention_purge from "../model/retention/purge.js";
+import type * as model_retention_windows from "../model/retention/windows.js";
 import type * as model_stats_counters from "../model/stats/counters.js";
 import type * as model_stats_read from "../model/stats/read.js";
 import type * as model_stats_recount_orgWalk from "../model/stats/recount/orgWalk.js";
@@ -48,6 +50,7 @@ import type * as model_stats_scan from "../model/stats/scan.js";
 import type * as model_stats_writer from "../model/stats/writer.js";
 import type * as model_validate from "../model/validate.js";
 import type * as organizations from "../organizations.js";
+import type * as retention from "../retention.js";
 import type * as stats from "../stats.js";
 import type * as stats_helpers from "../stats_helpers.js";
 
@@ -86,6 +89,8 @@ declare const fullApi: ApiFromModules<{
   "model/organizations/registry": typeof model_organizations_registry;
   "model/organizations/webhook": typeof model_organizations_webhook;
   "model/organizations/workosSync": typeof model_organizations_workosSync;
+  "model/retention/purge": typeof model_retention_purge;
+  "model/retention/windows": typeof model_retention_windows;
   "model/stats/counters": typeof model_stats_counters;
   "model/stats/read": typeof model_stats_read;
   "model/stats/recount/orgWalk": typeof model_stats_recount_orgWalk;
@@ -95,6 +100,7 @@ declare const fullApi: ApiFromModules<{
   "model/stats/writer": typeof model_stats_writer;
   "model/validate": typeof model_validate;
   organizations: typeof organizations;
+  retention: typeof retention;
   stats: typeof stats;
   stats_helpers: typeof stats_helpers;
 }>;
