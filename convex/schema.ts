@@ -5,6 +5,7 @@
  */
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { statsAlertFields } from "./model/alerts/fields";
 import { vInvoiceCounts, vLoadCounts } from "./model/stats/counters";
 import {
   vInvoiceStatus,
@@ -260,4 +261,17 @@ export default defineSchema({
   })
     .index("by_org_and_entity", ["workosOrgId", "entity"])
     .index("by_detected_at", ["detectedAt"]),
+
+  /**
+   * Alert deliveries to `STATS_ALERT_WEBHOOK_URL`: one row per drift report
+   * or failed recount run, with its delivery state. See `model/alerts/`.
+   */
+  statsAlerts: defineTable(statsAlertFields)
+    // One alert per report / run: the at-most-once key.
+    .index("by_key", ["key"])
+    .index("by_report", ["reportId"])
+    // The retrier's completion finds its row.
+    .index("by_retrier_run", ["retrierRunId"])
+    // Operator status: pending and failed alerts in creation order.
+    .index("by_state", ["state"]),
 });

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
+import crons from "../convex/crons";
 import { MAX_PURGE_BATCH_SIZE, PURGE_BATCH_SIZE } from "../convex/model/retention/purge";
 import { retentionDays, WEBHOOK_EVENT_RETENTION } from "../convex/model/retention/windows";
 import { holdScheduler, pendingJobs, runScheduled } from "./support/scheduled";
@@ -50,6 +51,26 @@ async function insertReports(t: Backend, ageDays: number[]): Promise<void> {
   });
 }
 
+/** Inserts alert delivery rows created `ageDays` ago (the system clock is set back). */
+async function insertAlerts(t: Backend, ageDays: number[]): Promise<void> {
+  const now = Date.now();
+  for (const age of ageDays) {
+    vi.useFakeTimers({ toFake: ["Date"], now: now - age * DAY });
+    await t.run(async (ctx) => {
+      await ctx.db.insert("statsAlerts", {
+        kind: "run_failed",
+        key: `run_failed:${ORG_A}:all:run_${age}_${Math.random()}`,
+        workosOrgId: ORG_A,
+        runId: `run_${age}`,
+        state: "delivered",
+        attempts: 1,
+        createdAt: Date.now(),
+      });
+    });
+    vi.useRealTimers();
+  }
+}
+
 async function remaining(t: Backend) {
   return await t.run(async (ctx) => ({
     events: (await ctx.db.query("workosWebhookEvents").take(10_000)).map(
@@ -66,9 +87,12 @@ const repeat = (n: number, value: number) => Array.from({ length: n }, () => val
 describe("daily purge", () => {
   test("deletes only what is past its window, in batches within transaction limits", async () => {
     const t = newBackend({ transactionLimits: true });
-    // Defaults: webhook event ids 30 days, drift reports 180 days.
+    // Alert rows created 200 and 10 days ago (first: creation times only increase).
+    await insertAlerts(t, [...repeat(3, 200), ...repeat(2, 10)]);
+    // Defaults: webhook event ids 30 days, drift reports and alerts 180 days.
     await insertEvents(t, [...repeat(600, 45), ...repeat(50, 31), ...repeat(40, 29), 2, 0]);
     await insertReports(t, [...repeat(300, 400), ...repeat(20, 181), ...repeat(30, 179), 1]);
+
 
     const runs = await holdScheduler(t, async () => {
       const start = await t.mutation(async (ctx) => {
@@ -96,6 +120,14 @@ describe("daily purge", () => {
         .map((r) => (r.measurement.ok ? r.measurement.io.documentsWritten : -1));
     expect(deleted("workosWebhookEvents")).toEqual([256, 256, 138]);
     expect(deleted("statsDriftReports")).toEqual([256, 64]);
+    expect(deleted("statsAlerts")).toEqual([3]);
+    const alertAges = await t.run(async (ctx) =>
+      (await ctx.db.query("statsAlerts").take(100)).map(
+        (a) => (Date.now() - a._creationTime) / DAY,
+      ),
+    );
+    expect(alertAges.length).toBe(2);
+    expect(Math.max(...alertAges)).toBeLessThan(11);
     for (const run of runs) {
       expect(run.measurement.ok).toBe(true);
       // Each batch reads only what it deletes (the index range stops at the
@@ -114,7 +146,7 @@ describe("daily purge", () => {
       await t.mutation(internal.retention.purgeExpired, {});
       return await runScheduled(t);
     });
-    expect(runs.length).toBe(2);
+    expect(runs.length).toBe(3);
     for (const run of runs) {
       expect(run.measurement.io.documentsRead).toBe(0);
       expect(run.measurement.io.documentsWritten).toBe(0);
@@ -154,6 +186,14 @@ describe("daily purge", () => {
       expect((await remaining(t)).events.length).toBe(1);
       vi.unstubAllEnvs();
     }
+  });
+
+  test("the purge is a daily cron", () => {
+    expect(Object.values(crons.crons)).toContainEqual({
+      name: "retention:purgeExpired",
+      args: [{}],
+      schedule: { type: "cron", cron: "30 6 * * *" },
+    });
   });
 
   test("retentionDays: default when unset or blank", () => {

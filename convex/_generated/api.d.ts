@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as alerts from "../alerts.js";
 import type * as crons from "../crons.js";
 import type * as fourKitesSync from "../fourKitesSync.js";
 import type * as fourKitesSyncHelpers from "../fourKitesSyncHelpers.js";
@@ -27,6 +28,11 @@ import type * as lib_errors from "../lib/errors.js";
 import type * as lib_workos from "../lib/workos.js";
 import type * as loads from "../loads.js";
 import type * as migrations_initializeOrgStats from "../migrations/initializeOrgStats.js";
+import type * as model_alerts_config from "../model/alerts/config.js";
+import type * as model_alerts_deliver from "../model/alerts/deliver.js";
+import type * as model_alerts_fields from "../model/alerts/fields.js";
+import type * as model_alerts_payload from "../model/alerts/payload.js";
+import type * as model_alerts_queue from "../model/alerts/queue.js";
 import type * as model_enums from "../model/enums.js";
 import type * as model_fourKites_import from "../model/fourKites/import.js";
 import type * as model_fourKites_shipment from "../model/fourKites/shipment.js";
@@ -63,6 +69,7 @@ import type * as stats_helpers from "../stats_helpers.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  alerts: typeof alerts;
   crons: typeof crons;
   fourKitesSync: typeof fourKitesSync;
   fourKitesSyncHelpers: typeof fourKitesSyncHelpers;
@@ -77,6 +84,11 @@ declare const fullApi: ApiFromModules<{
   "lib/workos": typeof lib_workos;
   loads: typeof loads;
   "migrations/initializeOrgStats": typeof migrations_initializeOrgStats;
+  "model/alerts/config": typeof model_alerts_config;
+  "model/alerts/deliver": typeof model_alerts_deliver;
+  "model/alerts/fields": typeof model_alerts_fields;
+  "model/alerts/payload": typeof model_alerts_payload;
+  "model/alerts/queue": typeof model_alerts_queue;
   "model/enums": typeof model_enums;
   "model/fourKites/import": typeof model_fourKites_import;
   "model/fourKites/shipment": typeof model_fourKites_shipment;

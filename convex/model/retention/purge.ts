@@ -18,7 +18,11 @@ import {
 } from "./windows";
 
 /** The tables the purge keeps bounded. */
-export const RETENTION_TABLES = ["workosWebhookEvents", "statsDriftReports"] as const;
+export const RETENTION_TABLES = [
+  "workosWebhookEvents",
+  "statsDriftReports",
+  "statsAlerts",
+] as const;
 export const vRetentionTable = literals(...RETENTION_TABLES);
 export type RetentionTable = Infer<typeof vRetentionTable>;
 
@@ -26,6 +30,8 @@ export type RetentionTable = Infer<typeof vRetentionTable>;
 const WINDOW: Record<RetentionTable, RetentionWindow> = {
   workosWebhookEvents: WEBHOOK_EVENT_RETENTION,
   statsDriftReports: DRIFT_REPORT_RETENTION,
+  // An alert row lives as long as the reports it is about.
+  statsAlerts: DRIFT_REPORT_RETENTION,
 };
 
 /**
@@ -60,7 +66,11 @@ export type PurgeBatchResult = Infer<typeof vPurgeBatchResult>;
 
 export const vPurgeStart = v.object({
   /** The cutoff each table's chain deletes up to. */
-  cutoffs: v.object({ workosWebhookEvents: v.number(), statsDriftReports: v.number() }),
+  cutoffs: v.object({
+    workosWebhookEvents: v.number(),
+    statsDriftReports: v.number(),
+    statsAlerts: v.number(),
+  }),
 });
 export type PurgeStart = Infer<typeof vPurgeStart>;
 
@@ -77,6 +87,7 @@ export async function startPurge(
   const cutoffs = {
     workosWebhookEvents: retentionCutoff(WEBHOOK_EVENT_RETENTION, now),
     statsDriftReports: retentionCutoff(DRIFT_REPORT_RETENTION, now),
+    statsAlerts: retentionCutoff(DRIFT_REPORT_RETENTION, now),
   };
   for (const table of RETENTION_TABLES) {
     await ctx.scheduler.runAfter(0, internal.retention.purgeBatch, {
@@ -137,12 +148,27 @@ async function purgeDriftReports(
   return expired.length;
 }
 
+/** Deletes up to `limit` alert delivery rows created before `cutoff`; returns how many. */
+async function purgeAlerts(
+  ctx: Pick<MutationCtx, "db">,
+  cutoff: number,
+  limit: number,
+): Promise<number> {
+  const expired = await ctx.db
+    .query("statsAlerts")
+    .withIndex("by_creation_time", (q) => q.lt("_creationTime", cutoff))
+    .take(limit);
+  for (const doc of expired) await ctx.db.delete("statsAlerts", doc._id);
+  return expired.length;
+}
+
 const PURGE: Record<
   RetentionTable,
   (ctx: Pick<MutationCtx, "db">, cutoff: number, limit: number) => Promise<number>
 > = {
   workosWebhookEvents: purgeWebhookEvents,
   statsDriftReports: purgeDriftReports,
+  statsAlerts: purgeAlerts,
 };
 
 /**
