@@ -93,7 +93,6 @@ describe("daily purge", () => {
     await insertEvents(t, [...repeat(600, 45), ...repeat(50, 31), ...repeat(40, 29), 2, 0]);
     await insertReports(t, [...repeat(300, 400), ...repeat(20, 181), ...repeat(30, 179), 1]);
 
-
     const runs = await holdScheduler(t, async () => {
       const start = await t.mutation(async (ctx) => {
         const before = await ctx.meta.getTransactionMetrics();
