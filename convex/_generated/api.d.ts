@@ -42,6 +42,7 @@ import type * as model_lanes_rules from "../model/lanes/rules.js";
 import type * as model_loads_expiry from "../model/loads/expiry.js";
 import type * as model_loads_intake from "../model/loads/intake.js";
 import type * as model_loads_rules from "../model/loads/rules.js";
+import type * as model_organizations_lifecycle from "../model/organizations/lifecycle.js";
 import type * as model_organizations_registry from "../model/organizations/registry.js";
 import type * as model_organizations_webhook from "../model/organizations/webhook.js";
 import type * as model_organizations_workosSync from "../model/organizations/workosSync.js";
@@ -98,6 +99,7 @@ declare const fullApi: ApiFromModules<{
   "model/loads/expiry": typeof model_loads_expiry;
   "model/loads/intake": typeof model_loads_intake;
   "model/loads/rules": typeof model_loads_rules;
+  "model/organizations/lifecycle": typeof model_organizations_lifecycle;
   "model/organizations/registry": typeof model_organizations_registry;
   "model/organizations/webhook": typeof model_organizations_webhook;
   "model/organizations/workosSync": typeof model_organizations_workosSync;
