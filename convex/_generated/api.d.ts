@@ -24,6 +24,7 @@ import type * as lanes from "../lanes.js";
 import type * as lazyLoadPromotion from "../lazyLoadPromotion.js";
 import type * as lib_auth from "../lib/auth.js";
 import type * as lib_components from "../lib/components.js";
+import type * as lib_contention from "../lib/contention.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_workos from "../lib/workos.js";
 import type * as loads from "../loads.js";
@@ -81,6 +82,7 @@ declare const fullApi: ApiFromModules<{
   lazyLoadPromotion: typeof lazyLoadPromotion;
   "lib/auth": typeof lib_auth;
   "lib/components": typeof lib_components;
+  "lib/contention": typeof lib_contention;
   "lib/errors": typeof lib_errors;
   "lib/workos": typeof lib_workos;
   loads: typeof loads;
