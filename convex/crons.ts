@@ -16,4 +16,8 @@ crons.interval("periodic cleanup", { minutes: 15 }, internal.lazyLoadPromotion.p
 // eslint-disable-next-line @convex-dev/no-top-of-hour-crons
 crons.cron("recount org stats", "0 7 * * *", internal.stats.recalculateAllOrgs, {});
 
+// Purge of webhook event ids and drift reports past their retention windows
+// (WEBHOOK_EVENT_RETENTION_DAYS, DRIFT_REPORT_RETENTION_DAYS), before the recount.
+crons.cron("purge expired records", "30 6 * * *", internal.retention.purgeExpired, {});
+
 export default crons;

@@ -8,14 +8,20 @@
  */
 import { httpRouter } from "convex/server";
 import { httpAction } from "./functions";
+import { workosWebhookPath } from "./model/organizations/lifecycle";
 import { receiveWorkOSWebhook } from "./model/organizations/webhook";
 
 const http = httpRouter();
 
-http.route({
-  path: "/workos/webhook",
-  method: "POST",
-  handler: httpAction(async (ctx, request) => await receiveWorkOSWebhook(ctx, request)),
-});
+// `WORKOS_WEBHOOK_PATH` moves the route (or `off` drops it), e.g. when the
+// authkit component already serves /workos/webhook: docs/operations.md.
+const workosPath = workosWebhookPath(process.env.WORKOS_WEBHOOK_PATH);
+if (workosPath !== null) {
+  http.route({
+    path: workosPath,
+    method: "POST",
+    handler: httpAction(async (ctx, request) => await receiveWorkOSWebhook(ctx, request)),
+  });
+}
 
 export default http;

@@ -1,13 +1,13 @@
 /**
  * Public invoice functions. Bulk changes and manual invoices need the billing
- * permission (`BILLING_PERMISSION` in `lib/auth.ts`) on top of org
+ * permission (any of `BILLING_PERMISSIONS`, see `lib/auth.ts`) on top of org
  * membership; counting needs membership only.
  */
 import { v, type Infer } from "convex/values";
 import { literals } from "convex-helpers/validators";
 import type { Id } from "./_generated/dataModel";
 import { mutation, query } from "./functions";
-import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
+import { requireBilling, requireOrgMember } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { readInvoiceCounts, vInvoiceCountsResult } from "./model/stats/read";
 import type { QueryCtx } from "./model/ctx";
@@ -44,7 +44,7 @@ async function requireBulkCaller(
   args: { workosOrgId: string; invoiceIds: Id<"invoices">[] },
 ): Promise<Id<"invoices">[]> {
   const caller = await requireOrgMember(ctx, args.workosOrgId);
-  requirePermission(caller, BILLING_PERMISSION);
+  requireBilling(caller);
   return requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
 }
 
@@ -62,7 +62,7 @@ export const createInvoice = mutation({
   returns: v.object({ invoiceId: v.id("invoices") }),
   handler: async (ctx, args) => {
     const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
+    requireBilling(caller);
     const load = await getOrgLoad(ctx, args.workosOrgId, args.loadId);
     if (load.loadType === "UNMAPPED") {
       throw appError(

@@ -5,7 +5,7 @@
  * lives in `model/lanes/backfill.ts` and `model/lanes/rules.ts`.
  */
 import { internalMutation, mutation } from "./functions";
-import { BILLING_PERMISSION, requireOrgMember, requirePermission } from "./lib/auth";
+import { requireBilling, requireOrgMember } from "./lib/auth";
 import {
   continueBackfill,
   createLaneWithBackfill,
@@ -32,7 +32,7 @@ import { assertOrgActive } from "./model/organizations/registry";
  * are handled in this transaction; when more remain the rest continue in
  * scheduled batches (`backfillComplete: false`; progress on `lane.backfill`).
  *
- * Needs the billing permission (`BILLING_PERMISSION`) on top of org
+ * Needs a billing permission (`BILLING_PERMISSIONS`) on top of org
  * membership: a lane's rate prices invoices. Refuses a deleted org even when
  * no load is promoted (the lane itself is not counted, so the stats flush
  * would not see it).
@@ -47,7 +47,7 @@ export const createLaneAndBackfill = mutation({
   returns: vCreateLaneResult,
   handler: async (ctx, args) => {
     const caller = await requireOrgMember(ctx, args.workosOrgId);
-    requirePermission(caller, BILLING_PERMISSION);
+    requireBilling(caller);
     await assertOrgActive(ctx, args.workosOrgId);
     return await createLaneWithBackfill(ctx, args);
   },

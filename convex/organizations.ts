@@ -14,11 +14,12 @@ import {
   vRegistryEntry,
   vSyncResult,
 } from "./model/organizations/workosSync";
+import { vApplyResult, vOrganizationEventInput } from "./model/organizations/webhook";
 import {
-  applyOrganizationEvent,
-  vApplyResult,
-  vOrganizationEventInput,
-} from "./model/organizations/webhook";
+  applyLifecycleEvent,
+  vLifecycleEvent,
+  vLifecycleResult,
+} from "./model/organizations/lifecycle";
 
 /**
  * Applies one verified WorkOS organization event, once per event id. Called
@@ -27,7 +28,26 @@ import {
 export const applyWebhookEvent = internalMutation({
   args: vOrganizationEventInput,
   returns: vApplyResult,
-  handler: async (ctx, args) => await applyOrganizationEvent(ctx, args),
+  handler: async (ctx, args) => await applyLifecycleEvent(ctx, args),
+});
+
+/**
+ * Applies one verified WorkOS organization event from any receiver: the
+ * `@convex-dev/workos-authkit` component's event hooks, or a team's own
+ * webhook (see docs/operations.md). With `eventId`, once per id.
+ *
+ * ```ts
+ * // convex/auth.ts, next to the authkit component
+ * "organization.created": async (ctx, event) => {
+ *   const lifecycle = lifecycleEventFromWorkOS(event);
+ *   if (lifecycle) await ctx.runMutation(internal.organizations.applyOrganizationEvent, lifecycle);
+ * },
+ * ```
+ */
+export const applyOrganizationEvent = internalMutation({
+  args: vLifecycleEvent,
+  returns: vLifecycleResult,
+  handler: async (ctx, args) => await applyLifecycleEvent(ctx, args),
 });
 
 /** Upserts up to 100 organizations listed by WorkOS; writes only what changed. */

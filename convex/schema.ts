@@ -6,6 +6,7 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import { vDriftReportFields, vInvoiceStatsRow, vLoadStatsRow } from "./model/stats/tables";
+import { statsAlertFields } from "./model/alerts/fields";
 import {
   vInvoiceStatus,
   vLoadSource,
@@ -69,7 +70,10 @@ export default defineSchema({
     eventCreatedAt: v.number(),
     outcome: vRegistryOutcome,
     processedAt: v.number(),
-  }).index("by_event_id", ["eventId"]),
+  })
+    .index("by_event_id", ["eventId"])
+    // Retention: the daily purge deletes ids past WEBHOOK_EVENT_RETENTION_DAYS.
+    .index("by_processed_at", ["processedAt"]),
 
   loads: defineTable({
     workosOrgId: v.string(),
@@ -172,4 +176,17 @@ export default defineSchema({
   statsDriftReports: defineTable(vDriftReportFields)
     .index("by_org_and_entity", ["workosOrgId", "entity"])
     .index("by_detected_at", ["detectedAt"]),
+
+  /**
+   * Alert deliveries to `STATS_ALERT_WEBHOOK_URL`: one row per drift report
+   * or failed recount run, with its delivery state. See `model/alerts/`.
+   */
+  statsAlerts: defineTable(statsAlertFields)
+    // One alert per report / run: the at-most-once key.
+    .index("by_key", ["key"])
+    .index("by_report", ["reportId"])
+    // The retrier's completion finds its row.
+    .index("by_retrier_run", ["retrierRunId"])
+    // Operator status: pending and failed alerts in creation order.
+    .index("by_state", ["state"]),
 });

@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as alerts from "../alerts.js";
 import type * as crons from "../crons.js";
 import type * as fourKitesSync from "../fourKitesSync.js";
 import type * as fourKitesSyncHelpers from "../fourKitesSyncHelpers.js";
@@ -24,11 +25,17 @@ import type * as lazyLoadPromotion from "../lazyLoadPromotion.js";
 import type * as lib_auth from "../lib/auth.js";
 import type * as lib_clock from "../lib/clock.js";
 import type * as lib_components from "../lib/components.js";
+import type * as lib_contention from "../lib/contention.js";
 import type * as lib_env from "../lib/env.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_workos from "../lib/workos.js";
 import type * as loads from "../loads.js";
 import type * as migrations_initializeOrgStats from "../migrations/initializeOrgStats.js";
+import type * as model_alerts_config from "../model/alerts/config.js";
+import type * as model_alerts_deliver from "../model/alerts/deliver.js";
+import type * as model_alerts_fields from "../model/alerts/fields.js";
+import type * as model_alerts_payload from "../model/alerts/payload.js";
+import type * as model_alerts_queue from "../model/alerts/queue.js";
 import type * as model_ctx from "../model/ctx.js";
 import type * as model_enums from "../model/enums.js";
 import type * as model_fourKites_import from "../model/fourKites/import.js";
@@ -42,9 +49,12 @@ import type * as model_loads_expiry from "../model/loads/expiry.js";
 import type * as model_loads_intake from "../model/loads/intake.js";
 import type * as model_loads_rules from "../model/loads/rules.js";
 import type * as model_organizations_deleted from "../model/organizations/deleted.js";
+import type * as model_organizations_lifecycle from "../model/organizations/lifecycle.js";
 import type * as model_organizations_registry from "../model/organizations/registry.js";
 import type * as model_organizations_webhook from "../model/organizations/webhook.js";
 import type * as model_organizations_workosSync from "../model/organizations/workosSync.js";
+import type * as model_retention_purge from "../model/retention/purge.js";
+import type * as model_retention_windows from "../model/retention/windows.js";
 import type * as model_stats_counters from "../model/stats/counters.js";
 import type * as model_stats_drift from "../model/stats/drift.js";
 import type * as model_stats_engine from "../model/stats/engine.js";
@@ -61,6 +71,7 @@ import type * as model_stats_writer from "../model/stats/writer.js";
 import type * as model_uniqueness from "../model/uniqueness.js";
 import type * as model_validate from "../model/validate.js";
 import type * as organizations from "../organizations.js";
+import type * as retention from "../retention.js";
 import type * as stats from "../stats.js";
 import type * as stats_helpers from "../stats_helpers.js";
 
@@ -73,6 +84,7 @@ import type * as stats_helpers from "../stats_helpers.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  alerts: typeof alerts;
   crons: typeof crons;
   fourKitesSync: typeof fourKitesSync;
   fourKitesSyncHelpers: typeof fourKitesSyncHelpers;
@@ -84,11 +96,17 @@ declare const fullApi: ApiFromModules<{
   "lib/auth": typeof lib_auth;
   "lib/clock": typeof lib_clock;
   "lib/components": typeof lib_components;
+  "lib/contention": typeof lib_contention;
   "lib/env": typeof lib_env;
   "lib/errors": typeof lib_errors;
   "lib/workos": typeof lib_workos;
   loads: typeof loads;
   "migrations/initializeOrgStats": typeof migrations_initializeOrgStats;
+  "model/alerts/config": typeof model_alerts_config;
+  "model/alerts/deliver": typeof model_alerts_deliver;
+  "model/alerts/fields": typeof model_alerts_fields;
+  "model/alerts/payload": typeof model_alerts_payload;
+  "model/alerts/queue": typeof model_alerts_queue;
   "model/ctx": typeof model_ctx;
   "model/enums": typeof model_enums;
   "model/fourKites/import": typeof model_fourKites_import;
@@ -102,9 +120,12 @@ declare const fullApi: ApiFromModules<{
   "model/loads/intake": typeof model_loads_intake;
   "model/loads/rules": typeof model_loads_rules;
   "model/organizations/deleted": typeof model_organizations_deleted;
+  "model/organizations/lifecycle": typeof model_organizations_lifecycle;
   "model/organizations/registry": typeof model_organizations_registry;
   "model/organizations/webhook": typeof model_organizations_webhook;
   "model/organizations/workosSync": typeof model_organizations_workosSync;
+  "model/retention/purge": typeof model_retention_purge;
+  "model/retention/windows": typeof model_retention_windows;
   "model/stats/counters": typeof model_stats_counters;
   "model/stats/drift": typeof model_stats_drift;
   "model/stats/engine": typeof model_stats_engine;
@@ -121,6 +142,7 @@ declare const fullApi: ApiFromModules<{
   "model/uniqueness": typeof model_uniqueness;
   "model/validate": typeof model_validate;
   organizations: typeof organizations;
+  retention: typeof retention;
   stats: typeof stats;
   stats_helpers: typeof stats_helpers;
 }>;

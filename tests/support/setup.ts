@@ -3,6 +3,7 @@
  * the WorkOS claims the functions check, a from-scratch histogram to compare
  * the counters with, and per-call transaction metrics.
  */
+import actionRetrierTest from "@convex-dev/action-retrier/test";
 import workpoolTest from "@convex-dev/workpool/test";
 import { convexTest, type TestConvex } from "convex-test";
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
@@ -32,6 +33,7 @@ export function newBackend(options: { transactionLimits?: boolean } = {}) {
 /** Registers the app's components (`convex/convex.config.ts`) on a backend. */
 export function registerComponents(t: TestConvex<typeof schema>): void {
   workpoolTest.register(t, "statsWorkpool");
+  actionRetrierTest.register(t, "alertRetrier");
 }
 
 /** Stop locations shared by the tests. */
@@ -193,6 +195,7 @@ const TABLES = [
   "organizationStats",
   "statsDriftReports",
   "workosWebhookEvents",
+  "statsAlerts",
 ] as const;
 
 /** Every document of every table, to show that a failed call wrote nothing. */

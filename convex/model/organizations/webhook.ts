@@ -1,7 +1,7 @@
 /**
  * The WorkOS webhook (`POST /workos/webhook`): what a delivery must look
  * like, the checks it passes before anything is written, and how an
- * organization event is applied exactly once.
+ * organization event is applied exactly once (by `lifecycle.ts`).
  *
  * Answers: 500 when the webhook secret is not set (checked first: a
  * configuration fault, whatever the request); 401 for a missing or wrong
@@ -15,11 +15,9 @@
 import { v } from "convex/values";
 import { z } from "zod";
 import { internal } from "../../_generated/api";
-import type { ActionCtx, MutationCtx } from "../ctx";
+import type { ActionCtx } from "../ctx";
 import { readEnv } from "../../lib/env";
 import { verifyWebhookSignature, zWorkOSTimestamp } from "../../lib/workos";
-import { ensureEmptyOrgStats } from "../../stats_helpers";
-import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 import {
   ORGANIZATION_EVENTS,
   vOrganizationEvent,
@@ -27,13 +25,7 @@ import {
   type OrganizationEvent,
   type RegistryOutcome,
 } from "../enums";
-import {
-  markOrganizationDeleted,
-  upsertOrganization,
-  vOrgSnapshot,
-  type OrgSnapshot,
-  type RegistryChange,
-} from "./registry";
+import { vOrgSnapshot, type OrgSnapshot } from "./registry";
 
 /** The header carrying `t=<ms>, v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export const SIGNATURE_HEADER = "WorkOS-Signature";
@@ -183,52 +175,4 @@ export async function receiveWorkOSWebhook(
     ...result,
   });
   return reply(200, { received: true, outcome: result.outcome, duplicate: result.duplicate });
-}
-
-/**
- * Applies an organization event unless its id was applied before, and
- * records the id in the same transaction, so concurrent or repeated
- * deliveries apply it once.
- *
- * `organization.created` also makes sure both stats rows exist (exact zeros
- * for an org without documents), even when an earlier `organization.updated`
- * or a sync registered the org first.
- */
-export async function applyOrganizationEvent(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
-  input: OrganizationEventInput,
-): Promise<ApplyResult> {
-  // Any record of the id means it was applied; of several (written around
-  // the code), the oldest tells the outcome.
-  const records = await ctx.db
-    .query("workosWebhookEvents")
-    .withIndex("by_event_id", (q) => q.eq("eventId", input.eventId))
-    .take(DUPLICATE_PROBE);
-  const seen = pickOne(records, "webhook events by id", { eventId: input.eventId });
-  if (seen !== null) {
-    return { outcome: seen.doc.outcome, duplicate: true, documentsWritten: 0 };
-  }
-
-  let change: RegistryChange;
-  if (input.event === "organization.deleted") {
-    change = await markOrganizationDeleted(ctx, input.organization, input.eventCreatedAt);
-  } else {
-    change = await upsertOrganization(ctx, input.organization);
-    if (input.event === "organization.created" && change.outcome !== "ignored_deleted") {
-      change.documentsWritten += await ensureEmptyOrgStats(ctx, input.organization.workosOrgId);
-    }
-  }
-  await ctx.db.insert("workosWebhookEvents", {
-    eventId: input.eventId,
-    event: input.event,
-    workosOrgId: input.organization.workosOrgId,
-    eventCreatedAt: input.eventCreatedAt,
-    outcome: change.outcome,
-    processedAt: Date.now(),
-  });
-  return {
-    outcome: change.outcome,
-    duplicate: false,
-    documentsWritten: change.documentsWritten + 1,
-  };
 }
