@@ -19,7 +19,7 @@ import { z } from "zod";
 import { internal } from "./_generated/api";
 import { internalAction } from "./functions";
 import { appError } from "./lib/errors";
-import { checkShipmentJson, formatPath, type PayloadIssue } from "./model/fourKites/shipment";
+import { checkShipmentValue, formatPath, type PayloadIssue } from "./model/fourKites/shipment";
 import { MAX_ID_LENGTH } from "./model/validate";
 import { IMPORT_BATCH_SIZE } from "./fourKitesSyncHelpers";
 
@@ -164,10 +164,12 @@ export const syncFromFourKites = internalAction({
       result.received += body.shipments.length;
       const valid: string[] = [];
       body.shipments.forEach((raw, index) => {
-        const json = JSON.stringify(raw);
-        const checked = checkShipmentJson(json, args.workosOrgId);
+        // Validated as parsed, never re-encoded first (`1e400` must be refused
+        // at its path, as the import mutation refuses it). A valid value holds
+        // only finite numbers, so its JSON text round-trips exactly.
+        const checked = checkShipmentValue(raw, args.workosOrgId);
         if (checked.ok) {
-          valid.push(json);
+          valid.push(JSON.stringify(raw));
           return;
         }
         result.rejected++;

@@ -45,6 +45,8 @@ const vImportOutcome = v.object({
   loadId: v.id("loads"),
   loadType: vLoadType,
   laneChanged: v.boolean(),
+  /** FourKites sent an unmapped status (see `UNKNOWN_STATUS_RULE`). */
+  unknownStatus: v.boolean(),
 });
 
 const vSingleImportArgs = {
@@ -135,6 +137,8 @@ export const importShipmentBatch = internalMutation({
     created: v.number(),
     updated: v.number(),
     unchanged: v.number(),
+    /** Shipments with an unmapped status (imported by `UNKNOWN_STATUS_RULE`). */
+    unknownStatus: v.number(),
     results: v.array(vImportOutcome),
   }),
   handler: async (ctx, args) => {
@@ -165,6 +169,7 @@ export const importShipmentBatch = internalMutation({
       created: count("created"),
       updated: count("updated"),
       unchanged: count("unchanged"),
+      unknownStatus: results.filter((r) => r.unknownStatus).length,
     };
     console.log("[fourkites.import_batch]", { workosOrgId: args.workosOrgId, ...summary });
     return { ...summary, results };

@@ -26,6 +26,11 @@ export type ImportOutcome = {
    * stored load's. Those fields priced the load and are kept as they were.
    */
   laneChanged: boolean;
+  /**
+   * True when FourKites sent a status we do not map (`UNKNOWN_STATUS_RULE`
+   * in `shipment.ts`: a new load starts `Open`, a known one keeps its status).
+   */
+  unknownStatus: boolean;
 };
 
 function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
@@ -49,6 +54,7 @@ function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
  *   destination, customer) stay as first imported, since the load was priced
  *   by them; a change is logged and reported as `laneChanged`.
  * - Known shipment with the same or an older `updatedAt`: nothing is written.
+ * - An unmapped FourKites status: see `UNKNOWN_STATUS_RULE` (`shipment.ts`).
  */
 export async function importShipment(
   ctx: MutationCtx,
@@ -57,6 +63,15 @@ export async function importShipment(
   finder: LaneFinder,
 ): Promise<ImportOutcome> {
   const existing = await findLoadByExternalId(ctx, workosOrgId, "FOURKITES", s.externalLoadId);
+  const unknownStatus = s.status === null;
+  if (unknownStatus) {
+    console.warn("[fourkites.import] unmapped FourKites status", {
+      workosOrgId,
+      externalLoadId: s.externalLoadId,
+      fourKitesStatus: s.fourKitesStatus,
+      known: existing !== null,
+    });
+  }
   if (existing === null) {
     const created = await createLoadWithInvoice(ctx, shipmentToNewLoad(s, workosOrgId), finder);
     return {
@@ -65,6 +80,7 @@ export async function importShipment(
       loadId: created.loadId,
       loadType: created.loadType,
       laneChanged: false,
+      unknownStatus,
     };
   }
   const laneChanged = laneFieldsDiffer(existing, s);
@@ -73,6 +89,7 @@ export async function importShipment(
     loadId: existing._id,
     loadType: existing.loadType,
     laneChanged,
+    unknownStatus,
   };
   if (existing.externalUpdatedAt !== undefined && s.updatedAt <= existing.externalUpdatedAt) {
     return { ...base, outcome: "unchanged" };
@@ -88,9 +105,11 @@ export async function importShipment(
       newDestination: locationKey(s.destination),
     });
   }
+  // An unmapped status leaves the stored one (see `UNKNOWN_STATUS_RULE`).
+  const status = s.status ?? existing.status;
   await ctx.counted.patchLoad(existing, {
-    status: s.status,
-    ...(s.status !== existing.status ? { statusChangedAt: Date.now() } : {}),
+    status,
+    ...(status !== existing.status ? { statusChangedAt: Date.now() } : {}),
     pickupAt: s.pickupAt,
     deliveryAt: s.deliveryAt,
     weightLbs: s.weightLbs,
