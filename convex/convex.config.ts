@@ -7,5 +7,7 @@ import workpool from "@convex-dev/workpool/convex.config";
 
 const app = defineApp();
 app.use(workpool, { name: "statsWorkpool" });
+// FourKites syncs: long HTTP-bound actions kept apart from the recount pool.
+app.use(workpool, { name: "fourKitesWorkpool" });
 
 export default app;

@@ -14,4 +14,7 @@ crons.interval("periodic cleanup", { minutes: 15 }, internal.lazyLoadPromotion.p
 // 07:00 UTC is night in the Americas, when the TMS is least busy.
 crons.cron("recount org stats", "0 7 * * *", internal.stats.recalculateAllOrgs, {});
 
+// FourKites pulls: enqueues the syncs of integrations due now (reads nothing when none is).
+crons.interval("fourkites dispatch", { minutes: 1 }, internal.fourKitesSync.dispatchDueSyncs, {});
+
 export default crons;

@@ -397,10 +397,7 @@ describe("statuses and raw validation", () => {
     for (const [replacement, path] of cases) {
       const field = replacement.split(":")[0];
       const base = makeShipment(1, T0, "InTransit", (s) => delete s.latestLocation);
-      const json = JSON.stringify(base).replace(
-        new RegExp(`${field}:[^,}]+`),
-        replacement,
-      );
+      const json = JSON.stringify(base).replace(new RegExp(`${field}:[^,}]+`), replacement);
       expect(json).toContain(replacement);
       // The import mutation's path: text of one shipment.
       const fromText = checkShipmentJson(json, ORG_A);

@@ -14,6 +14,7 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as crons from "../crons.js";
+import type * as fourKitesIntegrations from "../fourKitesIntegrations.js";
 import type * as fourKitesSync from "../fourKitesSync.js";
 import type * as fourKitesSyncHelpers from "../fourKitesSyncHelpers.js";
 import type * as functions from "../functions.js";
@@ -28,8 +29,13 @@ import type * as lib_workos from "../lib/workos.js";
 import type * as loads from "../loads.js";
 import type * as migrations_initializeOrgStats from "../migrations/initializeOrgStats.js";
 import type * as model_enums from "../model/enums.js";
+import type * as model_fourKites_client from "../model/fourKites/client.js";
+import type * as model_fourKites_credentials from "../model/fourKites/credentials.js";
 import type * as model_fourKites_import from "../model/fourKites/import.js";
+import type * as model_fourKites_integrations from "../model/fourKites/integrations.js";
+import type * as model_fourKites_manage from "../model/fourKites/manage.js";
 import type * as model_fourKites_shipment from "../model/fourKites/shipment.js";
+import type * as model_fourKites_sync from "../model/fourKites/sync.js";
 import type * as model_invoices_rules from "../model/invoices/rules.js";
 import type * as model_lanes_backfill from "../model/lanes/backfill.js";
 import type * as model_lanes_rules from "../model/lanes/rules.js";
@@ -61,6 +67,7 @@ import type * as stats_helpers from "../stats_helpers.js";
  */
 declare const fullApi: ApiFromModules<{
   crons: typeof crons;
+  fourKitesIntegrations: typeof fourKitesIntegrations;
   fourKitesSync: typeof fourKitesSync;
   fourKitesSyncHelpers: typeof fourKitesSyncHelpers;
   functions: typeof functions;
@@ -75,8 +82,13 @@ declare const fullApi: ApiFromModules<{
   loads: typeof loads;
   "migrations/initializeOrgStats": typeof migrations_initializeOrgStats;
   "model/enums": typeof model_enums;
+  "model/fourKites/client": typeof model_fourKites_client;
+  "model/fourKites/credentials": typeof model_fourKites_credentials;
   "model/fourKites/import": typeof model_fourKites_import;
+  "model/fourKites/integrations": typeof model_fourKites_integrations;
+  "model/fourKites/manage": typeof model_fourKites_manage;
   "model/fourKites/shipment": typeof model_fourKites_shipment;
+  "model/fourKites/sync": typeof model_fourKites_sync;
   "model/invoices/rules": typeof model_invoices_rules;
   "model/lanes/backfill": typeof model_lanes_backfill;
   "model/lanes/rules": typeof model_lanes_rules;

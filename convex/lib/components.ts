@@ -15,4 +15,5 @@ import { componentsGeneric } from "convex/server";
 // type says what is mounted.
 export const components = componentsGeneric() as unknown as {
   statsWorkpool: WorkpoolApi;
+  fourKitesWorkpool: WorkpoolApi;
 };

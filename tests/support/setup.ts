@@ -32,6 +32,7 @@ export function newBackend(options: { transactionLimits?: boolean } = {}) {
 /** Registers the app's components (`convex/convex.config.ts`) on a backend. */
 export function registerComponents(t: TestConvex<typeof schema>): void {
   workpoolTest.register(t, "statsWorkpool");
+  workpoolTest.register(t, "fourKitesWorkpool");
 }
 
 /** Stop locations shared by the tests. */
