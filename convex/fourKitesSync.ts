@@ -47,7 +47,7 @@ import {
   type SyncRunResult,
 } from "./model/fourKites/sync";
 import { appError } from "./lib/errors";
-import { checkShipmentValue, formatPath, type PayloadIssue } from "./model/fourKites/shipment";
+import { checkPageShipment, formatPath, type PayloadIssue } from "./model/fourKites/shipment";
 import { MAX_ID_LENGTH } from "./model/validate";
 import { IMPORT_BATCH_SIZE } from "./fourKitesSyncHelpers";
 
@@ -192,12 +192,12 @@ export const syncFromFourKites = internalAction({
       result.received += body.shipments.length;
       const valid: string[] = [];
       body.shipments.forEach((raw, index) => {
-        // Validated as parsed, never re-encoded first (`1e400` must be refused
-        // at its path, as the import mutation refuses it). A valid value holds
-        // only finite numbers, so its JSON text round-trips exactly.
-        const checked = checkShipmentValue(raw, args.workosOrgId);
+        // Validated as parsed, never re-encoded first (`1e400` is refused at
+        // its path, as the import mutation refuses it), with the mutation's
+        // own checks, so one bad shipment never fails a batch.
+        const checked = checkPageShipment(raw, args.workosOrgId);
         if (checked.ok) {
-          valid.push(JSON.stringify(raw));
+          valid.push(checked.json);
           return;
         }
         result.rejected++;

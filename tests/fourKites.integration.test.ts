@@ -251,7 +251,7 @@ describe("isolation and failures across orgs", () => {
 
 describe("the API misbehaving, through the sync", () => {
   test("429 + Retry-After, 500s and a slow response past the timeout are retried; the run completes", async () => {
-    vi.stubEnv("FOURKITES_HTTP_TIMEOUT_MS", "1000");
+    vi.stubEnv("FOURKITES_HTTP_TIMEOUT_MS", "1500");
     const t = newBackend();
     const tenant = tenantName("flaky");
     server.tenants.set(tenant, {
@@ -265,7 +265,7 @@ describe("the API misbehaving, through the sync", () => {
           { kind: "status", status: 500 },
           { kind: "status", status: 503 },
         ],
-        3: [{ kind: "slow", ms: 2_500 }],
+        3: [{ kind: "slow", ms: 4_000 }],
       },
     });
     await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "flaky" });
@@ -345,9 +345,15 @@ describe("the API misbehaving, through the sync", () => {
       maxPages: 2,
     });
     expect(partial).toMatchObject({ outcome: "partial", counts: { pages: 2, created: 200 } });
+    // A second run imports page 3, commits it, and dies before page 4.
     await t.mutation(internal.fourKitesSync.beginSyncRun, {
       workosOrgId: ORG_A,
       runId: "dead-run",
+    });
+    const page3 = (server.tenants.get(tenant)?.shipments ?? []).slice(200, 300);
+    await t.mutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
+      workosOrgId: ORG_A,
+      shipments: page3.map((s) => JSON.stringify(s)),
     });
     await t.mutation(internal.fourKitesSync.commitSyncPage, {
       workosOrgId: ORG_A,
@@ -374,9 +380,7 @@ describe("the API misbehaving, through the sync", () => {
         .slice(requestsBefore)
         .map((r) => r.page),
     ).toEqual([4, 5]);
-    // Page 3 was committed by the dead run but never imported: in this simulation the
-    // dead run "imported" nothing, so its shipments are missing until the next pass.
-    expect((await orgDocuments(t, ORG_A)).loads).toHaveLength(350);
+    expect((await orgDocuments(t, ORG_A)).loads).toHaveLength(450);
     const [i] = await integrations(t);
     expect(i.watermark).toEqual(expect.any(Number));
     expect(i.pass).toBeUndefined();
@@ -455,6 +459,29 @@ describe("the API misbehaving, through the sync", () => {
         text === bad ? "weight" : "stops[0].latitude",
       );
     }
+    await expectCountersExact(t, ORG_A);
+  });
+
+  test("an oversized shipment is rejected alone; the rest of its page imports", async () => {
+    const t = newBackend();
+    const tenant = tenantName("oversized");
+    server.tenants.set(tenant, {
+      auth: { kind: "apikey", apiKey: "big" },
+      shape: "array",
+      withTotal: false,
+      shipments: [
+        makeShipment(135_001, T0),
+        makeShipment(135_002, T0, "Created", (s) => (s.notes = "n".repeat(70_000))),
+        makeShipment(135_003, T0),
+      ],
+    });
+    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "big" });
+    await cronTick(t);
+    const [i] = await integrations(t);
+    expect(i.lastRun).toMatchObject({ outcome: "completed", counts: { created: 2, rejected: 1 } });
+    expect(i.lastRun?.rejections).toEqual([
+      expect.objectContaining({ shipmentId: "135002", path: "(root)" }),
+    ]);
     await expectCountersExact(t, ORG_A);
   });
 

@@ -18,6 +18,7 @@ import {
   stubSyncEnv,
 } from "./support/fourKitesSync";
 import { makeShipments } from "./support/shipments";
+import { runFourKitesIntegrationsDemo } from "./support/fourKitesDemo";
 import {
   errorCode,
   expectCountersExact,
@@ -294,5 +295,35 @@ describe("credentials never leak", () => {
     // The sweep saw real material: log lines and the failed runs' errors.
     expect(lines.some((l) => l.includes("[fourkites.sync]"))).toBe(true);
     expect(haystack).toContain('"kind":"auth"');
+  });
+});
+
+describe("demo scenario (tests/support/fourKitesDemo.ts)", () => {
+  test("two orgs with their own integrations pulled on the schedule; the re-run changes nothing", async () => {
+    const t = newBackend();
+    const now = Date.now();
+    const result = await runFourKitesIntegrationsDemo(t, [
+      { workosOrgId: ORG_A, shipments: makeShipments(130, 700_000, now - 60_000) },
+      { workosOrgId: ORG_B, shipments: makeShipments(40, 700_000, now - 60_000) },
+    ]);
+    expect(result.firstTick.enqueued).toBe(2);
+    expect(
+      result.afterFirst.integrations.map((h) => [h.authKind, h.lastRun?.counts.created]),
+    ).toEqual([
+      ["apikey", 130],
+      ["oauth2", 40],
+    ]);
+    expect(
+      result.afterSecond.integrations.map((h) => [
+        h.lastRun?.counts.created,
+        h.lastRun?.counts.updated,
+        h.lastRun?.counts.unchanged,
+      ]),
+    ).toEqual([
+      [0, 0, 130],
+      [0, 0, 40],
+    ]);
+    await expectCountersExact(t, ORG_A);
+    await expectCountersExact(t, ORG_B);
   });
 });

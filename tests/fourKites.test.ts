@@ -602,6 +602,42 @@ describe("syncFromFourKites", () => {
     expect(capped).toMatchObject({ pages: 1, morePages: true, received: 4 });
   });
 
+  test("out-of-range numbers in the page text are rejected at their path, never stored as absent", async () => {
+    const t = newBackend();
+    configure();
+    const ok = shipment((s) => delete s.latestLocation);
+    const texts = [
+      ok.replace('"weight":42000', '"weight":1e400').replace("104857601", "104857602"),
+      ok.replace(/"latitude":[-\d.]+/, '"latitude":1e400').replace("104857601", "104857603"),
+      ok.replace(/"longitude":[-\d.]+/, '"longitude":-1e999').replace("104857601", "104857604"),
+    ];
+    const body = `{"shipments": [${[ok, ...texts].join(",")}]}`;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(body, { status: 200 })),
+    );
+    const result = await t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A });
+    expect(result).toMatchObject({ created: 1, rejected: 3 });
+    expect(result.rejections.map((r) => [r.shipmentId, r.issues[0].path])).toEqual([
+      ["104857602", "weight"],
+      ["104857603", "stops[0].latitude"],
+      ["104857604", "stops[0].longitude"],
+    ]);
+    // The import mutation refuses the same texts the same way.
+    for (const [i, text] of texts.entries()) {
+      const e = await payloadError(() =>
+        t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+          workosOrgId: ORG_A,
+          shipment: text,
+        }),
+      );
+      expect(e.code).toBe("INVALID_PAYLOAD");
+      expect(e.paths[0]).toBe(result.rejections[i].issues[0].path);
+    }
+    expect((await loadsOf(t)).loads.map((l) => l.externalLoadId)).toEqual(["104857601"]);
+    await expectCountersExact(t, ORG_A);
+  });
+
   test("fails loudly on missing configuration, HTTP errors and a malformed page", async () => {
     const t = newBackend();
     stubFourKites({ 1: page1 });

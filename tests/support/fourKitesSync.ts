@@ -15,7 +15,8 @@ export const TEST_KEY = btoa(
 /** Encryption key and short HTTP tunables (timeouts, backoff) for tests. */
 export function stubSyncEnv(): void {
   vi.stubEnv("FOURKITES_CREDENTIALS_KEY", TEST_KEY);
-  vi.stubEnv("FOURKITES_HTTP_TIMEOUT_MS", "3000");
+  // Generous: several syncs share one event loop with CPU-heavy in-memory mutations.
+  vi.stubEnv("FOURKITES_HTTP_TIMEOUT_MS", "20000");
   vi.stubEnv("FOURKITES_HTTP_MAX_ATTEMPTS", "3");
   vi.stubEnv("FOURKITES_HTTP_BACKOFF_MS", "5");
   vi.stubEnv("FOURKITES_HTTP_MAX_RETRY_AFTER_MS", "2000");

@@ -348,6 +348,29 @@ export function checkShipmentValue(
   };
 }
 
+/**
+ * Validates one element of a parsed FourKites page for the import
+ * mutations, and returns the JSON text to send them. The checks are those of
+ * `checkShipmentJson` (size of the text, then `checkShipmentValue`), so a
+ * shipment the sync accepts is one `importShipmentBatch` accepts: one
+ * invalid shipment can never fail a whole batch.
+ */
+export function checkPageShipment(
+  raw: unknown,
+  workosOrgId: string,
+): { ok: true; shipment: ParsedShipment; json: string } | { ok: false; issues: PayloadIssue[] } {
+  // A valid value holds only finite numbers, so this text parses back to it exactly.
+  const json = JSON.stringify(raw) ?? "";
+  if (json.length > MAX_SHIPMENT_JSON_CHARS) {
+    return {
+      ok: false,
+      issues: [{ path: "(root)", message: `larger than ${MAX_SHIPMENT_JSON_CHARS} characters` }],
+    };
+  }
+  const checked = checkShipmentValue(raw, workosOrgId);
+  return checked.ok ? { ...checked, json } : checked;
+}
+
 /** Most issues carried in one error (the count says how many there were). */
 const MAX_REPORTED_ISSUES = 50;
 

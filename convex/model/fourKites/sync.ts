@@ -39,7 +39,7 @@ import {
   type LastError,
   type RunSummary,
 } from "./integrations";
-import { checkShipmentValue } from "./shipment";
+import { checkPageShipment } from "./shipment";
 import { getOrganization } from "../organizations/registry";
 
 /** A run's lease: longer than an action may run (10 min), so a live run is never overtaken. */
@@ -271,7 +271,7 @@ function describeError(e: unknown): { kind: string; message: string } {
  *
  * Reads up to `maxPages` pages from the pass's next page; for each page,
  * skips shipments updated before the cutoff, validates the rest as parsed
- * (`checkShipmentValue`: the import mutations' own validation), imports the
+ * (`checkPageShipment`: the import mutations' own checks), imports the
  * valid ones in batches, then commits the page. Invalid shipments are
  * counted, sampled and logged, and do not hold back the others. Any request
  * failure (after the client's retries), an unusable page or a refused
@@ -316,7 +316,7 @@ export async function runSync(
           counts.skippedOld++;
           return;
         }
-        const checked = checkShipmentValue(raw, workosOrgId);
+        const checked = checkPageShipment(raw, workosOrgId);
         if (!checked.ok) {
           counts.rejected++;
           const [first] = checked.issues;
@@ -332,8 +332,7 @@ export async function runSync(
         if (checked.shipment.status === null && unknownStatuses.size < MAX_SAMPLES) {
           unknownStatuses.add(checked.shipment.fourKitesStatus);
         }
-        // Valid values hold only finite numbers: their JSON text round-trips exactly.
-        valid.push(JSON.stringify(raw));
+        valid.push(checked.json);
       });
       for (let i = 0; i < valid.length; i += SYNC_BATCH_SIZE) {
         const batch = await ctx.runMutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
