@@ -298,6 +298,37 @@ describe("credentials never leak", () => {
   });
 });
 
+describe("key rotation", () => {
+  test("a sync re-encrypts old ciphertexts with the current key; then the old key can go", async () => {
+    const t = newBackend();
+    server.tenants.set("rotate", {
+      auth: KEY,
+      shape: "array",
+      withTotal: false,
+      shipments: makeShipments(2, 800_000, T0),
+    });
+    await createIntegration(t, ORG_A, server.baseUrl("rotate"), KEY);
+    const [before] = await integrations(t);
+    expect(before.credentials.keyVersion).toBe(1);
+    const oldKey = process.env.FOURKITES_CREDENTIALS_KEY as string;
+    vi.stubEnv("FOURKITES_CREDENTIALS_KEY", btoa("0123456789abcdef0123456789abcdef"));
+    vi.stubEnv("FOURKITES_CREDENTIALS_KEY_VERSION", "2");
+    vi.stubEnv("FOURKITES_CREDENTIALS_KEY_V1", oldKey);
+    expect(
+      await t.action(internal.fourKitesSync.syncIntegration, { workosOrgId: ORG_A }),
+    ).toMatchObject({ outcome: "completed", counts: { created: 2 } });
+    const [after] = await integrations(t);
+    expect(after.credentials.keyVersion).toBe(2);
+    expect(after.credentials.ciphertext).not.toBe(before.credentials.ciphertext);
+    vi.stubEnv("FOURKITES_CREDENTIALS_KEY_V1", "");
+    expect(
+      await manager(t, ORG_A).action(api.fourKitesIntegrations.testIntegration, {
+        workosOrgId: ORG_A,
+      }),
+    ).toMatchObject({ ok: true, shipmentsOnFirstPage: 2 });
+  });
+});
+
 describe("demo scenario (tests/support/fourKitesDemo.ts)", () => {
   test("two orgs with their own integrations pulled on the schedule; the re-run changes nothing", async () => {
     const t = newBackend();

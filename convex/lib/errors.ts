@@ -34,8 +34,6 @@ export const ERROR_CODES = [
   "LIMIT_EXCEEDED",
   /** A deployment setting (environment variable) is missing or invalid. */
   "MISCONFIGURED",
-  /** An external API (FourKites) failed or answered something unusable. */
-  "UPSTREAM_FAILED",
 ] as const;
 /** One of `ERROR_CODES`. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -27,7 +27,12 @@ import {
   clientOptionsFromEnv,
   isLastPage,
 } from "./client";
-import { decryptCredentials, vEncryptedCredentials } from "./credentials";
+import {
+  decryptCredentials,
+  encryptCredentials,
+  needsReencryption,
+  vEncryptedCredentials,
+} from "./credentials";
 import {
   findIntegration,
   intervalMs,
@@ -48,6 +53,12 @@ export const SYNC_LEASE_MS = 11 * 60_000;
 export const MAX_PAGES_PER_RUN = 40;
 /** Integrations the dispatcher enqueues per tick; the rest wait one tick. */
 export const MAX_DISPATCH_PER_TICK = 50;
+/**
+ * Wall time after which a run stops at the next page boundary (`partial`;
+ * the next tick continues), well inside an action's 10 minutes even when
+ * the page in flight then spends its whole retry budget.
+ */
+export const RUN_TIME_BUDGET_MS = 4 * 60_000;
 /** Rejections and unknown statuses kept in a run summary (all are counted and logged). */
 const MAX_SAMPLES = 10;
 /** Shipments per import mutation (`importShipmentBatch` takes at most 100). */
@@ -305,6 +316,13 @@ export async function runSync(
   let unexpected: unknown = null;
   try {
     const credentials = await decryptCredentials(workosOrgId, begun.credentials);
+    if (needsReencryption(begun.credentials)) {
+      // Key rotation: move the stored ciphertext to the current key.
+      await ctx.runMutation(internal.fourKitesIntegrations.storeIntegrationUpdate, {
+        workosOrgId,
+        credentials: await encryptCredentials(workosOrgId, credentials),
+      });
+    }
     client = new FourKitesClient(begun.baseUrl, credentials, clientOptionsFromEnv());
     for (let page = firstPage; page < firstPage + maxPages; page++) {
       const got = await client.fetchPage(page, FOURKITES_PAGE_SIZE);
@@ -358,6 +376,7 @@ export async function runSync(
         outcome = "completed";
         break;
       }
+      if (Date.now() - startedAt > RUN_TIME_BUDGET_MS) break;
     }
   } catch (e) {
     outcome = "failed";
