@@ -18,6 +18,7 @@ import {
   stubSyncEnv,
 } from "./support/fourKitesSync";
 import { makeShipment, makeShipments } from "./support/shipments";
+import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 import { expectCountersExact, newBackend, orgDocuments, ORG_A, ORG_B } from "./support/setup";
 
 const T0 = Date.UTC(2024, 4, 2);
@@ -249,6 +250,36 @@ describe("isolation and failures across orgs", () => {
   });
 });
 
+describe("a deleted organization", () => {
+  test("its scheduled sync fetches nothing, imports nothing and records why", async () => {
+    const t = newBackend();
+    const tenant = tenantName("deleted");
+    server.tenants.set(tenant, {
+      auth: { kind: "apikey", apiKey: "d" },
+      shape: "array",
+      withTotal: false,
+      shipments: makeShipments(3, 150_000, T0),
+    });
+    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "d" });
+    await t.run(async (ctx) => {
+      await markOrganizationDeleted(
+        ctx,
+        { workosOrgId: ORG_A, name: "A", workosUpdatedAt: Date.now() },
+        Date.now(),
+      );
+    });
+    expect(await t.action(internal.fourKitesSync.syncIntegration, { workosOrgId: ORG_A })).toEqual({
+      outcome: "skipped",
+      reason: "org_deleted",
+    });
+    expect(gets(tenant)).toHaveLength(0);
+    expect((await orgDocuments(t, ORG_A)).loads).toHaveLength(0);
+    const [i] = await integrations(t);
+    expect(i.lastError).toMatchObject({ kind: "org_deleted" });
+    expect(i.running).toBeUndefined();
+  });
+});
+
 describe("the API misbehaving, through the sync", () => {
   test("429 + Retry-After, 500s and a slow response past the timeout are retried; the run completes", async () => {
     vi.stubEnv("FOURKITES_HTTP_TIMEOUT_MS", "1500");
@@ -345,6 +376,11 @@ describe("the API misbehaving, through the sync", () => {
       maxPages: 2,
     });
     expect(partial).toMatchObject({ outcome: "partial", counts: { pages: 2, created: 200 } });
+    // A partial run leaves the pass for the next tick, which is due at once.
+    const [afterPartial] = await integrations(t);
+    expect(afterPartial.pass?.nextPage).toBe(3);
+    expect(afterPartial.nextDueAt).toBeLessThanOrEqual(Date.now());
+    expect(afterPartial.watermark).toBeUndefined();
     // A second run imports page 3, commits it, and dies before page 4.
     await t.mutation(internal.fourKitesSync.beginSyncRun, {
       workosOrgId: ORG_A,
