@@ -11,5 +11,7 @@ app.use(workpool, { name: "statsWorkpool" });
 // Retries of drift alert deliveries (`model/alerts/`), apart from the
 // recount's pool so an unreachable alert endpoint never takes recount slots.
 app.use(actionRetrier, { name: "alertRetrier" });
+// FourKites syncs: long HTTP-bound actions kept apart from the recount pool.
+app.use(workpool, { name: "fourKitesWorkpool" });
 
 export default app;

@@ -19,5 +19,7 @@ crons.cron("recount org stats", "0 7 * * *", internal.stats.recalculateAllOrgs, 
 // Purge of webhook event ids and drift reports past their retention windows
 // (WEBHOOK_EVENT_RETENTION_DAYS, DRIFT_REPORT_RETENTION_DAYS), before the recount.
 crons.cron("purge expired records", "30 6 * * *", internal.retention.purgeExpired, {});
+// FourKites pulls: enqueues the syncs of integrations due now (reads nothing when none is).
+crons.interval("fourkites dispatch", { minutes: 1 }, internal.fourKitesSync.dispatchDueSyncs, {});
 
 export default crons;

@@ -1,4 +1,17 @@
 /**
+ * FourKites syncs.
+ *
+ * Scheduled, per org (the integration in `fourKitesIntegrations`):
+ * - `dispatchDueSyncs` (cron, every minute) enqueues one `syncIntegration`
+ *   per due integration on the `fourKitesWorkpool` workpool;
+ * - `syncIntegration` pages through the org's FourKites API and imports
+ *   (`model/fourKites/sync.ts`); `beginSyncRun`, `commitSyncPage` and
+ *   `finishSyncRun` keep its lease, resume point and summary;
+ * - `status`: sync health of every integration, for operators.
+ *
+ * Legacy, one-shot (kept for the demo and operators until they move to
+ * integrations; deprecated):
+ *
  * `syncFromFourKites`: pulls shipment pages from the FourKites API, validates
  * each shipment, and imports the valid ones in batches
  * (`fourKitesSyncHelpers.importShipmentBatch`). Invalid shipments are
@@ -14,12 +27,27 @@
  * Response: `{ "shipments": [...], "pagination": { "page": n, "totalPages": m } }`
  * (no `pagination` means a single page).
  */
+import { Workpool } from "@convex-dev/workpool";
 import { v } from "convex/values";
 import { z } from "zod";
 import { internal } from "./_generated/api";
-import { internalAction } from "./functions";
+import { internalAction, internalMutation, internalQuery } from "./functions";
+import { components } from "./lib/components";
+import { syncHealthView, vSyncHealth } from "./model/fourKites/integrations";
+import {
+  beginRun,
+  commitPage,
+  dispatchDue,
+  finishRun,
+  runSync,
+  vBegunRun,
+  vRunEnd,
+  vSyncRunResult,
+  MAX_PAGES_PER_RUN,
+  type SyncRunResult,
+} from "./model/fourKites/sync";
 import { appError } from "./lib/errors";
-import { checkShipmentJson, formatPath, type PayloadIssue } from "./model/fourKites/shipment";
+import { checkPageShipment, formatPath, type PayloadIssue } from "./model/fourKites/shipment";
 import { MAX_ID_LENGTH } from "./model/validate";
 import { IMPORT_BATCH_SIZE } from "./fourKitesSyncHelpers";
 
@@ -164,10 +192,12 @@ export const syncFromFourKites = internalAction({
       result.received += body.shipments.length;
       const valid: string[] = [];
       body.shipments.forEach((raw, index) => {
-        const json = JSON.stringify(raw);
-        const checked = checkShipmentJson(json, args.workosOrgId);
+        // Validated as parsed, never re-encoded first (`1e400` is refused at
+        // its path, as the import mutation refuses it), with the mutation's
+        // own checks, so one bad shipment never fails a batch.
+        const checked = checkPageShipment(raw, args.workosOrgId);
         if (checked.ok) {
-          valid.push(json);
+          valid.push(checked.json);
           return;
         }
         result.rejected++;
@@ -211,3 +241,119 @@ export const syncFromFourKites = internalAction({
 function firstIssues(issues: PayloadIssue[]): PayloadIssue[] {
   return issues.slice(0, 10);
 }
+
+// ------------------------------------------------------------ scheduled syncs
+
+/**
+ * The pool FourKites syncs run on: its own, so slow external HTTP never
+ * holds the recount's slots, and at most 4 orgs sync at once.
+ */
+const fourKitesPool = new Workpool(components.fourKitesWorkpool, { maxParallelism: 4 });
+
+/**
+ * Cron: enqueues one sync per due integration and moves its next due time.
+ *
+ * ```sh
+ * npx convex run fourKitesSync:dispatchDueSyncs
+ * ```
+ */
+export const dispatchDueSyncs = internalMutation({
+  args: {},
+  returns: v.object({ enqueued: v.number(), busy: v.number(), more: v.boolean() }),
+  handler: async (ctx) =>
+    await dispatchDue(ctx, Date.now(), async (workosOrgId) => {
+      await fourKitesPool.enqueueAction(ctx, internal.fourKitesSync.syncIntegration, {
+        workosOrgId,
+      });
+    }),
+});
+
+/**
+ * One sync run of the org's integration (see `runSync`). Safe to call by
+ * hand: it skips when another run holds the lease.
+ *
+ * ```sh
+ * npx convex run fourKitesSync:syncIntegration '{"workosOrgId": "org_..."}'
+ * ```
+ */
+export const syncIntegration = internalAction({
+  args: {
+    workosOrgId: v.string(),
+    /** Pages this run may read (default `MAX_PAGES_PER_RUN`); the pass continues next run. */
+    maxPages: v.optional(v.number()),
+  },
+  returns: vSyncRunResult,
+  handler: async (ctx, args): Promise<SyncRunResult> => {
+    const maxPages = args.maxPages ?? MAX_PAGES_PER_RUN;
+    if (!Number.isSafeInteger(maxPages) || maxPages < 1 || maxPages > MAX_PAGES_PER_RUN) {
+      throw appError(
+        "INVALID_ARGUMENT",
+        `maxPages must be an integer from 1 to ${MAX_PAGES_PER_RUN}.`,
+        {
+          field: "maxPages",
+        },
+      );
+    }
+    return await runSync(ctx, args.workosOrgId, maxPages);
+  },
+});
+
+/** Takes the run's lease and returns its settings (credentials encrypted). */
+export const beginSyncRun = internalMutation({
+  args: { workosOrgId: v.string(), runId: v.string() },
+  returns: vBegunRun,
+  handler: async (ctx, args) => await beginRun(ctx, args.workosOrgId, args.runId, Date.now()),
+});
+
+/** Records an imported page; false when the run lost its lease. */
+export const commitSyncPage = internalMutation({
+  args: { workosOrgId: v.string(), runId: v.string(), page: v.number() },
+  returns: v.boolean(),
+  handler: async (ctx, args) =>
+    await commitPage(ctx, args.workosOrgId, args.runId, args.page, Date.now()),
+});
+
+/** Ends a run: summary, error, watermark, lease. */
+export const finishSyncRun = internalMutation({
+  args: { workosOrgId: v.string(), runId: v.string(), end: vRunEnd },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await finishRun(ctx, args.workosOrgId, args.runId, args.end, Date.now());
+    return null;
+  },
+});
+
+/** Most integrations `status` lists per call. */
+const MAX_STATUS_ROWS = 200;
+
+/**
+ * Operator view of sync health: every integration (or one org's), with its
+ * last run, last error, next due time and any pass in progress. Never
+ * credentials.
+ *
+ * ```sh
+ * npx convex run fourKitesSync:status
+ * npx convex run fourKitesSync:status '{"workosOrgId": "org_..."}'
+ * ```
+ */
+export const status = internalQuery({
+  args: { workosOrgId: v.optional(v.string()) },
+  returns: v.object({ integrations: v.array(vSyncHealth), truncated: v.boolean() }),
+  handler: async (ctx, args) => {
+    const rows =
+      args.workosOrgId === undefined
+        ? await ctx.db
+            .query("fourKitesIntegrations")
+            .withIndex("by_org")
+            .take(MAX_STATUS_ROWS + 1)
+        : await ctx.db
+            .query("fourKitesIntegrations")
+            .withIndex("by_org", (q) => q.eq("workosOrgId", args.workosOrgId as string))
+            .take(MAX_STATUS_ROWS + 1);
+    const now = Date.now();
+    return {
+      integrations: rows.slice(0, MAX_STATUS_ROWS).map((r) => syncHealthView(r, now)),
+      truncated: rows.length > MAX_STATUS_ROWS,
+    };
+  },
+});

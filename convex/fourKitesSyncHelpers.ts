@@ -48,6 +48,8 @@ const vImportOutcome = v.object({
   laneChanged: v.boolean(),
   /** Other loads with the same shipment id (see `ImportOutcome`); absent when none. */
   duplicateLoadIds: v.optional(v.array(v.id("loads"))),
+  /** FourKites sent an unmapped status (see `UNKNOWN_STATUS_RULE`). */
+  unknownStatus: v.boolean(),
 });
 
 const vSingleImportArgs = {
@@ -138,6 +140,8 @@ export const importShipmentBatch = internalMutation({
     created: v.number(),
     updated: v.number(),
     unchanged: v.number(),
+    /** Shipments with an unmapped status (imported by `UNKNOWN_STATUS_RULE`). */
+    unknownStatus: v.number(),
     results: v.array(vImportOutcome),
   }),
   handler: async (ctx, args) => {
@@ -168,6 +172,7 @@ export const importShipmentBatch = internalMutation({
       created: count("created"),
       updated: count("updated"),
       unchanged: count("unchanged"),
+      unknownStatus: results.filter((r) => r.unknownStatus).length,
     };
     console.log("[fourkites.import_batch]", { workosOrgId: args.workosOrgId, ...summary });
     return { ...summary, results };

@@ -16,6 +16,7 @@ import {
   vOrganizationStatus,
   vRegistryOutcome,
 } from "./model/enums";
+import { fourKitesIntegrationFields } from "./model/fourKites/integrations";
 
 /** A stop location as loads and lanes store it. */
 export const vLocation = v.object({
@@ -168,6 +169,15 @@ export default defineSchema({
     .index("by_entity", ["entity"])
     // Running recounts (rows without one sort first, as undefined): operator status.
     .index("by_recount_started", ["recount.startedAt"]),
+
+  /**
+   * One FourKites integration per org: encrypted credentials, schedule, sync
+   * progress and health (see `model/fourKites/integrations.ts`).
+   */
+  fourKitesIntegrations: defineTable(fourKitesIntegrationFields)
+    .index("by_org", ["workosOrgId"])
+    // The dispatcher's range: enabled integrations due now.
+    .index("by_enabled_and_next_due_at", ["enabled", "nextDueAt"]),
 
   /**
    * Drift found in counters: by a recount (stored vs recounted), or live when

@@ -333,7 +333,6 @@ const MALFORMED: Array<[string, string, string]> = [
   ["negative id", shipment((s) => (s.id = -7)), "id"],
   ["empty loadNumber", shipment((s) => (s.loadNumber = "  ")), "loadNumber"],
   ["oversized loadNumber", shipment((s) => (s.loadNumber = "L".repeat(300))), "loadNumber"],
-  ["unknown status", shipment((s) => (s.status = "Teleported")), "status"],
   ["status of the wrong type", shipment((s) => (s.status = 3)), "status"],
   ["updatedAt not a date", shipment((s) => (s.updatedAt = "yesterday")), "updatedAt"],
   ["updatedAt without zone", shipment((s) => (s.updatedAt = "2024-05-02T14:31:07")), "updatedAt"],
@@ -561,37 +560,38 @@ describe("syncFromFourKites", () => {
       pages: 2,
       morePages: false,
       received: 10,
-      created: 5,
+      created: 6,
       updated: 1,
       unchanged: 0,
-      rejected: 4,
+      rejected: 3,
     });
     expect(result.rejections.map((r) => [r.page, r.index, r.shipmentId, r.issues[0].path])).toEqual(
       [
         [2, 1, "204800106", "stops"],
-        [2, 3, "204800107", "status"],
         [2, 4, "204800108", "stops[1].latitude"],
         [2, 5, "204800109", "weight"],
       ],
     );
     const { loads, invoices } = await loadsOf(t);
-    expect(loads).toHaveLength(5);
-    expect(invoices).toHaveLength(5);
+    expect(loads).toHaveLength(6);
+    expect(invoices).toHaveLength(6);
     const byId = new Map(loads.map((l) => [l.externalLoadId, l]));
     expect(byId.get("204800101")).toMatchObject({ status: "Completed", loadType: "CONTRACT" });
     expect(byId.get("204800102")).toMatchObject({ status: "Open", loadType: "CONTRACT" });
     expect(byId.get("204800103")).toMatchObject({ status: "Assigned", loadType: "SPOT" });
     expect(byId.get("204800104")).toMatchObject({ status: "Open", loadType: "UNMAPPED" });
     expect(byId.get("204800105")).toMatchObject({ status: "Assigned", loadType: "UNMAPPED" });
-    for (const bad of ["204800106", "204800107", "204800108", "204800109"]) {
+    // An unmapped status ("Teleported") imports a new load as Open (UNKNOWN_STATUS_RULE).
+    expect(byId.get("204800107")).toMatchObject({ status: "Open" });
+    for (const bad of ["204800106", "204800108", "204800109"]) {
       expect(byId.has(bad)).toBe(false);
     }
     await expectCountersExact(t, ORG_A);
 
     // A second run of the same pages changes nothing.
     const rerun = await t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A });
-    expect(rerun).toMatchObject({ created: 0, updated: 0, unchanged: 6, rejected: 4 });
-    expect((await loadsOf(t)).loads).toHaveLength(5);
+    expect(rerun).toMatchObject({ created: 0, updated: 0, unchanged: 7, rejected: 3 });
+    expect((await loadsOf(t)).loads).toHaveLength(6);
     await expectCountersExact(t, ORG_A);
 
     // A page budget stops early and says so.
@@ -600,6 +600,42 @@ describe("syncFromFourKites", () => {
       maxPages: 1,
     });
     expect(capped).toMatchObject({ pages: 1, morePages: true, received: 4 });
+  });
+
+  test("out-of-range numbers in the page text are rejected at their path, never stored as absent", async () => {
+    const t = newBackend();
+    configure();
+    const ok = shipment((s) => delete s.latestLocation);
+    const texts = [
+      ok.replace('"weight":42000', '"weight":1e400').replace("104857601", "104857602"),
+      ok.replace(/"latitude":[-\d.]+/, '"latitude":1e400').replace("104857601", "104857603"),
+      ok.replace(/"longitude":[-\d.]+/, '"longitude":-1e999').replace("104857601", "104857604"),
+    ];
+    const body = `{"shipments": [${[ok, ...texts].join(",")}]}`;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(body, { status: 200 })),
+    );
+    const result = await t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A });
+    expect(result).toMatchObject({ created: 1, rejected: 3 });
+    expect(result.rejections.map((r) => [r.shipmentId, r.issues[0].path])).toEqual([
+      ["104857602", "weight"],
+      ["104857603", "stops[0].latitude"],
+      ["104857604", "stops[0].longitude"],
+    ]);
+    // The import mutation refuses the same texts the same way.
+    for (const [i, text] of texts.entries()) {
+      const e = await payloadError(() =>
+        t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+          workosOrgId: ORG_A,
+          shipment: text,
+        }),
+      );
+      expect(e.code).toBe("INVALID_PAYLOAD");
+      expect(e.paths[0]).toBe(result.rejections[i].issues[0].path);
+    }
+    expect((await loadsOf(t)).loads.map((l) => l.externalLoadId)).toEqual(["104857601"]);
+    await expectCountersExact(t, ORG_A);
   });
 
   test("fails loudly on missing configuration, HTTP errors and a malformed page", async () => {
@@ -618,6 +654,63 @@ describe("syncFromFourKites", () => {
       t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A }),
     ).rejects.toThrow(/malformed/);
     expect((await loadsOf(t)).loads).toHaveLength(0);
+  });
+});
+
+describe("unknown FourKites statuses (UNKNOWN_STATUS_RULE)", () => {
+  test("a new shipment with an unmapped status becomes an Open load, counted as unknownStatus", async () => {
+    const t = newBackend();
+    await addLanes(t);
+    for (const [i, status] of ["Teleported", "ON_HOLD", "rerouted"].entries()) {
+      const r = await t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
+        workosOrgId: ORG_A,
+        shipment: shipment((s) => {
+          s.id = 7000 + i;
+          s.status = status;
+        }),
+      });
+      expect(r).toMatchObject({ outcome: "created", unknownStatus: true });
+    }
+    const { loads } = await loadsOf(t);
+    expect(loads.map((l) => l.status)).toEqual(["Open", "Open", "Open"]);
+    await expectCountersExact(t, ORG_A);
+  });
+
+  test("a known load keeps its status on an unmapped one; its other fields update; the next mapped status wins", async () => {
+    const t = newBackend();
+    await addLanes(t);
+    const first = await t.mutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
+      workosOrgId: ORG_A,
+      shipments: [shipment((s) => (s.status = "Delivered"))],
+    });
+    expect(first).toMatchObject({ created: 1, unknownStatus: 0 });
+    const unknown = await t.mutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
+      workosOrgId: ORG_A,
+      shipments: [
+        shipment((s) => {
+          s.status = "Teleported";
+          s.updatedAt = "2024-05-04T00:00:00Z";
+          s.weight = 41000;
+        }),
+      ],
+    });
+    expect(unknown).toMatchObject({ updated: 1, unknownStatus: 1 });
+    let { loads } = await loadsOf(t);
+    expect(loads[0]).toMatchObject({ status: "Completed", weightLbs: 41000 });
+    await expectCountersExact(t, ORG_A);
+    const known = await t.mutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
+      workosOrgId: ORG_A,
+      shipments: [
+        shipment((s) => {
+          s.status = "WITHDRAWN";
+          s.updatedAt = "2024-05-05T00:00:00Z";
+        }),
+      ],
+    });
+    expect(known).toMatchObject({ updated: 1, unknownStatus: 0 });
+    ({ loads } = await loadsOf(t));
+    expect(loads[0].status).toBe("Canceled");
+    await expectCountersExact(t, ORG_A);
   });
 });
 

@@ -17,4 +17,5 @@ import { componentsGeneric } from "convex/server";
 export const components = componentsGeneric() as unknown as {
   statsWorkpool: WorkpoolApi;
   alertRetrier: ActionRetrierApi;
+  fourKitesWorkpool: WorkpoolApi;
 };

@@ -32,6 +32,8 @@ export const ERROR_CODES = [
    * `MAX_INVOICES_PER_LOAD` invoices on one load. Retrying does not help.
    */
   "LIMIT_EXCEEDED",
+  /** A deployment setting (environment variable) is missing or invalid. */
+  "MISCONFIGURED",
 ] as const;
 /** One of `ERROR_CODES`. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -34,6 +34,7 @@ export function newBackend(options: { transactionLimits?: boolean } = {}) {
 export function registerComponents(t: TestConvex<typeof schema>): void {
   workpoolTest.register(t, "statsWorkpool");
   actionRetrierTest.register(t, "alertRetrier");
+  workpoolTest.register(t, "fourKitesWorkpool");
 }
 
 /** Stop locations shared by the tests. */

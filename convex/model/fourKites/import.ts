@@ -33,6 +33,11 @@ export type ImportOutcome = {
    * they are for an operator to remove. Absent when there are none.
    */
   duplicateLoadIds?: Id<"loads">[];
+  /**
+   * True when FourKites sent a status we do not map (`UNKNOWN_STATUS_RULE`
+   * in `shipment.ts`: a new load starts `Open`, a known one keeps its status).
+   */
+  unknownStatus: boolean;
 };
 
 function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
@@ -59,6 +64,7 @@ function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
  *   A stored `updatedAt` beyond the clock-skew allowance (`lib/clock.ts`) is
  *   disregarded, so it cannot block real updates; new ones are refused by
  *   the schema.
+ * - An unmapped FourKites status: see `UNKNOWN_STATUS_RULE` (`shipment.ts`).
  */
 export async function importShipment(
   ctx: MutationCtx,
@@ -67,6 +73,15 @@ export async function importShipment(
   finder: LaneFinder,
 ): Promise<ImportOutcome> {
   const found = await findLoadsByExternalId(ctx, workosOrgId, "FOURKITES", s.externalLoadId);
+  const unknownStatus = s.status === null;
+  if (unknownStatus) {
+    console.warn("[fourkites.import] unmapped FourKites status", {
+      workosOrgId,
+      externalLoadId: s.externalLoadId,
+      fourKitesStatus: s.fourKitesStatus,
+      known: found !== null,
+    });
+  }
   if (found === null) {
     const created = await createLoadWithInvoice(ctx, shipmentToNewLoad(s, workosOrgId), finder);
     return {
@@ -75,6 +90,7 @@ export async function importShipment(
       loadId: created.loadId,
       loadType: created.loadType,
       laneChanged: false,
+      unknownStatus,
     };
   }
   const existing = found.load;
@@ -85,6 +101,7 @@ export async function importShipment(
     loadType: existing.loadType,
     laneChanged,
     ...(found.duplicateIds.length > 0 ? { duplicateLoadIds: found.duplicateIds } : {}),
+    unknownStatus,
   };
   // A stored time beyond the skew allowance (written before the check, or
   // around the code) is not trusted: the real update replaces it.
@@ -111,9 +128,11 @@ export async function importShipment(
       newDestination: locationKey(s.destination),
     });
   }
+  // An unmapped status leaves the stored one (see `UNKNOWN_STATUS_RULE`).
+  const status = s.status ?? existing.status;
   await ctx.counted.patchLoad(existing, {
-    status: s.status,
-    ...(s.status !== existing.status ? { statusChangedAt: Date.now() } : {}),
+    status,
+    ...(status !== existing.status ? { statusChangedAt: Date.now() } : {}),
     pickupAt: s.pickupAt,
     deliveryAt: s.deliveryAt,
     weightLbs: s.weightLbs,

@@ -43,18 +43,22 @@ import {
 /**
  * FourKites shipment status → load status. Statuses are compared after
  * upper-casing and dropping everything but letters, so `InTransit`,
- * `IN_TRANSIT` and `In Transit` are the same. A status not in this table is
- * rejected (`INVALID_PAYLOAD` at `status`): guessing would put loads in the
- * wrong badge, and a new FourKites status should be mapped on purpose.
+ * `IN_TRANSIT`, `in-transit` and `In Transit` are the same.
  *
  * | FourKites                                                         | load      |
  * |-------------------------------------------------------------------|-----------|
  * | Created, Planned, Scheduled, Tendered                             | Open      |
- * | Assigned, Dispatched, AtPickup, PickedUp, InTransit, AtDelivery, Arrived | Assigned |
+ * | Assigned, Dispatched, AtPickup, PickedUp, InTransit, Delayed, AtDelivery, Arrived | Assigned |
  * | Delivered, Completed                                              | Completed |
- * | Cancelled, Canceled                                               | Canceled  |
+ * | Cancelled, Canceled, Withdrawn                                    | Canceled  |
  *
- * `Expired` is never imported: only the periodic cleanup sets it.
+ * `Delayed` is a moving load running late; `Withdrawn` is a tender the
+ * shipper took back. `Expired` is never imported: only the periodic cleanup
+ * sets it.
+ *
+ * A status not in this table is not a payload error (FourKites adds values
+ * without notice): the shipment is imported with `status: null` and the rule
+ * of `UNKNOWN_STATUS_RULE` applies; every path counts it as `unknownStatus`.
  */
 export const FOURKITES_STATUS_MAP: Readonly<Record<string, LoadStatus>> = {
   CREATED: "Open",
@@ -66,12 +70,26 @@ export const FOURKITES_STATUS_MAP: Readonly<Record<string, LoadStatus>> = {
   ATPICKUP: "Assigned",
   PICKEDUP: "Assigned",
   INTRANSIT: "Assigned",
+  DELAYED: "Assigned",
   ATDELIVERY: "Assigned",
   ARRIVED: "Assigned",
   DELIVERED: "Completed",
   COMPLETED: "Completed",
   CANCELLED: "Canceled",
   CANCELED: "Canceled",
+  WITHDRAWN: "Canceled",
+};
+
+/**
+ * What an unmapped FourKites status does (documented in docs/fourkites.md):
+ * - a **new** shipment becomes a load in `newLoadStatus` (`Open`, the status
+ *   every load starts in): the load exists, is priced and can be worked;
+ * - a **known** load keeps its current status; its other fields and
+ *   `externalUpdatedAt` are updated as usual, so the next mapped status wins.
+ * Either way the import reports `unknownStatus: true` and logs the raw value.
+ */
+export const UNKNOWN_STATUS_RULE = { newLoadStatus: "Open" } as const satisfies {
+  newLoadStatus: LoadStatus;
 };
 
 /** The load status of a FourKites status, or null when it is not mapped. */
@@ -180,13 +198,6 @@ export const fourKitesShipmentSchema = z
       .max(MAX_STOPS),
   })
   .superRefine((shipment, ctx) => {
-    if (mapFourKitesStatus(shipment.status) === null) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["status"],
-        message: `unknown FourKites status "${shipment.status}"`,
-      });
-    }
     const { stops } = shipment;
     for (let i = 1; i < stops.length; i++) {
       if (stops[i].sequence <= stops[i - 1].sequence) {
@@ -229,7 +240,8 @@ export type ParsedShipment = {
   externalLoadId: string;
   loadNumber: string;
   fourKitesStatus: string;
-  status: LoadStatus;
+  /** The mapped status; null when FourKites sent a status we do not map. */
+  status: LoadStatus | null;
   updatedAt: number;
   origin: Location;
   destination: Location;
@@ -265,13 +277,14 @@ function toLocation(stop: Stop): Location {
 /**
  * Validates one shipment given as JSON text, for import into `workosOrgId`.
  * Never throws: returns the shipment or the issues (paths start at
- * `pathPrefix`, e.g. `shipments[3]`).
+ * `pathPrefix`, e.g. `shipments[3]`). The text is parsed once and the parsed
+ * value validated as is (`checkShipmentValue`).
  */
 export function checkShipmentJson(
   json: string,
   workosOrgId: string,
   pathPrefix = "",
-): { ok: true; shipment: ParsedShipment } | { ok: false; issues: PayloadIssue[] } {
+): ShipmentCheck {
   const root = formatPath([], pathPrefix);
   if (json.length > MAX_SHIPMENT_JSON_CHARS) {
     return {
@@ -285,6 +298,26 @@ export function checkShipmentJson(
   } catch {
     return { ok: false, issues: [{ path: root, message: "not valid JSON" }] };
   }
+  return checkShipmentValue(raw, workosOrgId, pathPrefix);
+}
+
+/** The result of validating one shipment. */
+export type ShipmentCheck =
+  { ok: true; shipment: ParsedShipment } | { ok: false; issues: PayloadIssue[] };
+
+/**
+ * Validates one shipment as `JSON.parse` produced it (the one validation
+ * every import path runs: the import mutations through `checkShipmentJson`,
+ * the sync on each element of a parsed page). The value is never re-encoded
+ * first: a number out of the double range (`1e400`) parses to `Infinity`,
+ * which the schema refuses at its path, rather than turning into `null`
+ * ("absent") through `JSON.stringify`.
+ */
+export function checkShipmentValue(
+  raw: unknown,
+  workosOrgId: string,
+  pathPrefix = "",
+): ShipmentCheck {
   const parsed = fourKitesShipmentSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -309,15 +342,13 @@ export function checkShipmentJson(
   }
   const first = s.stops[0];
   const last = s.stops[s.stops.length - 1];
-  const status = mapFourKitesStatus(s.status);
-  if (status === null) throw new Error("[fourkites] status passed the schema but is unmapped");
   return {
     ok: true,
     shipment: {
       externalLoadId: String(s.id),
       loadNumber: s.loadNumber,
       fourKitesStatus: s.status,
-      status,
+      status: mapFourKitesStatus(s.status),
       updatedAt: s.updatedAt,
       origin: toLocation(first),
       destination: toLocation(last),
@@ -328,6 +359,29 @@ export function checkShipmentJson(
       commodity: s.commodity,
     },
   };
+}
+
+/**
+ * Validates one element of a parsed FourKites page for the import
+ * mutations, and returns the JSON text to send them. The checks are those of
+ * `checkShipmentJson` (size of the text, then `checkShipmentValue`), so a
+ * shipment the sync accepts is one `importShipmentBatch` accepts: one
+ * invalid shipment can never fail a whole batch.
+ */
+export function checkPageShipment(
+  raw: unknown,
+  workosOrgId: string,
+): { ok: true; shipment: ParsedShipment; json: string } | { ok: false; issues: PayloadIssue[] } {
+  // A valid value holds only finite numbers, so this text parses back to it exactly.
+  const json = JSON.stringify(raw) ?? "";
+  if (json.length > MAX_SHIPMENT_JSON_CHARS) {
+    return {
+      ok: false,
+      issues: [{ path: "(root)", message: `larger than ${MAX_SHIPMENT_JSON_CHARS} characters` }],
+    };
+  }
+  const checked = checkShipmentValue(raw, workosOrgId);
+  return checked.ok ? { ...checked, json } : checked;
 }
 
 /** Most issues carried in one error (the count says how many there were). */
@@ -367,7 +421,7 @@ export function shipmentToNewLoad(s: ParsedShipment, workosOrgId: string): NewLo
     externalLoadId: s.externalLoadId,
     origin: s.origin,
     destination: s.destination,
-    status: s.status,
+    status: s.status ?? UNKNOWN_STATUS_RULE.newLoadStatus,
     customerId: s.customerId,
     pickupAt: s.pickupAt,
     deliveryAt: s.deliveryAt,

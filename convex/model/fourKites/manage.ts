@@ -1,0 +1,134 @@
+/**
+ * Writes behind the integration management functions
+ * (`fourKitesIntegrations.ts`): create, update, enable, disable. Callers have
+ * checked the caller's permission; credentials arrive here already encrypted.
+ */
+import type { MutationCtx } from "../ctx";
+import { appError } from "../../lib/errors";
+import { assertOrgActive } from "../organizations/registry";
+import type { AuthKind, EncryptedCredentials } from "./credentials";
+import { findIntegration, integrationView, type IntegrationView } from "./integrations";
+
+type Db = Pick<MutationCtx, "db">;
+
+export type NewIntegration = {
+  workosOrgId: string;
+  enabled: boolean;
+  authKind: AuthKind;
+  credentials: EncryptedCredentials;
+  baseUrl: string;
+  intervalMinutes: number;
+  lookbackMinutes: number;
+};
+
+/**
+ * Inserts the org's integration; an enabled one is due at once.
+ *
+ * @throws `ORG_DELETED`; `ALREADY_EXISTS` when the org has one (update it).
+ */
+export async function insertIntegration(ctx: Db, args: NewIntegration): Promise<IntegrationView> {
+  await assertOrgActive(ctx, args.workosOrgId);
+  if ((await findIntegration(ctx, args.workosOrgId)) !== null) {
+    throw appError(
+      "ALREADY_EXISTS",
+      "This organization already has a FourKites integration; update it instead.",
+      { workosOrgId: args.workosOrgId },
+    );
+  }
+  const now = Date.now();
+  const id = await ctx.db.insert("fourKitesIntegrations", {
+    ...args,
+    nextDueAt: now,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const doc = await ctx.db.get("fourKitesIntegrations", id);
+  if (doc === null) throw new Error("[fourkites.integration] insert lost");
+  console.log("[fourkites.integration] created", {
+    workosOrgId: args.workosOrgId,
+    authKind: args.authKind,
+    enabled: args.enabled,
+  });
+  return integrationView(doc);
+}
+
+async function requireIntegration(ctx: Db, workosOrgId: string) {
+  const found = await findIntegration(ctx, workosOrgId);
+  if (found === null) {
+    throw appError("NOT_FOUND", "This organization has no FourKites integration.", {
+      workosOrgId,
+    });
+  }
+  return found;
+}
+
+export type IntegrationChanges = {
+  workosOrgId: string;
+  baseUrl?: string;
+  authKind?: AuthKind;
+  credentials?: EncryptedCredentials;
+  intervalMinutes?: number;
+  lookbackMinutes?: number;
+};
+
+/**
+ * Applies `changes`. A new base URL is another FourKites account as far as
+ * the sync knows: its watermark and any pass in progress are dropped, so the
+ * next run reads it from the start. New credentials keep both.
+ *
+ * @throws `ORG_DELETED`, `NOT_FOUND`.
+ */
+export async function updateIntegration(
+  ctx: Db,
+  changes: IntegrationChanges,
+): Promise<IntegrationView> {
+  await assertOrgActive(ctx, changes.workosOrgId);
+  const existing = await requireIntegration(ctx, changes.workosOrgId);
+  const { workosOrgId, ...fields } = changes;
+  const patch: Partial<typeof existing> = { updatedAt: Date.now() };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) Object.assign(patch, { [key]: value });
+  }
+  if (changes.baseUrl !== undefined && changes.baseUrl !== existing.baseUrl) {
+    Object.assign(patch, { watermark: undefined, pass: undefined });
+  }
+  if (changes.intervalMinutes !== undefined && existing.enabled) {
+    // Due no later than one new interval from now.
+    patch.nextDueAt = Math.min(existing.nextDueAt, Date.now() + changes.intervalMinutes * 60_000);
+  }
+  await ctx.db.patch("fourKitesIntegrations", existing._id, patch);
+  console.log("[fourkites.integration] updated", {
+    workosOrgId,
+    fields: Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined),
+  });
+  const doc = await ctx.db.get("fourKitesIntegrations", existing._id);
+  if (doc === null) throw new Error("[fourkites.integration] patch lost");
+  return integrationView(doc);
+}
+
+/**
+ * Enables (due at once) or disables (the dispatcher skips it; a pass in
+ * progress resumes when enabled again). Idempotent.
+ *
+ * @throws `ORG_DELETED` (enable only), `NOT_FOUND`.
+ */
+export async function setIntegrationEnabled(
+  ctx: Db,
+  workosOrgId: string,
+  enabled: boolean,
+): Promise<IntegrationView> {
+  if (enabled) await assertOrgActive(ctx, workosOrgId);
+  const existing = await requireIntegration(ctx, workosOrgId);
+  if (existing.enabled !== enabled) {
+    const now = Date.now();
+    await ctx.db.patch("fourKitesIntegrations", existing._id, {
+      enabled,
+      updatedAt: now,
+      ...(enabled ? { nextDueAt: now } : {}),
+    });
+    console.log("[fourkites.integration]", { workosOrgId, enabled });
+  }
+  const doc = await ctx.db.get("fourKitesIntegrations", existing._id);
+  if (doc === null) throw new Error("[fourkites.integration] patch lost");
+  return integrationView(doc);
+}
