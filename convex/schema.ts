@@ -5,7 +5,13 @@
  */
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { vDriftReportFields, vInvoiceStatsRow, vLoadStatsRow } from "./model/stats/tables";
+import {
+  vDriftReportFields,
+  vInvoiceStatsRow,
+  vLoadStatsRow,
+  vRecountDeltaFields,
+  vRecountStateFields,
+} from "./model/stats/tables";
 import { statsAlertFields } from "./model/alerts/fields";
 import {
   vInvoiceStatus,
@@ -166,9 +172,18 @@ export default defineSchema({
   /** Counters: one row per (org, entity). See `stats_helpers.ts`. */
   organizationStats: defineTable(v.union(vLoadStatsRow, vInvoiceStatsRow))
     .index("by_org_and_entity", ["workosOrgId", "entity"])
-    .index("by_entity", ["entity"])
-    // Running recounts (rows without one sort first, as undefined): operator status.
-    .index("by_recount_started", ["recount.startedAt"]),
+    .index("by_entity", ["entity"]),
+
+  /** Running recounts: cursor and shadow counters, one per (org, entity). See `docs/recount.md`. */
+  statsRecounts: defineTable(vRecountStateFields)
+    .index("by_org_and_entity", ["workosOrgId", "entity"])
+    .index("by_started_at", ["startedAt"]),
+
+  /** Shadow changes of counted writes behind a recount's cursor, not yet folded in. */
+  statsRecountDeltas: defineTable(vRecountDeltaFields).index("by_org_and_entity", [
+    "workosOrgId",
+    "entity",
+  ]),
 
   /**
    * One FourKites integration per org: encrypted credentials, schedule, sync

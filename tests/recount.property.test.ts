@@ -136,11 +136,11 @@ class World {
         .query("loads")
         .withIndex("by_org", (q) => q.eq("workosOrgId", ORG_A))
         .collect();
-      const row = await ctx.db
-        .query("organizationStats")
+      const state = await ctx.db
+        .query("statsRecounts")
         .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", ORG_A).eq("entity", "loads"))
         .unique();
-      const cursor = row?.recount?.cursor ?? null;
+      const cursor = state?.cursor ?? null;
       if (which === "any" || cursor === null) return which === "behind" ? [] : all;
       return all.filter((l) => (which === "behind") === l._creationTime <= cursor);
     });

@@ -71,6 +71,7 @@ import type * as model_stats_recount_pages from "../model/stats/recount/pages.js
 import type * as model_stats_recount_start from "../model/stats/recount/start.js";
 import type * as model_stats_rows from "../model/stats/rows.js";
 import type * as model_stats_scan from "../model/stats/scan.js";
+import type * as model_stats_shadow from "../model/stats/shadow.js";
 import type * as model_stats_status from "../model/stats/status.js";
 import type * as model_stats_tables from "../model/stats/tables.js";
 import type * as model_stats_writer from "../model/stats/writer.js";
@@ -148,6 +149,7 @@ declare const fullApi: ApiFromModules<{
   "model/stats/recount/start": typeof model_stats_recount_start;
   "model/stats/rows": typeof model_stats_rows;
   "model/stats/scan": typeof model_stats_scan;
+  "model/stats/shadow": typeof model_stats_shadow;
   "model/stats/status": typeof model_stats_status;
   "model/stats/tables": typeof model_stats_tables;
   "model/stats/writer": typeof model_stats_writer;

@@ -41,6 +41,7 @@ import {
 import { decideRecount, type RecountDecision } from "../model/stats/recount/start";
 import { getStatsRow, type StatsRow } from "../model/stats/rows";
 import { countPage, UNLIMITED_PAGE } from "../model/stats/scan";
+import { getRecountState } from "../model/stats/shadow";
 import { optionalPositiveInteger } from "../model/validate";
 
 const vPosition = { phase: vWalkPhase, cursor: v.union(v.string(), v.null()) };
@@ -116,8 +117,11 @@ export const discover = internalQuery({
         const row = target.registryDeleted
           ? null
           : await getStatsRow(ctx.db, target.workosOrgId, entity);
+        const state =
+          row === null ? null : await getRecountState(ctx.db, target.workosOrgId, entity);
         const decision = decideRecount(
           row,
+          state,
           { mode: "seed", registryDeleted: target.registryDeleted },
           now,
         );

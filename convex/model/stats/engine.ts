@@ -26,6 +26,7 @@ import {
 import { negativeBuckets } from "./drift";
 import { entityDef, type StatsRowFieldsOf } from "./entities";
 import { getStatsRow, newStatsRow, orgHasDocuments, splitRow } from "./rows";
+import { getRecountState, storedOf } from "./shadow";
 
 type EngineCtx = Pick<MutationCtx, "db" | "scheduler">;
 
@@ -95,7 +96,7 @@ export class StatsAccumulator {
   /**
    * Applies all recorded changes: for each touched (org, entity) one read and
    * one write of its stats row (plus, only while a recount of that row is
-   * running, what `shadowDelta` reads).
+   * running, what `updateShadow` reads and writes).
    *
    * @throws `ORG_DELETED` when a touched org was deleted and
    *   `refuseDeletedOrgs` is set; the whole mutation is then rolled back.
@@ -171,14 +172,7 @@ async function flushRow<T extends StatsEntity>(
   const after = plusTally(before, delta);
   const negatives = negativeBuckets(def, before, after);
   let next: StatsRowFieldsOf<T> = { ...base, ...def.counters(after), updatedAt: now };
-  const shadow = base.recount;
-  if (shadow !== undefined) {
-    const behind = await shadowDelta(ctx, changes, shadow.cursor);
-    if (behind !== null) {
-      const counters = def.counters(plusTally(tallyOfStored(shadow), behind));
-      next = { ...next, recount: { ...shadow, ...counters } };
-    }
-  }
+  if (base.recounting === true) await updateShadow(ctx, entity, workosOrgId, changes);
 
   // A counter below zero on a row believed exact means the row had drifted
   // (a write bypassed the write layer). Keep the value, report it, and stop
@@ -206,16 +200,21 @@ async function flushRow<T extends StatsEntity>(
 }
 
 /**
- * The part of the delta that falls at or behind the recount cursor, which the
- * recount has already counted and must therefore see in its shadow counters.
- * Reads each document this mutation inserted (to learn its `_creationTime`).
+ * While a recount of (org, entity) runs: adds to its shadow counters the part
+ * of the delta that falls at or behind the cursor, which the recount has
+ * already counted. Reads the recount state (and each document this mutation
+ * inserted, to learn its `_creationTime`); when some change sits at or behind
+ * the cursor, inserts a shadow delta (an insert reads nothing, and concurrent
+ * writes behind the cursor do not conflict on it); pages fold deltas in.
  */
-async function shadowDelta(
+async function updateShadow(
   ctx: Pick<MutationCtx, "db">,
+  entity: StatsEntity,
+  workosOrgId: string,
   changes: DocChange[],
-  cursor: number | null,
-): Promise<Tally | null> {
-  if (cursor === null) return null;
+): Promise<void> {
+  const state = await getRecountState(ctx.db, workosOrgId, entity);
+  if (state === null || state.cursor === null) return;
   const behind: DocChange[] = [];
   for (const c of changes) {
     let creationTime = c.creationTime;
@@ -225,10 +224,16 @@ async function shadowDelta(
       if (doc === null) throw new Error("[stats] inserted document not found");
       creationTime = doc._creationTime;
     }
-    if (creationTime <= cursor) behind.push(c);
+    if (creationTime <= state.cursor) behind.push(c);
   }
   const delta = deltaOf(behind);
-  return isZeroTally(delta) ? null : delta;
+  if (isZeroTally(delta)) return;
+  await ctx.db.insert("statsRecountDeltas", {
+    workosOrgId,
+    entity,
+    runId: state.runId,
+    ...storedOf(delta),
+  });
 }
 
 /**

@@ -54,7 +54,7 @@ export type StatsRowFieldsOf<T extends StatsEntity> = Extract<
 /** The fields every stats row has, whatever it counts. */
 export type StatsRowCommon = Pick<
   StatsRowOf<StatsEntity>,
-  "workosOrgId" | "exact" | "seeded" | "orgDeleted" | "lastRecount" | "updatedAt"
+  "workosOrgId" | "exact" | "seeded" | "orgDeleted" | "lastRecount" | "recounting" | "updatedAt"
 >;
 
 /** The counter fields of `T`'s stats row: `counts` (and `amountCents` where measured). */

@@ -57,7 +57,9 @@ export function newStatsRow<T extends StatsEntity>(
   exact: boolean,
   now: number,
 ): StatsRowFieldsOf<T> {
-  return entityDef(entity).emptyRow({ workosOrgId, exact, seeded: exact, updatedAt: now });
+  // `recounting` is spelled out so the row's size does not change when a run starts.
+  const common = { workosOrgId, exact, seeded: exact, recounting: false, updatedAt: now };
+  return entityDef(entity).emptyRow(common);
 }
 
 /**

@@ -7,7 +7,8 @@ import { v, type Infer } from "convex/values";
 import { appError } from "../../lib/errors";
 import type { QueryCtx } from "../ctx";
 import { STATS_ENTITIES, vStatsEntity, type StatsEntity } from "../enums";
-import type { StatsRow } from "./rows";
+import { getStatsRow, type StatsRow } from "./rows";
+import { getRecountState, type RecountState } from "./shadow";
 import { vDriftReportFields, vLastRecount } from "./tables";
 
 const DEFAULT_LIMIT = 20;
@@ -52,8 +53,7 @@ export const vRowStatus = v.object({
 });
 export type RowStatus = Infer<typeof vRowStatus>;
 
-function rowStatus(row: StatsRow): RowStatus {
-  const r = row.recount;
+function rowStatus(row: StatsRow, state: RecountState | null): RowStatus {
   return {
     workosOrgId: row.workosOrgId,
     entity: row.entity,
@@ -61,16 +61,23 @@ function rowStatus(row: StatsRow): RowStatus {
     orgDeleted: row.orgDeleted === true,
     lastRecount: row.lastRecount ?? null,
     running:
-      r === undefined
+      state === null
         ? null
         : {
-            runId: r.runId,
-            startedAt: r.startedAt,
-            cursor: r.cursor,
-            pages: r.pages,
-            documentsCounted: r.documentsCounted,
+            runId: state.runId,
+            startedAt: state.startedAt,
+            cursor: state.cursor,
+            pages: state.pages,
+            documentsCounted: state.documentsCounted,
           },
   };
+}
+
+/** The status of `row`, reading its recount state only when the row says one runs. */
+async function statusOf(ctx: Pick<QueryCtx, "db">, row: StatsRow): Promise<RowStatus> {
+  const state =
+    row.recounting === true ? await getRecountState(ctx.db, row.workosOrgId, row.entity) : null;
+  return rowStatus(row, state);
 }
 
 /** Newest drift reports, optionally of one org (and entity), at most `limit`. */
@@ -126,7 +133,7 @@ export async function recountStatus(
       .query("organizationStats")
       .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId))
       .take(STATS_ENTITIES.length);
-    const statuses = rows.map(rowStatus);
+    const statuses = await Promise.all(rows.map((row) => statusOf(ctx, row)));
     return {
       rows: statuses,
       continueCursor: null,
@@ -137,16 +144,17 @@ export async function recountStatus(
   const page = await ctx.db
     .query("organizationStats")
     .paginate({ numItems: limit, cursor: args.cursor ?? null });
-  // Rows without a running recount have no `recount.startedAt` and sort
-  // before every number, so this range holds exactly the running ones.
-  const running = await ctx.db
-    .query("organizationStats")
-    .withIndex("by_recount_started", (q) => q.gte("recount.startedAt", 0))
-    .take(limit);
+  // Oldest runs first: a stuck one shows at the top.
+  const states = await ctx.db.query("statsRecounts").withIndex("by_started_at").take(limit);
+  const running = [];
+  for (const state of states) {
+    const row = await getStatsRow(ctx.db, state.workosOrgId, state.entity);
+    if (row !== null) running.push(rowStatus(row, state));
+  }
   return {
-    rows: page.page.map(rowStatus),
+    rows: await Promise.all(page.page.map((row) => statusOf(ctx, row))),
     continueCursor: page.isDone ? null : page.continueCursor,
-    running: running.map(rowStatus),
+    running,
     recentDrift,
   };
 }

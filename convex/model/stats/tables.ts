@@ -37,11 +37,18 @@ const statsRowCommon = {
   /** Set when the org was deleted in WorkOS: public functions refuse it. */
   orgDeleted: v.optional(v.boolean()),
   lastRecount: v.optional(vLastRecount),
+  /**
+   * True while a recount of this row runs: its cursor and shadow counters are
+   * in `statsRecounts`, which counted writes then read (and write when the
+   * document sits at or behind the cursor). Changed only when a run starts or
+   * ends. Absent on rows written before the field existed (= false).
+   */
+  recounting: v.optional(v.boolean()),
   updatedAt: v.number(),
 };
 
-/** Recount progress fields, whatever the entity (see `recount/pages.ts`). */
-const recountCommon = {
+/** Recount progress fields, whatever the entity (see `docs/recount.md`). */
+const recountProgress = {
   runId: v.string(),
   startedAt: v.number(),
   /** `_creationTime` of the last counted document, or null before the first page. */
@@ -56,8 +63,13 @@ function vStatsRowOf<E extends StatsEntity, C extends PropertyValidators>(entity
     ...statsRowCommon,
     entity: v.literal(entity),
     ...counters,
-    /** Histogram of every document at or behind the cursor, plus the cursor. */
-    recount: v.optional(v.object({ ...recountCommon, ...counters })),
+    /**
+     * LEGACY (read only): where a run kept its cursor and shadow before they
+     * moved to `statsRecounts`. A row that still has it is restarted cleanly
+     * by its run's next page or by the next `startRecount`, which remove it
+     * (`recount/start.ts`); nothing writes it any more.
+     */
+    recount: v.optional(v.object({ ...recountProgress, ...counters })),
   });
 }
 
@@ -65,6 +77,37 @@ function vStatsRowOf<E extends StatsEntity, C extends PropertyValidators>(entity
 export const vLoadStatsRow = vStatsRowOf("loads", ENTITY_COUNTERS.loads);
 /** An `organizationStats` row for invoices: counts and cents per invoice status. */
 export const vInvoiceStatsRow = vStatsRowOf("invoices", ENTITY_COUNTERS.invoices);
+
+/** Stored counters of any entity: a number per status, per measure. */
+const vStoredTally = v.record(v.string(), v.number());
+
+/**
+ * The state of a running recount of one (org, entity), in its own document
+ * so that pages do not write the stats row the badges read: the cursor (a
+ * `_creationTime`) and the shadow counters, the histogram of every document
+ * of the org with `_creationTime <= cursor`.
+ */
+export const vRecountStateFields = {
+  workosOrgId: v.string(),
+  entity: vStatsEntity,
+  ...recountProgress,
+  counts: vStoredTally,
+  amountCents: vStoredTally,
+};
+
+/**
+ * A counted write's change to the shadow of a running recount (documents at
+ * or behind the cursor), inserted rather than patched into the recount state
+ * so that the write reads no more than the state; pages fold them in.
+ */
+export const vRecountDeltaFields = {
+  workosOrgId: v.string(),
+  entity: vStatsEntity,
+  /** The run whose shadow this changes; deltas of replaced runs are dropped. */
+  runId: v.string(),
+  counts: vStoredTally,
+  amountCents: vStoredTally,
+};
 
 /** One bucket of a drift report. */
 export const vDriftBucket = v.object({

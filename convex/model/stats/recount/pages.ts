@@ -2,30 +2,30 @@
  * The exact recount of one stats row (one org, one entity), in pages, while
  * writes continue. The argument is written down in `docs/recount.md`.
  *
- * State lives in the stats row's `recount` field: a cursor (a
- * `_creationTime`) and shadow counters holding the histogram of every
- * document of the org with `_creationTime <= cursor`. A page counts the next
- * documents of the entity's recount index after the cursor, adds them to the
- * shadow and moves the cursor, in one transaction. Live writes add their
- * delta to the shadow when the changed document sits at or behind the cursor
- * (`shadowDelta` in `engine.ts`). So the shadow is always the true histogram
- * of the documents behind the cursor, and the last page, which finds nothing
- * after the cursor, swaps it in exactly.
+ * State lives in its own document (`statsRecounts`, see `shadow.ts`): a
+ * cursor (a `_creationTime`) and shadow counters holding the histogram of
+ * every document of the org with `_creationTime <= cursor`. A page counts the
+ * next documents of the entity's recount index after the cursor, adds them
+ * to the shadow and moves the cursor, in one transaction, without touching
+ * the stats row. Counted writes add their delta to the shadow when the
+ * changed document sits at or behind the cursor (`engine.ts`). So the shadow
+ * is always the true histogram of the documents behind the cursor, and the
+ * last page, which finds nothing after the cursor, swaps it into the row.
  *
  * Starting a run: `recount/start.ts`. Walking all orgs: `recount/orgWalk.ts`.
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
-import type { Id } from "../../../_generated/dataModel";
 import type { MutationCtx } from "../../ctx";
 import type { StatsEntity } from "../../enums";
 import { plusTally, tallyOfStored, type Tally } from "../counters";
 import { differences, hasNegative } from "../drift";
-import { entityDef, type StatsRowFieldsOf } from "../entities";
+import { entityDef } from "../entities";
 import { getStatsRow, splitRow } from "../rows";
 import { countPage } from "../scan";
+import { foldDeltas, getRecountState, storedOf, type RecountState } from "../shadow";
 import { vDriftBucket } from "../tables";
-import { newRunId, withFreshRecount } from "./start";
+import { freshRecountState, newRunId, startRecount } from "./start";
 
 /** What one page did. */
 export const vPageOutcome = v.object({
@@ -62,27 +62,28 @@ export type PageOutcome = Infer<typeof vPageOutcome>;
  */
 export const DEFAULT_PAGE_DOCS = 1_000;
 
-type PageCtx = Pick<MutationCtx, "db" | "meta">;
+type PageCtx = Pick<MutationCtx, "db" | "meta" | "scheduler">;
 
 /**
  * Runs one page of recount `runId` of (org, entity): counts the next
  * documents, and on the last page compares, reports drift and swaps, all in
  * this transaction. Scheduling the next page is the caller's job.
  *
- * Reads: the stats row, every counted document once, and at most one
- * document more (the first of the next page). Writes: the stats row, plus a
- * drift report on a last page that found drift.
+ * Reads: the recount state, the shadow deltas written since the last page
+ * (each read and deleted), every counted document once, and at most one
+ * document more (the first of the next page); the last page also reads the
+ * stats row. Writes: the recount state; the last page instead writes the
+ * stats row, deletes the state, and adds a drift report when it found drift.
  */
-export async function runRecountPage<T extends StatsEntity>(
+export async function runRecountPage(
   ctx: PageCtx,
-  args: { workosOrgId: string; entity: T; runId: string; maxDocs?: number },
+  args: { workosOrgId: string; entity: StatsEntity; runId: string; maxDocs?: number },
 ): Promise<PageOutcome> {
   const { workosOrgId, entity, runId } = args;
-  const def = entityDef(entity);
-  const row = await getStatsRow(ctx.db, workosOrgId, entity);
-  const outcome = (status: PageOutcome["status"]): PageOutcome => ({
+  const state = await getRecountState(ctx.db, workosOrgId, entity);
+  const outcome = (status: PageOutcome["status"], run = runId): PageOutcome => ({
     status,
-    runId,
+    runId: run,
     pages: 0,
     documentsCounted: 0,
     lookahead: 0,
@@ -91,31 +92,24 @@ export async function runRecountPage<T extends StatsEntity>(
     differences: [],
     driftReported: false,
   });
-  if (row === null || row.recount === undefined || row.recount.runId !== runId) {
-    console.log("[stats.recount] page of a replaced run skipped", { workosOrgId, entity, runId });
-    return outcome("superseded");
-  }
-  const { id, fields } = splitRow(row, entity);
-  const shadow = row.recount;
-  if (fields.orgDeleted === true) {
-    await ctx.db.replace("organizationStats", id, { ...fields, recount: undefined });
-    console.log("[stats.recount] org deleted; recount dropped", { workosOrgId, entity, runId });
-    return outcome("abandoned");
+  if (state === null || state.runId !== runId) {
+    return await notCurrent(ctx, args, outcome);
   }
 
+  const deltas = await foldDeltas(ctx.db, state);
   const { tally, scan } = await countPage(
     ctx,
     workosOrgId,
     entity,
-    shadow.cursor,
+    state.cursor,
     args.maxDocs ?? DEFAULT_PAGE_DOCS,
   );
   const metrics = await ctx.meta.getTransactionMetrics();
-  const counted = plusTally(tallyOfStored(shadow), tally);
+  const shadow = plusTally(plusTally(tallyOfStored(state), deltas.tally), tally);
   const progress = {
-    cursor: scan.lastCreationTime ?? shadow.cursor,
-    pages: shadow.pages + 1,
-    documentsCounted: shadow.documentsCounted + scan.counted,
+    cursor: scan.lastCreationTime ?? state.cursor,
+    pages: state.pages + 1,
+    documentsCounted: state.documentsCounted + scan.counted,
   };
   const result: PageOutcome = {
     ...outcome("continued"),
@@ -125,12 +119,45 @@ export async function runRecountPage<T extends StatsEntity>(
     documentsRead: metrics.documentsRead.used,
     bytesRead: metrics.bytesRead.used,
   };
-  if (!scan.exhausted) {
-    const recount = { ...shadow, ...progress, ...def.counters(counted) };
-    await ctx.db.replace("organizationStats", id, { ...fields, recount, updatedAt: Date.now() });
+  if (!scan.exhausted || !deltas.done) {
+    const { _id, _creationTime, ...fields } = state;
+    await ctx.db.replace("statsRecounts", _id, { ...fields, ...progress, ...storedOf(shadow) });
     return result;
   }
-  return await finish(ctx, entity, id, fields, counted, progress, result);
+  return await finish(ctx, entity, state, shadow, progress, result);
+}
+
+/**
+ * A page whose run is not the current one: `superseded`, except for a run
+ * that kept its state in the legacy `recount` field of the row, which is
+ * restarted cleanly (the field removed) or, for a deleted org, dropped.
+ */
+async function notCurrent(
+  ctx: PageCtx,
+  args: { workosOrgId: string; entity: StatsEntity; runId: string },
+  outcome: (status: PageOutcome["status"], run?: string) => PageOutcome,
+): Promise<PageOutcome> {
+  const { workosOrgId, entity, runId } = args;
+  const row = await getStatsRow(ctx.db, workosOrgId, entity);
+  if (row?.recount?.runId !== runId) {
+    console.log("[stats.recount] page of a replaced run skipped", { workosOrgId, entity, runId });
+    return outcome("superseded");
+  }
+  const restart = await startRecount(ctx, workosOrgId, entity, {
+    mode: "daily",
+    force: true,
+    schedulePages: false,
+  });
+  console.warn("[stats.recount] legacy recount state found; run restarted", {
+    workosOrgId,
+    entity,
+    oldRunId: runId,
+    start: restart,
+  });
+  if (restart.runId !== null) return outcome("restarted", restart.runId);
+  const { id, fields } = splitRow(row, entity);
+  await ctx.db.replace("organizationStats", id, { ...fields, recount: undefined });
+  return outcome("abandoned");
 }
 
 /**
@@ -146,24 +173,39 @@ export async function runRecountPage<T extends StatsEntity>(
 async function finish<T extends StatsEntity>(
   ctx: PageCtx,
   entity: T,
-  id: Id<"organizationStats">,
-  fields: StatsRowFieldsOf<T>,
+  state: RecountState,
   shadow: Tally,
   progress: { pages: number; documentsCounted: number },
   result: PageOutcome,
 ): Promise<PageOutcome> {
   const def = entityDef(entity);
   const now = Date.now();
-  const { workosOrgId } = fields;
+  const { workosOrgId } = state;
+  const row = await getStatsRow(ctx.db, workosOrgId, entity);
+  if (row === null || row.orgDeleted === true) {
+    await ctx.db.delete("statsRecounts", state._id);
+    if (row !== null) {
+      const { id, fields } = splitRow(row, entity);
+      await ctx.db.replace("organizationStats", id, { ...fields, recounting: false });
+    }
+    console.log("[stats.recount] org deleted; recount dropped", { workosOrgId, entity });
+    return { ...result, status: "abandoned" };
+  }
+  const { id, fields } = splitRow(row, entity);
   const found = differences(def, tallyOfStored(fields), shadow);
   const trusted = fields.exact || fields.seeded === true || fields.lastRecount !== undefined;
 
   if (hasNegative(def, shadow)) {
     // Only a write that bypassed the write layer during the run (a dashboard
     // edit of a counted document, then a counted write of the same document)
-    // can do this. The shadow is wrong, so start over rather than swap it in.
+    // can do this. The shadow is wrong, so start over rather than swap it in;
+    // the row stays marked `recounting` and is not written.
     const runId = newRunId(now);
-    await ctx.db.replace("organizationStats", id, withFreshRecount(entity, fields, runId, now));
+    await ctx.db.replace(
+      "statsRecounts",
+      state._id,
+      freshRecountState(workosOrgId, entity, runId, now),
+    );
     console.warn("[stats.recount] shadow went negative; run restarted", {
       workosOrgId,
       entity,
@@ -202,10 +244,12 @@ async function finish<T extends StatsEntity>(
     ...def.counters(shadow),
     exact: true,
     seeded: true,
+    recounting: false,
     recount: undefined,
     lastRecount,
     updatedAt: now,
   });
+  await ctx.db.delete("statsRecounts", state._id);
   console.log("[stats.recount] finished", {
     workosOrgId,
     entity,

@@ -1,7 +1,8 @@
 /**
  * Starting a recount of one stats row: the rule for when a run may start
  * (one run per row at a time, stale runs replaced, deleted orgs skipped,
- * exact rows skipped when seeding) and the fresh recount state it writes.
+ * exact rows skipped when seeding, legacy state removed) and the fresh
+ * recount state it writes.
  * The pages themselves are in `recount/pages.ts`.
  */
 import { literals } from "convex-helpers/validators";
@@ -9,9 +10,10 @@ import { v, type Infer } from "convex/values";
 import { internal } from "../../../_generated/api";
 import type { MutationCtx } from "../../ctx";
 import { vStatsEntity, type StatsEntity } from "../../enums";
+import type { WithoutSystemFields } from "convex/server";
 import { emptyTally } from "../counters";
-import { entityDef, type StatsRowFieldsOf } from "../entities";
 import { getStatsRow, newStatsRow, splitRow, type StatsRow } from "../rows";
+import { getRecountState, storedOf, type RecountState } from "../shadow";
 
 /**
  * A running recount whose run started longer ago than this is presumed dead
@@ -33,10 +35,13 @@ export type RecountDecision =
   { kind: "start" } | { kind: "running"; runId: string } | { kind: "skip"; reason: SkipReason };
 
 /**
- * Whether to start a recount of `row` (null: no row yet).
+ * Whether to start a recount of `row` (null: no row yet), given its running
+ * recount `state` (null: none).
  *
  * - Deleted orgs (stats row `orgDeleted`, or the registry says deleted) are
  *   skipped.
+ * - A row still carrying the legacy `recount` field is always (re)started:
+ *   that removes the field (see `tables.ts`).
  * - In `seed` mode a row that is already exact is skipped: that is what makes
  *   the migration idempotent.
  * - A running recount is left alone (its run id is returned) unless it is
@@ -45,22 +50,19 @@ export type RecountDecision =
  */
 export function decideRecount(
   row: StatsRow | null,
+  state: Pick<RecountState, "runId" | "startedAt"> | null,
   options: { mode: RecountMode; force?: boolean; registryDeleted?: boolean },
   now: number,
 ): RecountDecision {
   if (options.registryDeleted === true || row?.orgDeleted === true) {
     return { kind: "skip", reason: "org_deleted" };
   }
+  if (row?.recount !== undefined) return { kind: "start" };
   if (options.mode === "seed" && row?.exact === true) {
     return { kind: "skip", reason: "already_exact" };
   }
-  const running = row?.recount;
-  if (
-    running !== undefined &&
-    options.force !== true &&
-    now - running.startedAt < RECOUNT_STALE_MS
-  ) {
-    return { kind: "running", runId: running.runId };
+  if (state !== null && options.force !== true && now - state.startedAt < RECOUNT_STALE_MS) {
+    return { kind: "running", runId: state.runId };
   }
   return { kind: "start" };
 }
@@ -79,32 +81,26 @@ export function newRunId(now: number): string {
   return `rc_${now.toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** The row's fields with a fresh recount state (cursor before everything). */
-export function withFreshRecount<T extends StatsEntity>(
-  entity: T,
-  fields: StatsRowFieldsOf<T>,
+/** A fresh recount state: cursor before everything, empty shadow. */
+export function freshRecountState(
+  workosOrgId: string,
+  entity: StatsEntity,
   runId: string,
   now: number,
-): StatsRowFieldsOf<T> {
-  const recount = {
-    runId,
-    startedAt: now,
-    cursor: null,
-    pages: 0,
-    documentsCounted: 0,
-    ...entityDef(entity).counters(emptyTally()),
-  };
-  return { ...fields, recount, updatedAt: now };
+): WithoutSystemFields<RecountState> {
+  const progress = { runId, startedAt: now, cursor: null, pages: 0, documentsCounted: 0 };
+  return { workosOrgId, entity, ...progress, ...storedOf(emptyTally()) };
 }
 
 /**
- * Starts a recount of (org, entity) following `decideRecount`. A missing row
- * is created with zero counters and `exact: false`, so count queries keep
- * scanning until the recount's last page swaps the counters in. With
- * `schedulePages` the first page is scheduled right away (each page schedules
- * the next); without it the caller drives the pages (tests, the bench).
+ * Starts a recount of (org, entity) following `decideRecount`: writes a fresh
+ * recount state, and marks the row `recounting` (a missing row is created
+ * with zero counters and `exact: false`, so count queries keep scanning until
+ * the recount's last page swaps the counters in). A row already marked is
+ * not written. With `schedulePages` the first page is scheduled right away
+ * (each page schedules the next); without it the caller drives the pages.
  *
- * Costs 1 read and at most 1 write and 1 scheduled function.
+ * Costs 2 reads (row, state), at most 2 writes and 1 scheduled function.
  */
 export async function startRecount(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
@@ -122,7 +118,8 @@ export async function startRecount(
   }
   const now = Date.now();
   const row = await getStatsRow(ctx.db, workosOrgId, entity);
-  const decision = decideRecount(row, options, now);
+  const state = await getRecountState(ctx.db, workosOrgId, entity);
+  const decision = decideRecount(row, state, options, now);
   if (decision.kind === "skip") {
     return { entity, status: "skipped", runId: null, reason: decision.reason };
   }
@@ -130,18 +127,28 @@ export async function startRecount(
     return { entity, status: "running", runId: decision.runId, reason: null };
   }
   const runId = newRunId(now);
+  const fresh = freshRecountState(workosOrgId, entity, runId, now);
+  if (state === null) await ctx.db.insert("statsRecounts", fresh);
+  else await ctx.db.replace("statsRecounts", state._id, fresh);
   if (row === null) {
     const fields = newStatsRow(workosOrgId, entity, false, now);
-    await ctx.db.insert("organizationStats", withFreshRecount(entity, fields, runId, now));
-  } else {
+    await ctx.db.insert("organizationStats", { ...fields, recounting: true });
+  } else if (row.recounting !== true || row.recount !== undefined) {
+    // The only row writes of a run: here, at its end, and (legacy) dropping `recount`.
     const { id, fields } = splitRow(row, entity);
-    await ctx.db.replace("organizationStats", id, withFreshRecount(entity, fields, runId, now));
+    await ctx.db.replace("organizationStats", id, {
+      ...fields,
+      recounting: true,
+      recount: undefined,
+      updatedAt: now,
+    });
   }
-  if (row?.recount !== undefined) {
+  const replaced = state?.runId ?? row?.recount?.runId;
+  if (replaced !== undefined) {
     console.log("[stats.recount] replacing run", {
       workosOrgId,
       entity,
-      oldRunId: row.recount.runId,
+      oldRunId: replaced,
       runId,
     });
   }
