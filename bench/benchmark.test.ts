@@ -5,11 +5,12 @@
  */
 import { expect, test } from "vitest";
 import { quietLogs } from "../tests/support/recount";
-import { fmtInt, requireSameAcrossSizes, type Result } from "./lib";
+import { fmtInt } from "../tests/support/measure";
+import { requireSameAcrossSizes, type Result } from "./lib";
 import { machine, packageVersions, partition, writeReport, type BenchReport } from "./report";
 import { holdScheduler, pendingJobs } from "../tests/support/scheduled";
 import { SCENARIOS } from "./scenarios";
-import { differences } from "./truth";
+import { differences } from "../tests/support/truth";
 import { buildWorld, progress, type AggregateOption } from "./world";
 
 /**

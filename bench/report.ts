@@ -8,7 +8,8 @@ import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { format } from "prettier";
-import { fmtBytes, fmtInt, isNotRun, limitName, type NotRun, type Result, type Row } from "./lib";
+import { fmtBytes, fmtInt, limitName } from "../tests/support/measure";
+import { isNotRun, type NotRun, type Result, type Row } from "./lib";
 
 export type Machine = {
   cpu: string;

@@ -11,13 +11,13 @@
  * its own transaction, without auth, exactly as the scheduler would run it;
  * whatever it schedules is picked up in turn.
  *
- * Shared by `bench/` and `demo/`.
+ * Part of the shared test kit: used by `bench/` and `demo/`.
  */
 import { makeFunctionReference } from "convex/server";
 import type { Value } from "convex/values";
 import { vi } from "vitest";
 import type { Backend } from "./setup";
-import { measureMutationToLimit, type Measurement } from "../../bench/lib";
+import { measureMutationToLimit, type Measurement } from "./measure";
 
 /** One scheduled job as it ran. */
 export type ScheduledRun = {
