@@ -30,7 +30,7 @@ import {
 } from "./ops";
 import { docs, label, money, printDashboards, say } from "./print";
 import { writeHistory, type DemoOrg } from "./seeding";
-import { DAY, UNMAPPED_PAIR, withStatus, type FourKitesShipment } from "./shipments";
+import { DAY, UNMAPPED_PAIR, withStatus, type FourKitesShipment } from "../tests/support/shipments";
 
 export type { Demo } from "./ops";
 

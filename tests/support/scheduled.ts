@@ -63,11 +63,11 @@ export async function pendingJobs(t: Backend): Promise<number> {
  * time in scheduling order, each measured. The module schedules only
  * mutations; a job that breaks a transaction limit is recorded as failed
  * (and, as in production, schedules nothing). `onRun` sees each job after it
- * ran (progress output). Requires `holdScheduler`.
+ * ran, before the next one runs (progress output, observing its effects). Requires `holdScheduler`.
  */
 export async function runScheduled(
   t: Backend,
-  onRun: (run: ScheduledRun, index: number) => void = () => {},
+  onRun: (run: ScheduledRun, index: number) => void | Promise<void> = () => {},
   maxJobs = 10_000,
 ): Promise<ScheduledRun[]> {
   const runs: ScheduledRun[] = [];
@@ -79,7 +79,7 @@ export async function runScheduled(
     const measurement = await measureMutationToLimit(t, ref, job.args);
     const run = { ...job, measurement };
     runs.push(run);
-    onRun(run, runs.length - 1);
+    await onRun(run, runs.length - 1);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * FourKites shipments for the demo, in the JSON shape the module's import
+ * FourKites shipments for the demo and the bench, in the JSON shape the module's import
  * parses (`convex/model/fourKites/shipment.ts`), generated deterministically: the same
  * seed gives the same shipments, so every run prints the same badges. Times
  * are relative to a base time (the demo's start), so stale and future
