@@ -63,6 +63,8 @@ export const DAY_PROFILE = {
   cleanupEvery: 4,
   /** A lane for the unmapped pair at noon, backfilling the loads imported on it so far. */
   laneSlot: 48,
+  /** The comparisons' badge queries are re-measured every 6 hours (the module's after every write). */
+  badgeEvery: 24,
   /** The daily recount at 02:00. */
   recountSlot: 8,
   /** Seed system's recount page size (documents per transaction). */
@@ -86,6 +88,12 @@ export type DayTally = {
   badgesPerUser: Io;
   /** Re-runs per user, per badge. */
   reruns: { loads: number; invoices: number };
+  /** The same, by the source of the invalidating write. */
+  rerunsBySource: Record<DaySource, { loads: number; invoices: number }>;
+  /** One run of each badge at the start of the day (measured). */
+  badgeCost: { loads: Io; invoices: Io } | null;
+  /** Set when figures were computed from other measurements, saying how. */
+  computed?: string;
   /** The module only: transactions that changed each stats row (observed, not assumed). */
   statsRowWrites?: { loads: number; invoices: number; byRecount: number };
   /** Set when a step could not run (a limit): the day failed. */
@@ -113,7 +121,18 @@ function newTally(implementation: DayImplementation, size: number): DayTally {
     transactions: transactions as Record<DaySource, number>,
     badgesPerUser: { ...ZERO },
     reruns: { loads: 0, invoices: 0 },
+    rerunsBySource: Object.fromEntries(
+      DAY_SOURCES.map((s) => [s, { loads: 0, invoices: 0 }]),
+    ) as DayTally["rerunsBySource"],
+    badgeCost: null,
   };
+}
+
+/** Counts one re-run of `entity`'s badge caused by a write of `source`, at `cost`. */
+function rerun(tally: DayTally, source: DaySource, entity: "loads" | "invoices", cost: Io): void {
+  tally.reruns[entity] += 1;
+  tally.rerunsBySource[source][entity] += 1;
+  tally.badgesPerUser = sumIo([tally.badgesPerUser, cost]);
 }
 
 function add(tally: DayTally, source: DaySource, io: Io, transactions = 1): void {
@@ -186,7 +205,10 @@ function strip<D extends { _id: unknown; _creationTime: number }>(
  * One org's day. Returns a tally per implementation (the aggregate as not
  * run when the world has no aggregate trees).
  */
-export async function runOrgDay(world: World): Promise<DayTally[]> {
+export async function runOrgDay(
+  world: World,
+  mode: "full day" | "recount only" = "full day",
+): Promise<DayTally[]> {
   const { t, org, size } = world;
   const P = DAY_PROFILE;
   const now = Date.now();
@@ -194,13 +216,15 @@ export async function runOrgDay(world: World): Promise<DayTally[]> {
   const args = { workosOrgId: org };
 
   // --- setup (not measured) -----------------------------------------------
-  const setupLane = await biller(t, org).mutation(api.lanes.createLaneAndBackfill, {
-    workosOrgId: org,
-    ...CONTRACT_PAIR,
-    rateCents: 210_000,
-  });
-  void setupLane;
-  await runScheduled(t);
+  if (mode === "full day") {
+    // The contracted pair's lane, so the day's regular shipments arrive priced.
+    await biller(t, org).mutation(api.lanes.createLaneAndBackfill, {
+      workosOrgId: org,
+      ...CONTRACT_PAIR,
+      rateCents: 210_000,
+    });
+    await runScheduled(t);
+  }
   const pool = Array.from({ length: P.dispatchPool }, (_, i) => world.loadIds[5 * (100 + i)]);
   const poolStatus = new Map<Id<"loads">, "Open" | "Assigned">();
   const billing = await t.run(async (ctx) => {
@@ -280,11 +304,25 @@ export async function runOrgDay(world: World): Promise<DayTally[]> {
   };
   let seen = await observeRows();
   // First subscription of every badge.
-  stats.badgesPerUser = sumIo([await statsBadge("loads"), await statsBadge("invoices")]);
+  stats.badgeCost = { loads: await statsBadge("loads"), invoices: await statsBadge("invoices") };
+  stats.badgesPerUser = sumIo([stats.badgeCost.loads, stats.badgeCost.invoices]);
   await measureComparisonBadges();
   for (const c of comparisons) {
     const cost = badgeCost.get(c);
-    if (cost !== undefined) tallies.get(c)!.badgesPerUser = sumIo([cost.loads, cost.invoices]);
+    if (cost === undefined) continue;
+    tallies.get(c)!.badgeCost = cost;
+    tallies.get(c)!.badgesPerUser = sumIo([cost.loads, cost.invoices]);
+  }
+  const result = () =>
+    DAY_IMPLEMENTATIONS.map((impl) =>
+      impl === "aggregate" && !world.aggregate.seeded ? aggregateTally : tallies.get(impl)!,
+    );
+  if (mode === "recount only") {
+    const m = await measureMutationToLimit(t, internal.stats.recalculateOrgStats, args);
+    await moduleTx("recount", m);
+    await runJobs("recount");
+    await seedRecount(world, tallies.get("seed")!);
+    return result();
   }
 
   /** Records one module transaction of `source`, then re-runs the badges it invalidated. */
@@ -296,10 +334,9 @@ export async function runOrgDay(world: World): Promise<DayTally[]> {
     const now2 = await observeRows();
     for (const entity of ["loads", "invoices"] as const) {
       if (now2[entity] === seen[entity]) continue;
-      stats.reruns[entity] += 1;
       stats.statsRowWrites![entity] += 1;
       if (source === "recount") stats.statsRowWrites!.byRecount += 1;
-      stats.badgesPerUser = sumIo([stats.badgesPerUser, await statsBadge(entity)]);
+      rerun(stats, source, entity, await statsBadge(entity));
     }
     seen = now2;
   }
@@ -394,14 +431,8 @@ export async function runOrgDay(world: World): Promise<DayTally[]> {
           : c === "seed"
             ? loads
             : ops.some(countsInvoice);
-      if (loads) {
-        tally.reruns.loads += 1;
-        tally.badgesPerUser = sumIo([tally.badgesPerUser, cost.loads]);
-      }
-      if (invoices) {
-        tally.reruns.invoices += 1;
-        tally.badgesPerUser = sumIo([tally.badgesPerUser, cost.invoices]);
-      }
+      if (loads) rerun(tally, source, "loads", cost.loads);
+      if (invoices) rerun(tally, source, "invoices", cost.invoices);
     }
     if (world.aggregate.seeded) await t.mutation(benchApi.benchDay.syncAggregate, { ops });
   }
@@ -425,7 +456,7 @@ export async function runOrgDay(world: World): Promise<DayTally[]> {
   const imported = new Map<number, Id<"loads">>();
   let billingRun = 0;
   for (let s = 0; s < P.slots; s++) {
-    if (s % 4 === 0) await measureComparisonBadges();
+    if (s > 0 && s % P.badgeEvery === 0) await measureComparisonBadges();
     if (s % 24 === 0) progress(`org day at ${fmtInt(size)} loads: ${s / 4}:00`);
 
     // FourKites pull: new shipments, and earlier ones re-sent in a new status.
@@ -544,9 +575,7 @@ export async function runOrgDay(world: World): Promise<DayTally[]> {
   }
 
   // Every counter still exact and nothing left scheduled is checked by the runner.
-  return DAY_IMPLEMENTATIONS.map((impl) =>
-    impl === "aggregate" && !world.aggregate.seeded ? aggregateTally : tallies.get(impl)!,
-  );
+  return result();
 }
 
 /**
@@ -604,13 +633,11 @@ async function seedRecount(world: World, tally: DayTally): Promise<void> {
     invoiceAmountCents: countsOf(INVOICE_STATUSES, (s) => cents[s]),
   });
   add(tally, "recount", m.io);
-  tally.reruns.loads += 1;
-  tally.reruns.invoices += 1;
-  const badges = await Promise.all([
-    measureQueryToLimit(t, benchApi.benchSeed.countLoads, { workosOrgId: org }),
-    measureQueryToLimit(t, benchApi.benchSeed.countInvoices, { workosOrgId: org }),
-  ]);
-  tally.badgesPerUser = sumIo([tally.badgesPerUser, ...badges.map((b) => b.io)]);
+  const args = { workosOrgId: org };
+  const loadBadge = await measureQueryToLimit(t, benchApi.benchSeed.countLoads, args);
+  const invoiceBadge = await measureQueryToLimit(t, benchApi.benchSeed.countInvoices, args);
+  rerun(tally, "recount", "loads", loadBadge.io);
+  rerun(tally, "recount", "invoices", invoiceBadge.io);
 }
 
 /** One implementation's day for U users. */
@@ -624,6 +651,8 @@ export type DayFigure = {
   total: Io;
   /** Bytes read + written, per source and for the badges (U users). */
   split: Record<DaySource | "badges", number>;
+  /** How the figure was computed, when not measured whole at this size. */
+  computed?: string;
 };
 
 /** Bytes read + written. */
@@ -656,5 +685,53 @@ export function dayFigure(tally: DayTally, users: number): DayFigure {
     ...(reason === undefined ? {} : { reason }),
     total,
     split,
+    ...(tally.computed === undefined ? {} : { computed: tally.computed }),
   };
+}
+
+/**
+ * A day at a size where only the size-dependent steps were run ("recount
+ * only": the recount, and one run of every badge): the other steps and the
+ * number of badge re-runs they cause are taken from a full day measured at a
+ * smaller size (the same work at every size), priced at the badge costs
+ * measured at this size. Labeled as computed in the report.
+ */
+export function combineDays(full: DayTally, partial: DayTally): DayTally {
+  if (full.implementation !== partial.implementation)
+    throw new Error("combineDays: two implementations");
+  const out: DayTally = {
+    ...partial,
+    sources: { ...full.sources, recount: partial.sources.recount },
+    transactions: { ...full.transactions, recount: partial.transactions.recount },
+    reruns: { loads: 0, invoices: 0 },
+    rerunsBySource: {
+      ...full.rerunsBySource,
+      recount: partial.rerunsBySource.recount,
+    },
+    computed:
+      `imports, writes, backfill and cleanup and the badge re-runs they cause are the ` +
+      `${fmtInt(full.size)}-load day's (same work at every size); the recount and every badge ` +
+      `query cost are measured at ${fmtInt(partial.size)}`,
+  };
+  if (partial.notRun !== undefined || partial.failed !== undefined || partial.badgeCost === null) {
+    return { ...out, failed: partial.failed ?? full.failed };
+  }
+  if (full.failed !== undefined) out.failed = full.failed;
+  const cost = partial.badgeCost;
+  // The partial day's badges: first runs plus the recount's re-runs, as measured.
+  let badges = partial.badgesPerUser;
+  for (const source of DAY_SOURCES) {
+    const n = out.rerunsBySource[source];
+    out.reruns.loads += n.loads;
+    out.reruns.invoices += n.invoices;
+    if (source === "recount") continue;
+    for (let i = 0; i < n.loads; i++) badges = sumIo([badges, cost.loads]);
+    for (let i = 0; i < n.invoices; i++) badges = sumIo([badges, cost.invoices]);
+  }
+  out.badgesPerUser = badges;
+  if (partial.statsRowWrites !== undefined) {
+    // For the module, a badge re-run is a transaction that changed its stats row.
+    out.statsRowWrites = { ...out.reruns, byRecount: partial.statsRowWrites.byRecount };
+  }
+  return out;
 }
