@@ -55,9 +55,9 @@ export const DAY_PROFILE = {
   /** Dispatcher status changes per slot, over a pool of seeded loads (Open ⇄ Assigned). */
   dispatchPerSlot: 4,
   dispatchPool: 48,
-  /** Billing runs: slots (09:00, 13:00, 17:00, 21:00), invoices billed and voided per run. */
+  /** Billing runs: slots (09:00, 13:00, 17:00, 21:00), DRAFT invoices billed and voided per run. */
   billingSlots: [36, 52, 68, 84],
-  billedPerRun: 25,
+  billedPerRun: 20,
   voidedPerRun: 5,
   /** The periodic cleanup: every hour, at the end of the hour. */
   cleanupEvery: 4,
@@ -227,17 +227,19 @@ export async function runOrgDay(
   }
   const pool = Array.from({ length: P.dispatchPool }, (_, i) => world.loadIds[5 * (100 + i)]);
   const poolStatus = new Map<Id<"loads">, "Open" | "Assigned">();
-  const billing = await t.run(async (ctx) => {
-    const out: Id<"invoices">[] = [];
-    const q = ctx.db
-      .query("invoices")
-      .withIndex("by_org_and_status", (r) => r.eq("workosOrgId", org).eq("status", "DRAFT"));
-    for await (const invoice of q) {
-      out.push(invoice._id);
-      if (out.length === P.billingSlots.length * (P.billedPerRun + P.voidedPerRun)) break;
-    }
-    return out;
-  });
+  // DRAFT invoices the earlier scenarios left alone (they bill the first 500; see
+  // `benchInvoiceStatus`), so the aggregate's trees still hold them as seeded.
+  const billing = world.invoiceIds
+    .filter((_, i) => i % 10 < 6)
+    .slice(500, 500 + P.billingSlots.length * (P.billedPerRun + P.voidedPerRun));
+  if (billing.length < P.billingSlots.length * (P.billedPerRun + P.voidedPerRun)) {
+    throw new Error(`[orgDay] the world has only ${billing.length} spare DRAFT invoices`);
+  }
+  for (const id of billing) {
+    const invoice = await t.run((ctx) => ctx.db.get("invoices", id));
+    if (invoice?.status !== "DRAFT")
+      throw new Error(`[orgDay] invoice ${id} is ${invoice?.status}`);
+  }
   for (const id of pool) {
     const load = await t.run((ctx) => ctx.db.get("loads", id));
     if (load?.status !== "Open") throw new Error(`[orgDay] pool load ${id} is ${load?.status}`);
