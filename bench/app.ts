@@ -7,8 +7,10 @@
 import aggregateTest from "@convex-dev/aggregate/test";
 import type { ComponentApi } from "@convex-dev/aggregate/_generated/component.js";
 import { defineTestApp, type TestConvexRoot } from "convex-test";
-import type { GenericDataModel } from "convex/server";
+import { defineSchema, defineTable, type GenericDataModel } from "convex/server";
+import { v } from "convex/values";
 import schema from "../convex/schema";
+import { vInvoiceCounts, vLoadCounts } from "../convex/model/stats/counters";
 
 /**
  * Registers one aggregate component instance on a backend and returns its
@@ -21,8 +23,23 @@ export function registerAggregate(t: TestConvexRoot<GenericDataModel>, name: str
 /** Component instance names: one aggregate per counted table. */
 export const AGGREGATE_COMPONENTS = ["loadAggregate", "invoiceAggregate"] as const;
 
+/**
+ * The seed system's counters, for the org-day comparison (`functions/seed.ts`):
+ * one document per org holding both entities' counters. A bench-only table.
+ */
+const seedStats = defineTable({
+  workosOrgId: v.string(),
+  loads: vLoadCounts,
+  invoices: vInvoiceCounts,
+  invoiceAmountCents: vInvoiceCounts,
+  updatedAt: v.number(),
+}).index("by_org", ["workosOrgId"]);
+
+/** The project's schema plus the bench-only `benchSeedStats` table. */
+export const benchSchema = defineSchema({ ...schema.tables, benchSeedStats: seedStats });
+
 export const app = defineTestApp({
-  schema,
+  schema: benchSchema,
   components: {
     loadAggregate: { register: registerAggregate },
     invoiceAggregate: { register: registerAggregate },

@@ -5,27 +5,32 @@
  * convex-test backend.
  */
 import { convexTest } from "convex-test";
-import schema from "../convex/schema";
 import { modules, registerComponents, type Backend } from "../tests/support/setup";
-import { AGGREGATE_COMPONENTS, app, registerAggregate } from "./app";
+import { AGGREGATE_COMPONENTS, app, benchSchema, registerAggregate } from "./app";
 import * as benchAggregate from "./functions/aggregate";
+import * as benchDay from "./functions/day";
 import * as benchScan from "./functions/scan";
+import * as benchSeed from "./functions/seed";
 import * as benchSetup from "./functions/setup";
 
 /** Bench modules by function path prefix (`benchScan:countLoads`, ...). */
-const BENCH_MODULES = { benchScan, benchAggregate, benchSetup };
+const BENCH_MODULES = { benchScan, benchAggregate, benchSetup, benchSeed, benchDay };
 
 /** Typed references to the bench-only functions. */
 export const { api: benchApi, internal: benchInternal } = app.defineModules(BENCH_MODULES);
 
 /**
- * convex-test resolves a function path against the keys of the module map
- * (relative to the `convex/` folder it finds `_generated` in), so the bench
- * modules are added under that folder's prefix. They exist only here.
+ * convex-test resolves a function path against the keys of the module map,
+ * relative to the folder it finds `_generated` in (the keys are relative to
+ * the file that globbed them, `tests/support/setup.ts`), so the bench modules
+ * are added under that folder's prefix. They exist only here.
  */
+const convexRoot = (Object.keys(modules).find((k) => k.includes("/_generated/")) ?? "").split(
+  "_generated",
+)[0];
 const benchModuleMap: Record<string, () => Promise<object>> = Object.fromEntries(
   Object.entries(BENCH_MODULES).map(([name, module]) => [
-    `../convex/${name}.ts`,
+    `${convexRoot}${name}.ts`,
     async () => module,
   ]),
 );
@@ -36,11 +41,12 @@ const benchModuleMap: Record<string, () => Promise<object>> = Object.fromEntries
  */
 export function newBenchBackend(options: { transactionLimits?: boolean } = {}): Backend {
   const t = convexTest({
-    schema,
+    schema: benchSchema,
     modules: { ...modules, ...benchModuleMap },
     transactionLimits: options.transactionLimits ?? true,
   });
   registerComponents(t);
   for (const name of AGGREGATE_COMPONENTS) registerAggregate(t, name);
-  return t;
+  // The extra bench table changes the schema's type, not the project's tables.
+  return t as unknown as Backend;
 }

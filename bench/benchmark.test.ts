@@ -5,12 +5,15 @@
  */
 import { expect, test } from "vitest";
 import { quietLogs } from "../tests/support/recount";
-import { fmtInt, requireSameAcrossSizes, type Result } from "./lib";
+import { fmtInt } from "../tests/support/measure";
+import { requireSameAcrossSizes, type Result } from "./lib";
 import { machine, packageVersions, partition, writeReport, type BenchReport } from "./report";
 import { holdScheduler, pendingJobs } from "../tests/support/scheduled";
 import { SCENARIOS } from "./scenarios";
-import { differences } from "./truth";
+import { differences } from "../tests/support/truth";
 import { buildWorld, progress, type AggregateOption } from "./world";
+import { combineDays, runOrgDay, type DayTally } from "./orgDay";
+import { orgDayReport } from "./orgDayReport";
 
 /**
  * Org sizes at which the aggregate comparison is seeded. It costs one
@@ -19,6 +22,16 @@ import { buildWorld, progress, type AggregateOption } from "./world";
  * "not run" with the rate this run measured.
  */
 const AGGREGATE_SIZES = new Set([1_000, 10_000]);
+
+/**
+ * The org day: measured whole at these sizes; at the larger ones only its
+ * size-dependent steps are run (the recount, the badge queries) and the rest
+ * is the largest full day's (the same work at every size), labeled as such.
+ * A whole day at 100,000 loads would take convex-test over half an hour (its
+ * index queries read the whole table).
+ */
+const DAY_FULL_SIZES = new Set([1_000, 10_000]);
+const DAY_RECOUNT_ONLY_SIZES = new Set([100_000]);
 
 /** `40 s`, `12 min` */
 function duration(ms: number): string {
@@ -31,6 +44,8 @@ test("benchmark", async () => {
   const sizes = [...new Set(SCENARIOS.flatMap((s) => s.sizes))].sort((a, b) => a - b);
   const results: Result[] = [];
   const worlds: BenchReport["worlds"] = [];
+  const dayTallies: DayTally[] = [];
+  let lastFullDay: DayTally[] | null = null;
   // Milliseconds per aggregate entry, from the largest world seeded so far.
   let msPerEntry: number | null = null;
 
@@ -57,6 +72,25 @@ test("benchmark", async () => {
         if (!scenario.sizes.includes(size)) continue;
         progress(`${scenario.name} at ${fmtInt(size)} loads`);
         results.push(...(await scenario.run(world)));
+      }
+      // The org day last: it adds a day of documents to the world.
+      if (DAY_FULL_SIZES.has(size)) {
+        progress(`org day at ${fmtInt(size)} loads`);
+        const day = await runOrgDay(world);
+        dayTallies.push(...day);
+        lastFullDay = day;
+      } else if (DAY_RECOUNT_ONLY_SIZES.has(size)) {
+        progress(`org day at ${fmtInt(size)} loads: recount and badge queries`);
+        const full = lastFullDay;
+        if (full === null) throw new Error("no full org day measured before");
+        const partial = await runOrgDay(world, "recount only");
+        dayTallies.push(
+          ...partial.map((p) => {
+            const f = full.find((d) => d.implementation === p.implementation);
+            if (f === undefined) throw new Error(`no full day for ${p.implementation}`);
+            return combineDays(f, p);
+          }),
+        );
       }
       const left = await pendingJobs(world.t);
       if (left > 0) throw new Error(`${left} scheduled jobs were left unmeasured`);
@@ -88,6 +122,7 @@ test("benchmark", async () => {
     rows,
     notRun: partitioned.notRun,
     overBudget: rows.filter((r) => r.withinBudget === false),
+    orgDay: orgDayReport(dayTallies),
   };
   await writeReport(report);
   unmute();
@@ -97,5 +132,7 @@ test("benchmark", async () => {
   for (const r of report.overBudget) {
     progress(`OVER BUDGET: ${r.scenario} (${r.implementation}) at ${fmtInt(r.size)}: ${r.budget}`);
   }
+  for (const failure of report.orgDay.overBudget) progress(`OVER BUDGET: org day: ${failure}`);
   expect(report.overBudget.map((r) => `${r.scenario} at ${r.size}`)).toEqual([]);
+  expect(report.orgDay.overBudget).toEqual([]);
 });

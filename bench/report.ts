@@ -8,7 +8,10 @@ import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { format } from "prettier";
-import { fmtBytes, fmtInt, isNotRun, limitName, type NotRun, type Result, type Row } from "./lib";
+import { fmtBytes, fmtInt, limitName } from "../tests/support/measure";
+import { isNotRun, type NotRun, type Result, type Row } from "./lib";
+import { orgDayChart } from "./chart";
+import { orgDayMarkdown, orgDayPoints, type OrgDayReport } from "./orgDayReport";
 
 export type Machine = {
   cpu: string;
@@ -29,6 +32,8 @@ export type BenchReport = {
   notRun: NotRun[];
   /** Rows with a budget that did not hold. */
   overBudget: Row[];
+  /** The org-day scenario (issue 13). */
+  orgDay: OrgDayReport;
 };
 
 const ROOT = join(__dirname, "..");
@@ -216,6 +221,7 @@ export function markdown(report: BenchReport): string {
       ),
     ),
   ];
+  parts.push(orgDayMarkdown(report.orgDay));
   if (report.notRun.length > 0) {
     // One line per (size, implementation, reason): the reasons repeat across scenarios.
     const groups = new Map<string, NotRun[]>();
@@ -239,9 +245,29 @@ export function markdown(report: BenchReport): string {
   return parts.join("\n\n") + "\n";
 }
 
-/** Writes `bench/RESULTS.md` and `bench/results.json`. */
+/** Path of the org-day chart, shown by the README. */
+export const CHART_PATH = join(ROOT, "bench", "org-day.svg");
+
+/**
+ * Writes `bench/org-day.svg` from what `bench/results.json` holds (not from
+ * memory: the chart always shows the committed figures).
+ */
+export function writeChart(): void {
+  const parsed = JSON.parse(readFileSync(join(ROOT, "bench", "results.json"), "utf8")) as Pick<
+    BenchReport,
+    "orgDay"
+  >;
+  const svg = orgDayChart(
+    orgDayPoints(parsed.orgDay),
+    "Database bytes (read + written) per org-day, by org size",
+  );
+  writeFileSync(CHART_PATH, svg);
+}
+
+/** Writes `bench/RESULTS.md`, `bench/results.json` and, from the latter, `bench/org-day.svg`. */
 export async function writeReport(report: BenchReport): Promise<void> {
   const md = await format(markdown(report), { parser: "markdown", printWidth: 100 });
   writeFileSync(join(ROOT, "bench", "RESULTS.md"), md);
   writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify(report, null, 2) + "\n");
+  writeChart();
 }

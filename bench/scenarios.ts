@@ -18,13 +18,9 @@ import {
   measureMutationRolledBack,
   measureMutationToLimit,
   measureQueryToLimit,
-  rowOf,
-  seriesRowOf,
   withinHalfOfLimits,
-  type Budget,
-  type Implementation,
-  type Result,
-} from "./lib";
+} from "../tests/support/measure";
+import { rowOf, seriesRowOf, type Budget, type Implementation, type Result } from "./lib";
 import { pendingJobs, runScheduled } from "../tests/support/scheduled";
 import { LOAD_BYTES_OPTION, type World } from "./world";
 

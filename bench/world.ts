@@ -8,7 +8,7 @@ import type { InvoiceStatus } from "../convex/model/enums";
 import { seedOrg } from "../tests/support/seed";
 import { ORG_A, ORG_B, type Backend } from "../tests/support/setup";
 import { benchApi, newBenchBackend } from "./backend";
-import { fmtInt, measureMutationToLimit, print, type Measurement } from "./lib";
+import { fmtInt, measureMutationToLimit, print, type Measurement } from "../tests/support/measure";
 
 export type World = {
   t: Backend;

@@ -6,7 +6,7 @@
  * every badge query next to a scanning count.
  */
 import { afterAll, expect, test, vi } from "vitest";
-import { newBenchBackend } from "../bench/backend";
+import { newBackend } from "../tests/support/setup";
 import { quietLogs } from "../tests/support/recount";
 import { holdScheduler, pendingJobs } from "../tests/support/scheduled";
 import { stubWorkOSEnv } from "../tests/support/workos";
@@ -32,7 +32,7 @@ test("demo", async () => {
   // The demo's "now", to the hour: shipments are placed around it.
   const now = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const demo: Demo = {
-    t: newBenchBackend({ transactionLimits: true }),
+    t: newBackend({ transactionLimits: true }),
     now,
     orgs: demoOrgs(now),
     ops: new Map(),

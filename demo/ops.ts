@@ -5,7 +5,7 @@
  */
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import type { Backend, Io } from "../tests/support/setup";
-import { fmtInt, maxIo, sumIo, type Measurement } from "../bench/lib";
+import { fmtInt, maxIo, sumIo, type Measurement } from "../tests/support/measure";
 import { runScheduled, type ScheduledRun } from "../tests/support/scheduled";
 import { docs, say } from "./print";
 import type { DemoOrg } from "./seeding";
@@ -74,7 +74,7 @@ export function summary(measurements: Measurement<unknown>[]): string {
 
 /**
  * Runs every job the module scheduled (and what those schedule), each as its
- * own measured transaction (`bench/scheduled.ts`), tallying them per
+ * own measured transaction (`tests/support/scheduled.ts`), tallying them per
  * function. `line` may return a progress line for a run.
  */
 export async function drain(

@@ -6,15 +6,16 @@ import { api } from "../convex/_generated/api";
 import type { Counts } from "../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
 import { member, type Backend, type Io } from "../tests/support/setup";
-import { benchApi } from "../bench/backend";
+import { scanInvoiceCounts, scanLoadCounts } from "../tests/support/scanCount";
 import {
   fmtBytes,
   fmtInt,
   limitName,
   measureQueryToLimit,
+  measureReadToLimit,
   print,
   type Measurement,
-} from "../bench/lib";
+} from "../tests/support/measure";
 import type { DemoOrg } from "./seeding";
 
 /** Prints one line of the narrative (not muted with the functions' logs). */
@@ -59,8 +60,8 @@ export async function printDashboard(t: Backend, org: DemoOrg): Promise<void> {
   const loads = await measureQueryToLimit(who, api.loads.countLoadsByStatus, args);
   const invoices = await measureQueryToLimit(who, api.invoices.countInvoicesByStatus, args);
   if (!loads.ok || !invoices.ok) throw new Error("a badge query failed");
-  const scanLoads = await measureQueryToLimit(t, benchApi.benchScan.countLoads, args);
-  const scanInvoices = await measureQueryToLimit(t, benchApi.benchScan.countInvoices, args);
+  const scanLoads = await measureReadToLimit(t, (db) => scanLoadCounts(db, org.workosOrgId));
+  const scanInvoices = await measureReadToLimit(t, (db) => scanInvoiceCounts(db, org.workosOrgId));
   const l = loads.result;
   const i = invoices.result;
   const exact = l.exact && i.exact;

@@ -33,7 +33,7 @@ import {
   type FourKitesShipment,
   type Place,
   type ShipmentSpec,
-} from "./shipments";
+} from "../tests/support/shipments";
 
 export type DemoOrg = {
   name: string;

@@ -13,8 +13,8 @@ import { BACKFILL_BATCH_SIZE } from "../convex/model/lanes/backfill";
 import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loads/expiry";
 import { biller, measureMutation, member } from "../tests/support/setup";
 import { deliver, orgEvent } from "../tests/support/workos";
-import { fmtInt, measureMutationToLimit, measureQueryToLimit } from "../bench/lib";
-import { differences } from "../bench/truth";
+import { fmtInt, measureMutationToLimit, measureQueryToLimit } from "../tests/support/measure";
+import { differences } from "../tests/support/truth";
 import { serveShipments } from "./fourKitesApi";
 import {
   drain,
@@ -30,7 +30,7 @@ import {
 } from "./ops";
 import { docs, label, money, printDashboards, say } from "./print";
 import { writeHistory, type DemoOrg } from "./seeding";
-import { DAY, UNMAPPED_PAIR, withStatus, type FourKitesShipment } from "./shipments";
+import { DAY, UNMAPPED_PAIR, withStatus, type FourKitesShipment } from "../tests/support/shipments";
 
 export type { Demo } from "./ops";
 

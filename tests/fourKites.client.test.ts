@@ -21,7 +21,7 @@ import {
   mapFourKitesStatus,
 } from "../convex/model/fourKites/shipment";
 import { startFakeFourKites, type FakeFourKites, type Shape } from "./support/fourKitesServer";
-import { makeShipment, makeShipments } from "./support/shipments";
+import { makeShipment, makeShipments } from "./support/shipmentFixtures";
 import { ORG_A } from "./support/setup";
 
 const FAST: ClientOptions = {

@@ -17,7 +17,7 @@ import {
   manager,
   stubSyncEnv,
 } from "./support/fourKitesSync";
-import { makeShipment, makeShipments } from "./support/shipments";
+import { makeShipment, makeShipments } from "./support/shipmentFixtures";
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 import { expectCountersExact, newBackend, orgDocuments, ORG_A, ORG_B } from "./support/setup";
 

@@ -17,7 +17,7 @@ import {
   manager,
   stubSyncEnv,
 } from "./support/fourKitesSync";
-import { makeShipments } from "./support/shipments";
+import { makeShipments } from "./support/shipmentFixtures";
 import { runFourKitesIntegrationsDemo } from "./support/fourKitesDemo";
 import {
   errorCode,

@@ -19,7 +19,7 @@ import {
 } from "../../convex/model/enums";
 import { app } from "../app";
 
-const loadAggregate = new TableAggregate<{
+export const loadAggregate = new TableAggregate<{
   Namespace: string;
   Key: LoadStatus;
   DataModel: DataModel;
@@ -29,7 +29,7 @@ const loadAggregate = new TableAggregate<{
   sortKey: (doc) => doc.status,
 });
 
-const invoiceAggregate = new TableAggregate<{
+export const invoiceAggregate = new TableAggregate<{
   Namespace: string;
   Key: InvoiceStatus;
   DataModel: DataModel;

@@ -1,42 +1,28 @@
 /**
- * Comparison (a): counting by scanning. What a badge query costs when it
- * reads every document of the org through its index and counts by status.
- * Deliberately unbounded: the benchmark shows where it breaks Convex's
- * per-transaction read limits. Never copy this into `convex/`.
+ * Comparison (a): counting by scanning, registered as bench-only queries.
+ * The counting itself is the test kit's (`tests/support/scanCount.ts`).
  */
 import { v } from "convex/values";
-import { vInvoiceCounts, vLoadCounts, zeroCounts } from "../../convex/model/stats/counters";
-import { INVOICE_STATUSES, LOAD_STATUSES } from "../../convex/model/enums";
+import type { DatabaseReader } from "../../convex/_generated/server";
+import { vInvoiceCounts, vLoadCounts } from "../../convex/model/stats/counters";
+import { scanInvoiceCounts, scanLoadCounts } from "../../tests/support/scanCount";
 import { app } from "../app";
+
+/** The bench app's reader seen as the project's (it only adds a bench table). */
+function projectDb(db: unknown): DatabaseReader {
+  return db as DatabaseReader;
+}
 
 /** Load counts of an org, counted from every load. */
 export const countLoads = app.query({
   args: { workosOrgId: v.string() },
   returns: vLoadCounts,
-  handler: async (ctx, { workosOrgId }) => {
-    const counts = zeroCounts(LOAD_STATUSES);
-    const loads = ctx.db
-      .query("loads")
-      .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId));
-    for await (const load of loads) counts[load.status] += 1;
-    return counts;
-  },
+  handler: async (ctx, { workosOrgId }) => await scanLoadCounts(projectDb(ctx.db), workosOrgId),
 });
 
 /** Invoice counts and cents of an org, counted from every invoice. */
 export const countInvoices = app.query({
   args: { workosOrgId: v.string() },
   returns: v.object({ counts: vInvoiceCounts, amountCents: vInvoiceCounts }),
-  handler: async (ctx, { workosOrgId }) => {
-    const counts = zeroCounts(INVOICE_STATUSES);
-    const amountCents = zeroCounts(INVOICE_STATUSES);
-    const invoices = ctx.db
-      .query("invoices")
-      .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId));
-    for await (const invoice of invoices) {
-      counts[invoice.status] += 1;
-      amountCents[invoice.status] += invoice.amountCents;
-    }
-    return { counts, amountCents };
-  },
+  handler: async (ctx, { workosOrgId }) => await scanInvoiceCounts(projectDb(ctx.db), workosOrgId),
 });

@@ -11,13 +11,13 @@
  * its own transaction, without auth, exactly as the scheduler would run it;
  * whatever it schedules is picked up in turn.
  *
- * Shared by `bench/` and `demo/`.
+ * Part of the shared test kit: used by `bench/` and `demo/`.
  */
 import { makeFunctionReference } from "convex/server";
 import type { Value } from "convex/values";
 import { vi } from "vitest";
 import type { Backend } from "./setup";
-import { measureMutationToLimit, type Measurement } from "../../bench/lib";
+import { measureMutationToLimit, type Measurement } from "./measure";
 
 /** One scheduled job as it ran. */
 export type ScheduledRun = {
@@ -63,11 +63,11 @@ export async function pendingJobs(t: Backend): Promise<number> {
  * time in scheduling order, each measured. The module schedules only
  * mutations; a job that breaks a transaction limit is recorded as failed
  * (and, as in production, schedules nothing). `onRun` sees each job after it
- * ran (progress output). Requires `holdScheduler`.
+ * ran, before the next one runs (progress output, observing its effects). Requires `holdScheduler`.
  */
 export async function runScheduled(
   t: Backend,
-  onRun: (run: ScheduledRun, index: number) => void = () => {},
+  onRun: (run: ScheduledRun, index: number) => void | Promise<void> = () => {},
   maxJobs = 10_000,
 ): Promise<ScheduledRun[]> {
   const runs: ScheduledRun[] = [];
@@ -79,7 +79,7 @@ export async function runScheduled(
     const measurement = await measureMutationToLimit(t, ref, job.args);
     const run = { ...job, measurement };
     runs.push(run);
-    onRun(run, runs.length - 1);
+    await onRun(run, runs.length - 1);
   }
 }
 

@@ -3,12 +3,13 @@
  * stay inside Convex's per-transaction limits (the test suite's `histogram`
  * reads everything in one transaction). Used to show that the counters are
  * exact after a benchmark world, and how far a demo edit made them drift.
+ * Part of the shared test kit (suite, bench, demo).
  */
 import type { PaginationResult } from "convex/server";
-import type { DatabaseReader } from "../convex/_generated/server";
-import { zeroCounts, type Counts } from "../convex/model/stats/counters";
-import { INVOICE_STATUSES, LOAD_STATUSES, type LoadStatus } from "../convex/model/enums";
-import { storedCounters, type Backend, type Histogram } from "../tests/support/setup";
+import type { DatabaseReader } from "../../convex/_generated/server";
+import { zeroCounts, type Counts } from "../../convex/model/stats/counters";
+import { INVOICE_STATUSES, LOAD_STATUSES, type LoadStatus } from "../../convex/model/enums";
+import { storedCounters, type Backend, type Histogram } from "./setup";
 
 /** Documents per reading transaction: ~10 MB of 1 KB loads, under the 16 MiB limit. */
 const PAGE = 10_000;

@@ -1,0 +1,207 @@
+/**
+ * The org-day part of the report: figures per implementation, size and
+ * number of users, the module's split by source, the budget check (the
+ * module's day must not cost more than the seed system's design at any size)
+ * and the points of the chart.
+ */
+import { fmtBytes, fmtInt } from "../tests/support/measure";
+import type { ChartPoint } from "./chart";
+import {
+  bytes,
+  DAY_IMPLEMENTATIONS,
+  DAY_SOURCES,
+  DAY_USERS,
+  dayFigure,
+  type DayFigure,
+  type DayTally,
+} from "./orgDay";
+
+export type OrgDayReport = {
+  tallies: DayTally[];
+  figures: DayFigure[];
+  /** Budget failures, e.g. "stats day over seed day at 10,000 loads, U = 20". */
+  overBudget: string[];
+};
+
+/** Figures for every tally and number of users, and the budget check. */
+export function orgDayReport(tallies: DayTally[]): OrgDayReport {
+  const figures = tallies.flatMap((t) => DAY_USERS.map((u) => dayFigure(t, u)));
+  const overBudget: string[] = [];
+  for (const f of figures.filter((g) => g.implementation === "stats")) {
+    const seed = figures.find(
+      (g) => g.implementation === "seed" && g.size === f.size && g.users === f.users,
+    );
+    const where = `${fmtInt(f.size)} loads, U = ${f.users}`;
+    if (f.outcome !== "ok") overBudget.push(`the module's day fails at ${where}: ${f.reason}`);
+    else if (seed === undefined || seed.outcome !== "ok") {
+      overBudget.push(`no seed-design day to compare with at ${where}`);
+    } else {
+      if (bytes(f.total) > bytes(seed.total)) {
+        overBudget.push(`the module's day costs more bytes than the seed design's at ${where}`);
+      }
+      if (f.total.bytesRead > seed.total.bytesRead) {
+        overBudget.push(`the module's day reads more bytes than the seed design's at ${where}`);
+      }
+    }
+  }
+  return { tallies, figures, overBudget };
+}
+
+/** The chart's points: bytes read + written per day. */
+export function orgDayPoints(report: OrgDayReport): ChartPoint[] {
+  return report.figures.map((f) => ({
+    implementation: f.implementation,
+    size: f.size,
+    users: f.users,
+    outcome: f.outcome,
+    bytes: bytes(f.total),
+    computed: f.computed !== undefined,
+  }));
+}
+
+function table(header: string[], body: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...body.map(line)].join("\n");
+}
+
+function ratio(n: number, of: number): string {
+  if (of === 0) return "";
+  const r = n / of;
+  return r >= 100 ? `${fmtInt(Math.round(r))}×` : `${r.toFixed(r >= 10 ? 0 : 1)}×`;
+}
+
+function cell(
+  f: DayFigure | undefined,
+  stats: DayFigure | undefined,
+  value: (f: DayFigure) => number,
+): string {
+  if (f === undefined) return "";
+  if (f.outcome === "not run") return "not run";
+  if (f.outcome === "fails") return "**fails**";
+  const r = stats?.outcome === "ok" ? ` (${ratio(value(f), value(stats))})` : "";
+  return `${dayBytes(value(f))}${r}${f.computed === undefined ? "" : " †"}`;
+}
+
+/** `fmtBytes`, and GiB from 1 GiB up (badges of scanning orgs reach hundreds of GiB a day). */
+function dayBytes(n: number): string {
+  const gib = 1024 ** 3;
+  return n >= gib ? `${(n / gib).toFixed(1)} GiB` : fmtBytes(n);
+}
+
+function pct(part: number, whole: number): string {
+  return whole === 0 ? "" : `${Math.round((part / whole) * 100)}%`;
+}
+
+/** The footnote for computed figures, and the check that supports them. */
+function computedNote(report: OrgDayReport): string {
+  const computed = report.figures.find((f) => f.computed !== undefined)?.computed;
+  if (computed === undefined) return "All figures measured whole.";
+  // The computation assumes the same work at every size: show that it held between full days.
+  const full = report.tallies.filter((t) => t.computed === undefined && t.notRun === undefined);
+  const sizes = [...new Set(full.map((t) => t.size))].sort((a, b) => a - b);
+  const same = (["stats", "seed", "scan"] as const).map((impl) => {
+    const docs = sizes.map((size) => {
+      const t = full.find((d) => d.implementation === impl && d.size === size);
+      return t === undefined
+        ? "n/a"
+        : DAY_SOURCES.filter((s) => s !== "recount")
+            .map((s) => `${t.sources[s].documentsRead}/${t.sources[s].documentsWritten}`)
+            .join(" ");
+    });
+    return `${impl}: ${new Set(docs).size === 1 ? "the same" : "**different**"}`;
+  });
+  return (
+    `† computed, not measured whole: ${computed}. The basis: documents read/written by the ` +
+    `size-independent steps in the full days at ${sizes.map(fmtInt).join(" and ")} loads — ` +
+    `${same.join(", ")}.`
+  );
+}
+
+/** The RESULTS.md section. */
+export function orgDayMarkdown(report: OrgDayReport): string {
+  const sizes = [...new Set(report.figures.map((f) => f.size))].sort((a, b) => a - b);
+  const find = (impl: string, size: number, users: number) =>
+    report.figures.find((f) => f.implementation === impl && f.size === size && f.users === users);
+  const grid = (value: (f: DayFigure) => number) =>
+    table(
+      ["org size", "users", ...DAY_IMPLEMENTATIONS],
+      sizes.flatMap((size) =>
+        DAY_USERS.map((u) => [
+          fmtInt(size),
+          String(u),
+          ...DAY_IMPLEMENTATIONS.map((impl) =>
+            cell(find(impl, size, u), find("stats", size, u), value),
+          ),
+        ]),
+      ),
+    );
+  const split = table(
+    ["org size", "users", ...DAY_SOURCES, "badge re-runs", "total"],
+    sizes.flatMap((size) =>
+      DAY_USERS.map((u) => {
+        const f = find("stats", size, u);
+        if (f === undefined) return [fmtInt(size), String(u)];
+        const total = bytes(f.total);
+        const part = (n: number) => `${dayBytes(n)} (${pct(n, total)})`;
+        return [
+          fmtInt(size),
+          String(u),
+          ...DAY_SOURCES.map((s) => part(f.split[s])),
+          part(f.split.badges),
+          dayBytes(total),
+        ];
+      }),
+    ),
+  );
+  const reruns = table(
+    [
+      "org size",
+      "implementation",
+      "load badge re-runs / user",
+      "invoice badge re-runs / user",
+      "stats-row writes (loads / invoices; by the recount)",
+      "transactions (imports, writes, backfill, cleanup, recount)",
+      "outcome",
+    ],
+    report.tallies.map((t) => [
+      fmtInt(t.size),
+      t.implementation,
+      t.notRun === undefined ? fmtInt(t.reruns.loads) : "",
+      t.notRun === undefined ? fmtInt(t.reruns.invoices) : "",
+      t.statsRowWrites === undefined
+        ? ""
+        : `${fmtInt(t.statsRowWrites.loads)} / ${fmtInt(t.statsRowWrites.invoices)}; ${fmtInt(t.statsRowWrites.byRecount)}`,
+      t.notRun === undefined ? DAY_SOURCES.map((s) => fmtInt(t.transactions[s])).join(", ") : "",
+      t.notRun !== undefined
+        ? `not run: ${t.notRun}`
+        : t.failed !== undefined
+          ? `**fails**: ${t.failed}`
+          : "ok",
+    ]),
+  );
+  const verdict =
+    report.overBudget.length === 0
+      ? "holds: the module's day reads and moves fewer bytes than the seed design's at every size and number of users"
+      : `**fails**: ${report.overBudget.join("; ")}`;
+  return [
+    "## Org day",
+    "One deterministic day of an org (profile and invalidation rules: " +
+      "[docs/org-day.md](../docs/org-day.md)): 96 FourKites pulls, dispatcher status changes, four " +
+      "billing runs, a lane with backfill, hourly cleanup, the daily recount, and U users with the " +
+      "load and invoice badges open. The same work at every org size. Every figure is a sum of " +
+      "measured transactions; badge re-runs are each badge's measured cost times the re-runs its " +
+      "invalidation rule gives, times U. A day in which a step breaks a Convex limit **fails**; it " +
+      "is never counted as cheap.",
+    `Budget (the module's day ≤ the seed design's day, bytes read and bytes read + written, at every size and U): ${verdict}.`,
+    "![Bytes per org-day by org size](org-day.svg)",
+    computedNote(report),
+    "### Bytes read per org-day (× the module's)",
+    grid((f) => f.total.bytesRead),
+    "### Bytes read + written per org-day (× the module's)",
+    grid((f) => bytes(f.total)),
+    "### Where the module's bytes go (read + written)",
+    split,
+    "### Re-runs and transactions",
+    reruns,
+  ].join("\n\n");
+}
