@@ -394,7 +394,7 @@ describe("recount", () => {
     const reports = await t.query(internal.stats.listDriftReports, { workosOrgId: ORG_A });
     expect(reports.map((r) => r.source)).toEqual(["recount", "negative_counter"]);
     expect(reports[0].buckets).toEqual([
-      { status: "Open", measure: "count", stored: -1, actual: 0, delta: 1 },
+      { status: "Open", measure: "count", stored: -1, actual: 0, delta: 1, alreadyReported: 1 },
     ]);
   });
 

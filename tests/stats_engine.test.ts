@@ -143,7 +143,12 @@ describe("a recount whose shadow goes negative", () => {
     expect(reports.map((r) => r.source)).toEqual(["recount", "negative_counter"]);
     expect(reports[0].buckets).toEqual([
       { status: "Open", measure: "count", stored: 3, actual: 2, delta: -1 },
-      { status: "Assigned", measure: "count", stored: -1, actual: 0, delta: 1 },
+      // The negative_counter report stated this part first (delta 1).
+      { status: "Assigned", measure: "count", stored: -1, actual: 0, delta: 1, alreadyReported: 1 },
+    ]);
+    expect(reports[0].alreadyReportedIn).toEqual([reports[1]._id]);
+    expect(reports[1].buckets).toEqual([
+      { status: "Assigned", measure: "count", stored: -1, delta: 1 },
     ]);
   });
 });

@@ -65,6 +65,7 @@ import type * as model_stats_counters from "../model/stats/counters.js";
 import type * as model_stats_drift from "../model/stats/drift.js";
 import type * as model_stats_engine from "../model/stats/engine.js";
 import type * as model_stats_entities from "../model/stats/entities.js";
+import type * as model_stats_invalid from "../model/stats/invalid.js";
 import type * as model_stats_read from "../model/stats/read.js";
 import type * as model_stats_recount_orgWalk from "../model/stats/recount/orgWalk.js";
 import type * as model_stats_recount_pages from "../model/stats/recount/pages.js";
@@ -143,6 +144,7 @@ declare const fullApi: ApiFromModules<{
   "model/stats/drift": typeof model_stats_drift;
   "model/stats/engine": typeof model_stats_engine;
   "model/stats/entities": typeof model_stats_entities;
+  "model/stats/invalid": typeof model_stats_invalid;
   "model/stats/read": typeof model_stats_read;
   "model/stats/recount/orgWalk": typeof model_stats_recount_orgWalk;
   "model/stats/recount/pages": typeof model_stats_recount_pages;

@@ -9,7 +9,7 @@ import type { PaginationResult } from "convex/server";
 import type { DatabaseReader } from "../../convex/_generated/server";
 import { zeroCounts, type Counts } from "../../convex/model/stats/counters";
 import { INVOICE_STATUSES, LOAD_STATUSES, type LoadStatus } from "../../convex/model/enums";
-import { storedCounters, type Backend, type Histogram } from "./setup";
+import { countedCents, storedCounters, type Backend, type Histogram } from "./setup";
 
 /** Documents per reading transaction: ~10 MB of 1 KB loads, under the 16 MiB limit. */
 const PAGE = 10_000;
@@ -55,7 +55,7 @@ export async function countFromScratch(t: Backend, org: string): Promise<Histogr
         .paginate(opts(cursor)),
     (invoice) => {
       invoices[invoice.status] += 1;
-      invoiceCents[invoice.status] += invoice.amountCents;
+      invoiceCents[invoice.status] += countedCents(invoice.amountCents);
     },
   );
   return { loads, invoices, invoiceCents };

@@ -23,11 +23,50 @@ function eachBucket(
   }
 }
 
-/** Buckets where `after` is below zero, with the stored value and the delta. */
+/**
+ * Buckets where `after` is below zero, as a `negative_counter` report lists
+ * them: `stored` is the counter as the write leaves it (below zero; kept,
+ * never clamped) and `delta` is `-stored`, the part of the drift known for
+ * sure (the true value is at least 0). `before` is the counter before the
+ * write, which decides nothing here but keeps the signature symmetric.
+ */
 export function negativeBuckets(def: Shape, before: Tally, after: Tally): DriftBucket[] {
   const out: DriftBucket[] = [];
-  eachBucket(def, before, after, (status, measure, b, a) => {
-    if (a < 0) out.push({ status, measure, stored: b, delta: a - b });
+  eachBucket(def, before, after, (status, measure, _b, a) => {
+    if (a < 0) out.push({ status, measure, stored: a, delta: -a });
+  });
+  return out;
+}
+
+/** A bucket's key, for matching buckets across reports. */
+function bucketKey(b: Pick<DriftBucket, "status" | "measure">): string {
+  return `${b.measure}\u0000${b.status}`;
+}
+
+/**
+ * The recount's buckets with what earlier reports already stated: every
+ * bucket where the counters differ, plus every bucket an earlier report
+ * (`prior`) listed, with `alreadyReported` = the sum of their deltas.
+ * `stored` and `actual` are this recount's values. So, per bucket,
+ * `delta - alreadyReported` is the drift no earlier report contained, and
+ * adding `delta - (alreadyReported ?? 0)` over all reports counts each
+ * drift once, also when a later bypass cancelled what an earlier report saw
+ * (then `delta` is 0 and the recount bucket takes the earlier part back).
+ */
+export function withAlreadyReported(
+  def: Shape,
+  stored: Tally,
+  actual: Tally,
+  prior: readonly DriftBucket[],
+): DriftBucket[] {
+  const reported = new Map<string, number>();
+  for (const b of prior) reported.set(bucketKey(b), (reported.get(bucketKey(b)) ?? 0) + b.delta);
+  const out: DriftBucket[] = [];
+  eachBucket(def, stored, actual, (status, measure, s, a) => {
+    const already = reported.get(bucketKey({ status, measure }));
+    if (s === a && (already ?? 0) === 0) return;
+    const bucket: DriftBucket = { status, measure, stored: s, actual: a, delta: a - s };
+    out.push(already === undefined ? bucket : { ...bucket, alreadyReported: already });
   });
   return out;
 }

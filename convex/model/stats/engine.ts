@@ -25,7 +25,7 @@ import {
 } from "./counters";
 import { negativeBuckets } from "./drift";
 import { entityDef, type StatsRowFieldsOf } from "./entities";
-import { getStatsRow, newStatsRow, orgHasDocuments, splitRow } from "./rows";
+import { getStatsRow, getStatsRows, newStatsRow, orgHasDocuments, splitRow } from "./rows";
 import { getRecountState, storedOf } from "./shadow";
 
 type EngineCtx = Pick<MutationCtx, "db" | "scheduler">;
@@ -145,9 +145,15 @@ async function flushRow<T extends StatsEntity>(
   const def = entityDef(entity);
   const now = Date.now();
   const delta = deltaOf(changes);
-  const existing = await getStatsRow(ctx.db, workosOrgId, entity);
+  const rows = await getStatsRows(ctx.db, workosOrgId, entity);
+  const existing = rows?.row ?? null;
   if (existing?.orgDeleted === true && options.refuseDeletedOrgs) {
     throw orgDeletedError(workosOrgId);
+  }
+  if (rows !== null && rows.duplicates.length > 0 && rows.row.recounting !== true) {
+    // Duplicate rows (written around the code): this write counts on the
+    // picked row; the recount removes the others.
+    await scheduleRecount(ctx, workosOrgId, entity);
   }
   let base: StatsRowFieldsOf<T>;
   if (existing === null) {

@@ -17,6 +17,7 @@ import type { DatabaseReader } from "../../_generated/server";
 import { appError } from "../../lib/errors";
 import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../enums";
 import { isValidAmountCents, MAX_AMOUNT_CENTS } from "../validate";
+import type { InvalidDocument } from "./tables";
 import {
   countsOf,
   emptyTally,
@@ -69,8 +70,17 @@ export type EntityDef<T extends StatsEntity> = {
   statuses: readonly string[];
   /** What the stats row stores per status (`count` always). */
   measures: readonly Measure[];
-  /** What one document adds to its org's counters. */
+  /**
+   * What one document adds to its org's counters. The live path (write
+   * layer) and the recount both count through this, so they agree on any
+   * stored value, also one written around the code (see `countedCents`).
+   */
   bucket: (doc: Doc<T> | CountedFields<T>) => Bucket;
+  /**
+   * The fields of `doc` holding values the code never writes (written
+   * around it: a dashboard edit, an import), for the recount's drift report.
+   */
+  invalidFields: (doc: Doc<T>) => InvalidDocument[];
   /** A tally as the row's typed counter fields (statuses missing from it count 0). */
   counters: (t: Tally) => CountersOf<T>;
   /**
@@ -95,6 +105,25 @@ export type EntityDef<T extends StatsEntity> = {
   emptyRow: (common: StatsRowCommon) => StatsRowFieldsOf<T>;
 };
 
+/**
+ * What an invoice's `amountCents` adds to its status's amount counter: the
+ * amount when it is one the code writes (`isValidAmountCents`: an integer
+ * 0..`MAX_AMOUNT_CENTS`), else 0. The invoice is still counted in `counts`.
+ * This keeps every sum finite and exact (no NaN poisoning, no rounding past
+ * 2^53, so adding and later subtracting a document cancels exactly) while
+ * the histogram stays well defined for whatever is stored; the recount lists
+ * the offending documents (`invalidFields`) so an operator can fix them.
+ */
+export function countedCents(amountCents: unknown): number {
+  // `+ 0` turns -0 into 0, so no counter is ever -0.
+  return isValidAmountCents(amountCents) ? amountCents + 0 : 0;
+}
+
+/** The JavaScript `String()` of a stored value, keeping -0 apart from 0. */
+function valueString(value: unknown): string {
+  return Object.is(value, -0) ? "-0" : String(value);
+}
+
 function assertCents(fields: object): void {
   if (!("amountCents" in fields) || fields.amountCents === undefined) return;
   const amountCents = typeof fields.amountCents === "number" ? fields.amountCents : NaN;
@@ -113,6 +142,8 @@ const loads: EntityDef<"loads"> = {
   statuses: LOAD_STATUSES,
   measures: ["count"],
   bucket: (doc) => ({ status: doc.status, amountCents: 0 }),
+  // Only the status is counted, and the schema allows only known statuses.
+  invalidFields: () => [],
   counters: (t) => ({ counts: countsOf(LOAD_STATUSES, t, "count") }),
   documentsAfter: (db, workosOrgId, cursor) =>
     db
@@ -136,7 +167,11 @@ const invoices: EntityDef<"invoices"> = {
   table: "invoices",
   statuses: INVOICE_STATUSES,
   measures: ["count", "amountCents"],
-  bucket: (doc) => ({ status: doc.status, amountCents: doc.amountCents }),
+  bucket: (doc) => ({ status: doc.status, amountCents: countedCents(doc.amountCents) }),
+  invalidFields: (doc) =>
+    isValidAmountCents(doc.amountCents)
+      ? []
+      : [{ id: doc._id, field: "amountCents", value: valueString(doc.amountCents) }],
   counters: (t) => ({
     counts: countsOf(INVOICE_STATUSES, t, "count"),
     amountCents: countsOf(INVOICE_STATUSES, t, "amountCents"),

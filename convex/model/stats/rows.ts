@@ -6,6 +6,7 @@
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
 import type { StatsEntity } from "../enums";
+import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 import { entityDef, type StatsRowFieldsOf, type StatsRowOf } from "./entities";
 
 /** Any stats row. */
@@ -35,19 +36,44 @@ function isRowOf<T extends StatsEntity>(row: StatsRow, entity: T): row is StatsR
   return row.entity === entity;
 }
 
-/** The stats row of (org, entity), or null when none was created yet. One indexed read. */
+/**
+ * The stats row of (org, entity), or null when none was created yet. One
+ * indexed read (of up to `DUPLICATE_PROBE` rows).
+ *
+ * Convex has no unique constraint, so a dashboard edit or an import can leave
+ * two rows for one (org, entity). Rule (`pickStatsRow`): a row marked
+ * `orgDeleted` wins (deletion is final), else the oldest. Every reader and
+ * writer picks the same row, and the next recount removes the others.
+ */
 export async function getStatsRow<T extends StatsEntity>(
   db: DatabaseReader,
   workosOrgId: string,
   entity: T,
 ): Promise<StatsRowOf<T> | null> {
-  const row = await db
+  return (await getStatsRows(db, workosOrgId, entity))?.row ?? null;
+}
+
+/** The row `getStatsRow` picks, and the duplicates it passed over (at most `DUPLICATE_PROBE - 1`). */
+export async function getStatsRows<T extends StatsEntity>(
+  db: DatabaseReader,
+  workosOrgId: string,
+  entity: T,
+): Promise<{ row: StatsRowOf<T>; duplicates: StatsRowOf<T>[] } | null> {
+  const rows = await db
     .query("organizationStats")
     .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity))
-    .unique();
-  if (row === null) return null;
-  if (!isRowOf(row, entity)) throw new Error("[stats] row of another entity under its index key");
-  return row;
+    .take(DUPLICATE_PROBE);
+  const typed = rows.map((row) => {
+    if (!isRowOf(row, entity)) throw new Error("[stats] row of another entity under its index key");
+    return row;
+  });
+  const picked = pickOne(
+    typed,
+    "organizationStats",
+    { workosOrgId, entity },
+    (row) => row.orgDeleted === true,
+  );
+  return picked === null ? null : { row: picked.doc, duplicates: picked.duplicates };
 }
 
 /** A fresh row with zero counters; `exact` rows are `seeded` too. */

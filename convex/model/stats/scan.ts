@@ -8,6 +8,7 @@
  * `budgetFromMetrics`). `countPage` applies it to an entity's documents.
  */
 import type { TransactionMetrics } from "convex/server";
+import type { Doc } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
 import type { QueryCtx } from "../ctx";
 import type { StatsEntity } from "../enums";
@@ -134,12 +135,17 @@ export async function countPage(
   entity: StatsEntity,
   cursor: number | null,
   maxDocs: number,
+  /** Also sees every counted document (the recount lists invalid values with it). */
+  inspect?: (doc: Doc<StatsEntity>) => void,
 ): Promise<{ tally: Tally; scan: PageScan }> {
   const def = entityDef(entity);
   const tally = emptyTally();
   const scan = await scanPage(
     def.documentsAfter(ctx.db, workosOrgId, cursor),
-    (doc) => addBucket(tally, def.bucket(doc), 1),
+    (doc) => {
+      addBucket(tally, def.bucket(doc), 1);
+      inspect?.(doc);
+    },
     {
       maxDocs,
       check: async () => budgetFromMetrics(await ctx.meta.getTransactionMetrics()),

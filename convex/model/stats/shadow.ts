@@ -9,21 +9,38 @@
 import type { Doc } from "../../_generated/dataModel";
 import type { DatabaseReader, DatabaseWriter } from "../../_generated/server";
 import type { StatsEntity } from "../enums";
+import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 import { MEASURES, plusTally, tallyOfStored, emptyTally, type Tally } from "./counters";
 
 /** A running recount's state. */
 export type RecountState = Doc<"statsRecounts">;
 
-/** The recount state of (org, entity), or null when no run is in progress. One indexed read. */
+/**
+ * The recount state of (org, entity), or null when no run is in progress. One
+ * indexed read. Duplicates (left by an import; the code writes one): the
+ * oldest is the state (a new run replaces it in place); the recount removes
+ * the others (`getRecountStates`).
+ */
 export async function getRecountState(
   db: DatabaseReader,
   workosOrgId: string,
   entity: StatsEntity,
 ): Promise<RecountState | null> {
-  return await db
+  return (await getRecountStates(db, workosOrgId, entity))?.state ?? null;
+}
+
+/** The state `getRecountState` picks, and the duplicates it passed over. */
+export async function getRecountStates(
+  db: DatabaseReader,
+  workosOrgId: string,
+  entity: StatsEntity,
+): Promise<{ state: RecountState; duplicates: RecountState[] } | null> {
+  const states = await db
     .query("statsRecounts")
     .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity))
-    .unique();
+    .take(DUPLICATE_PROBE);
+  const picked = pickOne(states, "statsRecounts", { workosOrgId, entity });
+  return picked === null ? null : { state: picked.doc, duplicates: picked.duplicates };
 }
 
 /** A tally as stored shadow counters (`counts`, `amountCents`). */

@@ -7,6 +7,15 @@ import { v, type Infer, type PropertyValidators } from "convex/values";
 import { vStatsEntity, type StatsEntity } from "../enums";
 import { ENTITY_COUNTERS } from "./entities";
 
+/**
+ * A counted document holding a value the code never writes (e.g. an
+ * `amountCents` of -500, 1.5 or NaN, written around the code). `value` is
+ * the JavaScript `String()` of the value ("NaN", "Infinity", "-0", "1e+300"),
+ * so non-finite numbers survive JSON and the CLI unchanged.
+ */
+export const vInvalidDocument = v.object({ id: v.string(), field: v.string(), value: v.string() });
+export type InvalidDocument = Infer<typeof vInvalidDocument>;
+
 /** Summary of the last finished recount of a stats row. */
 export const vLastRecount = v.object({
   runId: v.string(),
@@ -14,6 +23,14 @@ export const vLastRecount = v.object({
   driftFound: v.boolean(),
   pages: v.number(),
   documentsCounted: v.number(),
+  /** Restarts of the run (its shadow went negative); `pages` includes the pages before them. */
+  restarts: v.optional(v.number()),
+  /**
+   * The documents the run found holding values the code never writes
+   * (`vInvalidSummary`); the next run reports them only if this changed.
+   * Absent = none.
+   */
+  invalid: v.optional(v.object({ total: v.number(), digest: v.string() })),
 });
 
 /** Fields every stats row has, whatever it counts. */
@@ -93,6 +110,14 @@ export const vRecountStateFields = {
   ...recountProgress,
   counts: vStoredTally,
   amountCents: vStoredTally,
+  /** Times this run restarted (at most `MAX_RESTARTS`); absent = 0. */
+  restarts: v.optional(v.number()),
+  /** Documents behind the cursor holding values the code never writes: the first ones, listed. */
+  invalidDocuments: v.optional(v.array(vInvalidDocument)),
+  /** How many such documents are behind the cursor (listed or not). */
+  invalidTotal: v.optional(v.number()),
+  /** Running digest of every such document (id, field, value) in scan order. */
+  invalidDigest: v.optional(v.string()),
 };
 
 /**
@@ -109,13 +134,22 @@ export const vRecountDeltaFields = {
   amountCents: vStoredTally,
 };
 
-/** One bucket of a drift report. */
+/**
+ * One bucket of a drift report. `delta` is the correction the report
+ * attributes to the counter: `actual - stored` for a recount; for a
+ * `negative_counter` report, `-stored` (the counter is `stored` < 0 and the
+ * true value is at least 0, so at least that much is missing). On a recount
+ * report, `alreadyReported` is the part of `delta` that the reports in
+ * `alreadyReportedIn` stated first. Adding reports: the sum over reports of
+ * `delta - (alreadyReported ?? 0)` is the total drift (docs/hardening.md).
+ */
 export const vDriftBucket = v.object({
   status: v.string(),
   measure: v.union(v.literal("count"), v.literal("amountCents")),
   stored: v.number(),
   actual: v.optional(v.number()),
   delta: v.number(),
+  alreadyReported: v.optional(v.number()),
 });
 export type DriftBucket = Infer<typeof vDriftBucket>;
 
@@ -127,4 +161,22 @@ export const vDriftReportFields = {
   runId: v.optional(v.string()),
   detectedAt: v.number(),
   buckets: v.array(vDriftBucket),
+  /** Recount reports: the earlier `negative_counter` reports its `alreadyReported` parts come from. */
+  alreadyReportedIn: v.optional(v.array(v.id("statsDriftReports"))),
+  /**
+   * Recount reports: documents holding values the code never writes, the
+   * first `MAX_INVALID_LISTED` in creation order (see `invalidTotal`).
+   */
+  invalidDocuments: v.optional(v.array(vInvalidDocument)),
+  /** Recount reports: how many such documents the org has (listed or not). */
+  invalidTotal: v.optional(v.number()),
+  /** Recount reports: duplicate stats rows / recount states the recount removed. */
+  duplicatesRemoved: v.optional(
+    v.array(
+      v.object({
+        table: v.union(v.literal("organizationStats"), v.literal("statsRecounts")),
+        id: v.string(),
+      }),
+    ),
+  ),
 };
