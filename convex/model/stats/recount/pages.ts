@@ -245,7 +245,8 @@ async function finish<T extends StatsEntity>(
     // time the run ends without a repair, so it always terminates.
     const restarts = state.restarts ?? 0;
     if (restarts < MAX_RESTARTS) {
-      const runId = newRunId(now);
+      // Suffixed: a new id even when the clock and random seed repeat.
+      const runId = `${newRunId(now)}_r${restarts + 1}`;
       await ctx.db.replace("statsRecounts", state._id, {
         ...freshRecountState(workosOrgId, entity, runId, now),
         pages: progress.pages,
