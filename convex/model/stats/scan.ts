@@ -124,7 +124,8 @@ export async function scanPage<D extends { _creationTime: number }>(
 
 /**
  * Counts one page of the org's `entity` documents after `cursor` into a
- * tally, within the transaction's read budget. The shared primitive under
+ * tally, within the transaction's read budget (`firstCreationTime`: of the
+ * first document counted, null when none was). The shared primitive under
  * the recount pages, the migration's dry run and the count queries' bounded
  * fallback scan.
  */
@@ -134,18 +135,22 @@ export async function countPage(
   entity: StatsEntity,
   cursor: number | null,
   maxDocs: number,
-): Promise<{ tally: Tally; scan: PageScan }> {
+): Promise<{ tally: Tally; scan: PageScan; firstCreationTime: number | null }> {
   const def = entityDef(entity);
   const tally = emptyTally();
+  let firstCreationTime: number | null = null;
   const scan = await scanPage(
     def.documentsAfter(ctx.db, workosOrgId, cursor),
-    (doc) => addBucket(tally, def.bucket(doc), 1),
+    (doc) => {
+      firstCreationTime ??= doc._creationTime;
+      addBucket(tally, def.bucket(doc), 1);
+    },
     {
       maxDocs,
       check: async () => budgetFromMetrics(await ctx.meta.getTransactionMetrics()),
     },
   );
-  return { tally, scan };
+  return { tally, scan, firstCreationTime };
 }
 
 /** Stands for "no page-size cap": the read budget alone decides. */

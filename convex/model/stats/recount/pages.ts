@@ -97,13 +97,11 @@ export async function runRecountPage(
   }
 
   const deltas = await foldDeltas(ctx.db, state);
-  const { tally, scan } = await countPage(
-    ctx,
-    workosOrgId,
-    entity,
-    state.cursor,
-    args.maxDocs ?? DEFAULT_PAGE_DOCS,
-  );
+  const {
+    tally,
+    scan,
+    firstCreationTime: first,
+  } = await countPage(ctx, workosOrgId, entity, state.cursor, args.maxDocs ?? DEFAULT_PAGE_DOCS);
   const metrics = await ctx.meta.getTransactionMetrics();
   const shadow = plusTally(plusTally(tallyOfStored(state), deltas.tally), tally);
   const progress = {
@@ -121,7 +119,14 @@ export async function runRecountPage(
   };
   if (!scan.exhausted || !deltas.done) {
     const { _id, _creationTime, ...fields } = state;
-    await ctx.db.replace("statsRecounts", _id, { ...fields, ...progress, ...storedOf(shadow) });
+    // The first document's time is kept for the badge's progress (`read.ts`).
+    const firstCreationTime = fields.firstCreationTime ?? first ?? undefined;
+    await ctx.db.replace("statsRecounts", _id, {
+      ...fields,
+      ...progress,
+      firstCreationTime,
+      ...storedOf(shadow),
+    });
     return result;
   }
   return await finish(ctx, entity, state, shadow, progress, result);
@@ -246,6 +251,7 @@ async function finish<T extends StatsEntity>(
     seeded: true,
     recounting: false,
     recount: undefined,
+    knownDrift: undefined,
     lastRecount,
     updatedAt: now,
   });
