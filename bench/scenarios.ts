@@ -436,6 +436,119 @@ const cleanupStale: Scenario = {
 };
 
 /**
+ * The loads badge while its counters are not exact (docs/badges.md), measured
+ * after every transaction of the repair or the seeding:
+ * - drifted: the loads row's `Assigned` counter is zeroed (a corruption the
+ *   flush cannot see), then a counted write takes an `Assigned` load back to
+ *   `Open` (the counter goes negative: `exact: false`, `knownDrift`, repair
+ *   scheduled) and a second one puts it back (the documents end as they
+ *   were). The badge must read 1 document throughout the repair;
+ * - being seeded: the loads row is deleted and its recount started, as for
+ *   an org whose data predates the counters. The badge must read at most 2
+ *   documents per answer and its `progress` must rise with every page.
+ * Both runs end with exact counters, so the scenarios after this one see the
+ * world as before.
+ */
+const badgeWhileNotExact: Scenario = {
+  name: "badge while not exact",
+  sizes: SIZES.budgets,
+  run: async (world) => {
+    const { t, org, size } = world;
+    const who = member(t, org);
+    const args = { workosOrgId: org };
+    const badge = () => measureQueryToLimit(who, api.loads.countLoadsByStatus, args);
+    const out: Result[] = [];
+
+    // Drifted.
+    const assigned = await t.run(async (ctx) => {
+      const row = await ctx.db
+        .query("organizationStats")
+        .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", org).eq("entity", "loads"))
+        .unique();
+      if (row === null || row.entity !== "loads") throw new Error("no loads row");
+      await ctx.db.patch("organizationStats", row._id, { counts: { ...row.counts, Assigned: 0 } });
+      const load = await ctx.db
+        .query("loads")
+        .withIndex("by_org_and_status", (q) => q.eq("workosOrgId", org).eq("status", "Assigned"))
+        .first();
+      if (load === null) throw new Error("no Assigned load");
+      return load._id;
+    });
+    for (const status of ["Open", "Assigned"]) {
+      await biller(t, org).mutation(api.loads.updateLoadStatus, {
+        ...args,
+        loadId: assigned,
+        status,
+      });
+    }
+    const drifted = [await badge()];
+    await runScheduled(t, async () => {
+      drifted.push(await badge());
+    });
+    const approximate = drifted.filter((m) => m.ok && m.result.state === "approximate").length;
+    const repaired = drifted.at(-1);
+    if (approximate < 2 || !repaired?.ok || repaired.result.state !== "exact") {
+      throw new Error(`badge while drifted: ${approximate} approximate answers, then not exact`);
+    }
+    out.push(
+      seriesRowOf(
+        { scenario: "badge while drifted", implementation: "stats", size },
+        drifted.slice(0, -1),
+        {
+          budget: {
+            text: "1 document per answer (issue 15)",
+            check: (row) => row.maxPerTransaction?.documentsRead === 1,
+          },
+          note: `${approximate} answer(s) during the repair, from the drifted counters`,
+        },
+      ),
+    );
+
+    // Being seeded.
+    await t.run(async (ctx) => {
+      const row = await ctx.db
+        .query("organizationStats")
+        .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", org).eq("entity", "loads"))
+        .unique();
+      if (row !== null) await ctx.db.delete("organizationStats", row._id);
+    });
+    await t.mutation(internal.stats.recalculateOrgStats, { ...args, entities: ["loads"] });
+    const seeding = [await badge()];
+    await runScheduled(t, async () => {
+      seeding.push(await badge());
+    });
+    const counting = seeding.flatMap((m) => (m.ok && m.result.state === "counting" ? [m] : []));
+    const progress = counting.map((m) => m.result.progress ?? -1);
+    const rising = progress.every((p, i) => i === 0 || p > progress[i - 1]);
+    const seeded = seeding.at(-1);
+    if (!seeded?.ok || seeded.result.state !== "exact" || seeded.result.total !== size) {
+      throw new Error("badge while seeding: the seeding did not end exact");
+    }
+    out.push(
+      seriesRowOf(
+        { scenario: "badge while seeding", implementation: "stats", size },
+        seeding.slice(0, -1),
+        {
+          budget: {
+            text: "≤ 2 documents per answer, progress rising (issue 15)",
+            check: (row) =>
+              row.maxPerTransaction !== undefined &&
+              row.maxPerTransaction.documentsRead <= 2 &&
+              rising &&
+              counting.length === seeding.length - 1,
+          },
+          note: `${counting.length} answer(s) while counting, progress ${progress
+            .map((p) => `${Math.round(p * 100)}%`)
+            .filter((_, i, all) => i === 0 || i === all.length - 1)
+            .join(" → ")} → 100%`,
+        },
+      ),
+    );
+    return out;
+  },
+};
+
+/**
  * The daily recount of the org, both entities: `recalculateOrgStats` as the
  * daily walk calls it (pages scheduled), then every scheduled `recountPage`,
  * each measured. Checked: no transaction above half of any limit; every
@@ -503,5 +616,6 @@ export const SCENARIOS: Scenario[] = [
   laneBackfill(250, { city: "Fresno", state: "CA" }, false),
   cleanupNothingToDo,
   cleanupStale,
+  badgeWhileNotExact,
   recount,
 ];

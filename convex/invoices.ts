@@ -135,7 +135,9 @@ export const bulkVoidInvoices = mutation({
 
 /**
  * Invoice counts and amounts (cents) by status for the dashboard badges: one
- * document read.
+ * document read (two while the org's counters are being seeded; a bounded
+ * scan when it has none yet). `state`, `progress` and `knownDrift` as for
+ * `loads:countLoadsByStatus` (`docs/badges.md`).
  *
  * ```tsx
  * const invoices = useQuery(api.invoices.countInvoicesByStatus, { workosOrgId });

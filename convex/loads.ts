@@ -88,7 +88,11 @@ export const deleteLoad = mutation({
 });
 
 /**
- * Load counts by status for the dashboard badges: one document read.
+ * Load counts by status for the dashboard badges: one document read (two
+ * while the org's counters are being seeded; a bounded scan when it has
+ * none yet). `state` says what the numbers are: `exact`, `approximate`
+ * (drifted counters, with `knownDrift`), `counting` (with `progress`) or
+ * `partial`; see `docs/badges.md`.
  *
  * ```tsx
  * const loads = useQuery(api.loads.countLoadsByStatus, { workosOrgId });

@@ -4,7 +4,7 @@
  */
 import type { Tally } from "./counters";
 import type { EntityDef } from "./entities";
-import type { DriftBucket } from "./tables";
+import type { DriftBucket, KnownDrift } from "./tables";
 import type { StatsEntity } from "../enums";
 
 type Shape = Pick<EntityDef<StatsEntity>, "statuses" | "measures">;
@@ -83,4 +83,25 @@ export function differences(def: Shape, stored: Tally, actual: Tally): DriftBuck
 /** True when some bucket of `t` is below zero. */
 export function hasNegative(def: Shape, t: Tally): boolean {
   return def.measures.some((m) => def.statuses.some((s) => (t[m].get(s) ?? 0) < 0));
+}
+
+/**
+ * The counters known to be off after `negatives` (buckets that went below
+ * zero) were seen, merged with what was known before: a counter at -n is at
+ * least n below the truth, which is never negative.
+ */
+export function mergeKnownDrift(
+  known: readonly KnownDrift[] | undefined,
+  negatives: readonly DriftBucket[],
+): KnownDrift[] {
+  const out = (known ?? []).map((k) => ({ ...k }));
+  for (const b of negatives) {
+    // A `negative_counter` bucket stores the counter after the write
+    // (`stored` < 0) and `delta = -stored`: the least the truth is above it.
+    const atLeast = b.delta;
+    const same = out.find((k) => k.status === b.status && k.measure === b.measure);
+    if (same === undefined) out.push({ status: b.status, measure: b.measure, atLeast });
+    else same.atLeast = Math.max(same.atLeast, atLeast);
+  }
+  return out;
 }

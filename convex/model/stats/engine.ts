@@ -23,7 +23,7 @@ import {
   type Bucket,
   type Tally,
 } from "./counters";
-import { negativeBuckets } from "./drift";
+import { mergeKnownDrift, negativeBuckets } from "./drift";
 import { entityDef, type StatsRowFieldsOf } from "./entities";
 import { getStatsRow, getStatsRows, newStatsRow, orgHasDocuments, splitRow } from "./rows";
 import { getRecountState, storedOf } from "./shadow";
@@ -183,8 +183,14 @@ async function flushRow<T extends StatsEntity>(
   // A counter below zero on a row believed exact means the row had drifted
   // (a write bypassed the write layer). Keep the value, report it, and stop
   // serving the row as exact until a recount repairs it.
+  if (negatives.length > 0 && !base.exact && base.seeded === true) {
+    // Already drifted: what the badge knows of the error grows (no new report).
+    next = { ...next, knownDrift: mergeKnownDrift(base.knownDrift, negatives) };
+  }
   if (negatives.length > 0 && base.exact) {
-    next = { ...next, exact: false };
+    // `seeded` stays true and `knownDrift` names the buckets, so the badge
+    // keeps answering from these counters (`read.ts`) until the repair.
+    next = { ...next, exact: false, seeded: true, knownDrift: mergeKnownDrift([], negatives) };
     await ctx.db.insert("statsDriftReports", {
       workosOrgId,
       entity,

@@ -125,7 +125,8 @@ export async function scanPage<D extends { _creationTime: number }>(
 
 /**
  * Counts one page of the org's `entity` documents after `cursor` into a
- * tally, within the transaction's read budget. The shared primitive under
+ * tally, within the transaction's read budget (`firstCreationTime`: of the
+ * first document counted, null when none was). The shared primitive under
  * the recount pages, the migration's dry run and the count queries' bounded
  * fallback scan.
  */
@@ -137,12 +138,14 @@ export async function countPage(
   maxDocs: number,
   /** Also sees every counted document (the recount lists invalid values with it). */
   inspect?: (doc: Doc<StatsEntity>) => void,
-): Promise<{ tally: Tally; scan: PageScan }> {
+): Promise<{ tally: Tally; scan: PageScan; firstCreationTime: number | null }> {
   const def = entityDef(entity);
   const tally = emptyTally();
+  let firstCreationTime: number | null = null;
   const scan = await scanPage(
     def.documentsAfter(ctx.db, workosOrgId, cursor),
     (doc) => {
+      firstCreationTime ??= doc._creationTime;
       addBucket(tally, def.bucket(doc), 1);
       inspect?.(doc);
     },
@@ -151,7 +154,7 @@ export async function countPage(
       check: async () => budgetFromMetrics(await ctx.meta.getTransactionMetrics()),
     },
   );
-  return { tally, scan };
+  return { tally, scan, firstCreationTime };
 }
 
 /** Stands for "no page-size cap": the read budget alone decides. */

@@ -33,6 +33,18 @@ export const vLastRecount = v.object({
   invalid: v.optional(v.object({ total: v.number(), digest: v.string() })),
 });
 
+/**
+ * A counter known to be off since the row last was exact: it went below zero
+ * (`negative_counter`), so it is at least `atLeast` below the truth (counted
+ * writes change counter and truth alike, so the gap stays until a recount).
+ */
+export const vKnownDrift = v.object({
+  status: v.string(),
+  measure: v.union(v.literal("count"), v.literal("amountCents")),
+  atLeast: v.number(),
+});
+export type KnownDrift = Infer<typeof vKnownDrift>;
+
 /** Fields every stats row has, whatever it counts. */
 const statsRowCommon = {
   workosOrgId: v.string(),
@@ -54,6 +66,13 @@ const statsRowCommon = {
   /** Set when the org was deleted in WorkOS: public functions refuse it. */
   orgDeleted: v.optional(v.boolean()),
   lastRecount: v.optional(vLastRecount),
+  /**
+   * While `exact` is false on a `seeded` row: the counters known to be off
+   * (written by the flush that saw them go negative; cleared when a recount
+   * swaps exact counters in). Lets a badge say what it knows of the error
+   * without reading the drift reports.
+   */
+  knownDrift: v.optional(v.array(vKnownDrift)),
   /**
    * True while a recount of this row runs: its cursor and shadow counters are
    * in `statsRecounts`, which counted writes then read (and write when the
@@ -108,6 +127,12 @@ export const vRecountStateFields = {
   workosOrgId: v.string(),
   entity: vStatsEntity,
   ...recountProgress,
+  /**
+   * `_creationTime` of the org's first document, set by the first page that
+   * counts one: with `cursor` and `startedAt` it gives the run's progress in
+   * time (see `docs/badges.md`). Absent before then.
+   */
+  firstCreationTime: v.optional(v.number()),
   counts: vStoredTally,
   amountCents: vStoredTally,
   /** Times this run restarted (at most `MAX_RESTARTS`); absent = 0. */

@@ -120,7 +120,11 @@ export async function runRecountPage(
   const deltas = await foldDeltas(ctx.db, state);
   const def = entityDef(entity);
   const found: InvalidDocument[] = [];
-  const { tally, scan } = await countPage(
+  const {
+    tally,
+    scan,
+    firstCreationTime: first,
+  } = await countPage(
     ctx,
     workosOrgId,
     entity,
@@ -146,9 +150,12 @@ export async function runRecountPage(
   };
   if (!scan.exhausted || !deltas.done) {
     const { _id, _creationTime, ...fields } = state;
+    // The first document's time is kept for the badge's progress (`read.ts`).
+    const firstCreationTime = fields.firstCreationTime ?? first ?? undefined;
     await ctx.db.replace("statsRecounts", _id, {
       ...fields,
       ...progress,
+      firstCreationTime,
       ...storedOf(shadow),
       ...invalid,
     });
@@ -333,6 +340,7 @@ async function finish<T extends StatsEntity>(
     seeded: true,
     recounting: false,
     recount: undefined,
+    knownDrift: undefined,
     lastRecount,
     updatedAt: now,
   });
