@@ -16,6 +16,7 @@
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
+import { enqueueDriftAlert } from "../../alerts/queue";
 import type { MutationCtx } from "../../ctx";
 import type { StatsEntity } from "../../enums";
 import { plusTally, tallyOfStored, type Tally } from "../counters";
@@ -62,7 +63,7 @@ export type PageOutcome = Infer<typeof vPageOutcome>;
  */
 export const DEFAULT_PAGE_DOCS = 1_000;
 
-type PageCtx = Pick<MutationCtx, "db" | "meta" | "scheduler">;
+type PageCtx = Pick<MutationCtx, "db" | "meta" | "runMutation" | "runQuery">;
 
 /**
  * Runs one page of recount `runId` of (org, entity): counts the next
@@ -204,7 +205,7 @@ async function finish<T extends StatsEntity>(
     await ctx.db.replace(
       "statsRecounts",
       state._id,
-      freshRecountState(workosOrgId, entity, runId, now),
+      freshRecountState(workosOrgId, entity, runId, now, state.jobId),
     );
     console.warn("[stats.recount] shadow went negative; run restarted", {
       workosOrgId,
@@ -217,7 +218,7 @@ async function finish<T extends StatsEntity>(
 
   const driftReported = trusted && found.length > 0;
   if (driftReported) {
-    await ctx.db.insert("statsDriftReports", {
+    const reportId = await ctx.db.insert("statsDriftReports", {
       workosOrgId,
       entity,
       source: "recount",
@@ -225,6 +226,7 @@ async function finish<T extends StatsEntity>(
       detectedAt: now,
       buckets: found,
     });
+    await enqueueDriftAlert(ctx, reportId);
     console.warn("[stats.recount] drift repaired", {
       workosOrgId,
       entity,
