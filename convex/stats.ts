@@ -32,6 +32,7 @@ import {
   cancelRecounts as cancelModel,
   vCancelResult,
 } from "./model/stats/recount/cancel";
+import { throwIfFaulted } from "./model/stats/recount/faults";
 import { startJob, walkJobStep } from "./model/stats/recount/jobWalk";
 import { vWalkPhase, vWalkStep } from "./model/stats/recount/orgWalk";
 import { runRecountPage, vPageOutcome } from "./model/stats/recount/pages";
@@ -105,6 +106,7 @@ export const recountPage = internalMutation({
   returns: vPageOutcome,
   handler: async (ctx, args) => {
     optionalPositiveInteger(args.maxDocs, "maxDocs");
+    throwIfFaulted({ ...args, maxDocs: args.maxDocs });
     const outcome = await runRecountPage(ctx, args);
     const { status, pages, documentsCounted, documentsRead, bytesRead } = outcome;
     const page = { status, pages, documentsCounted, documentsRead, bytesRead };

@@ -67,6 +67,7 @@ import type * as model_stats_engine from "../model/stats/engine.js";
 import type * as model_stats_entities from "../model/stats/entities.js";
 import type * as model_stats_read from "../model/stats/read.js";
 import type * as model_stats_recount_cancel from "../model/stats/recount/cancel.js";
+import type * as model_stats_recount_faults from "../model/stats/recount/faults.js";
 import type * as model_stats_recount_jobWalk from "../model/stats/recount/jobWalk.js";
 import type * as model_stats_recount_jobs from "../model/stats/recount/jobs.js";
 import type * as model_stats_recount_orgWalk from "../model/stats/recount/orgWalk.js";
@@ -149,6 +150,7 @@ declare const fullApi: ApiFromModules<{
   "model/stats/entities": typeof model_stats_entities;
   "model/stats/read": typeof model_stats_read;
   "model/stats/recount/cancel": typeof model_stats_recount_cancel;
+  "model/stats/recount/faults": typeof model_stats_recount_faults;
   "model/stats/recount/jobWalk": typeof model_stats_recount_jobWalk;
   "model/stats/recount/jobs": typeof model_stats_recount_jobs;
   "model/stats/recount/orgWalk": typeof model_stats_recount_orgWalk;

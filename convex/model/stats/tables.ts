@@ -125,6 +125,11 @@ export const vRecountJobFields = {
   walk: v.union(v.object({ phase: v.string(), cursor: v.union(v.string(), v.null()) }), v.null()),
   /** The walk step failed this many times in a row (reset by a success). */
   walkFailures: v.number(),
+  /**
+   * A walk step is enqueued (or running). False while the walk waits for
+   * the job's running rows to drop below `WALK_RESUME` (`pool.ts`).
+   */
+  walkQueued: v.boolean(),
   /** Set when the walk gave up (after `MAX_PAGE_FAILURES`) or was canceled. */
   walkError: v.optional(v.string()),
   canceledAt: v.optional(v.number()),

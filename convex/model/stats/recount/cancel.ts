@@ -17,6 +17,7 @@ import { getOrganization } from "../../organizations/registry";
 import { getStatsRow } from "../rows";
 import { getRecountState, type RecountState } from "../shadow";
 import { countJob, jobActive, latestJob } from "./jobs";
+import { continueWalk } from "./pool";
 
 /** Runs canceled per transaction. */
 export const CANCEL_BATCH = 100;
@@ -31,7 +32,10 @@ export const vCancelResult = v.object({
 export type CancelResult = Infer<typeof vCancelResult>;
 
 /** Deletes a run's state, clears its row's flag and counts it in its job. */
-async function cancelRun(ctx: Pick<MutationCtx, "db">, state: RecountState): Promise<void> {
+async function cancelRun(
+  ctx: Pick<MutationCtx, "db" | "runMutation">,
+  state: RecountState,
+): Promise<void> {
   await ctx.db.delete("statsRecounts", state._id);
   const row = await getStatsRow(ctx.db, state.workosOrgId, state.entity);
   if (row !== null && row.recounting === true) {
@@ -39,7 +43,9 @@ async function cancelRun(ctx: Pick<MutationCtx, "db">, state: RecountState): Pro
   }
   // A failed run was counted as failed already.
   if (state.jobId !== undefined && state.failure === undefined) {
-    await countJob(ctx, state.jobId, { canceled: 1 });
+    const job = await countJob(ctx, state.jobId, { canceled: 1 });
+    // A paused walk resumes when the job's running rows drop (not for a canceled job).
+    if (job !== null && !job.walkQueued) await continueWalk(ctx, job);
   }
   console.log("[stats.cancel] run canceled", {
     workosOrgId: state.workosOrgId,
@@ -50,7 +56,7 @@ async function cancelRun(ctx: Pick<MutationCtx, "db">, state: RecountState): Pro
 
 /** Cancels up to `CANCEL_BATCH` runs (oldest first); schedules itself for the rest. */
 export async function cancelBatch(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: Pick<MutationCtx, "db" | "scheduler" | "runMutation">,
 ): Promise<{ canceledRuns: number; more: boolean }> {
   const states = await ctx.db
     .query("statsRecounts")
@@ -71,7 +77,7 @@ export async function cancelBatch(
  *   written then.
  */
 export async function cancelRecounts(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: Pick<MutationCtx, "db" | "scheduler" | "runMutation">,
   workosOrgId: string | undefined,
 ): Promise<CancelResult> {
   if (workosOrgId !== undefined) {

@@ -9,7 +9,7 @@ import type { Id } from "../../../_generated/dataModel";
 import type { MutationCtx } from "../../ctx";
 import { countJob, createJob } from "./jobs";
 import { vWalkPhase, walkAndStart, type WalkPosition, type WalkStep } from "./orgWalk";
-import { enqueueWalkStep } from "./pool";
+import { continueWalk } from "./pool";
 import type { RecountJobKind } from "../tables";
 
 type Ctx = Pick<MutationCtx, "db" | "runMutation">;
@@ -56,6 +56,7 @@ export async function startJob(
   const jobId = await createJob(ctx, kind, start);
   const step = await walkJobStep(ctx, jobId);
   if (step === null) throw new Error("[stats.walk] a new job has no walk");
-  if (step.next !== null) await enqueueWalkStep(ctx, jobId);
+  const job = await ctx.db.get("statsRecountJobs", jobId);
+  if (job !== null) await continueWalk(ctx, job);
   return { jobId, step };
 }

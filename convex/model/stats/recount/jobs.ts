@@ -27,6 +27,7 @@ export async function createJob(
     startedAt: Date.now(),
     walk: start,
     walkFailures: 0,
+    walkQueued: false,
     started: 0,
     finished: 0,
     failed: 0,
@@ -36,19 +37,23 @@ export async function createJob(
   });
 }
 
-/** Adds `counts` to job `jobId`'s counters (nothing when the job is gone). */
+/**
+ * Adds `counts` to job `jobId`'s counters and returns the job as updated
+ * (null when the job is gone).
+ */
 export async function countJob(
   ctx: Pick<MutationCtx, "db">,
   jobId: Id<"statsRecountJobs">,
   counts: JobCounts,
-): Promise<void> {
+): Promise<RecountJob | null> {
   const job = await ctx.db.get("statsRecountJobs", jobId);
-  if (job === null) return;
+  if (job === null) return null;
   const patch: JobCounts = {};
   for (const [key, n] of Object.entries(counts) as [keyof JobCounts, number][]) {
     patch[key] = job[key] + n;
   }
   await ctx.db.patch("statsRecountJobs", jobId, patch);
+  return { ...job, ...patch };
 }
 
 /** The newest job of `kind`, or null. One indexed read. */
@@ -61,6 +66,11 @@ export async function latestJob(
     .withIndex("by_kind_and_started_at", (q) => q.eq("kind", kind))
     .order("desc")
     .first();
+}
+
+/** Rows the job started that have not ended yet. */
+export function jobRunning(job: RecountJob): number {
+  return Math.max(0, job.started - job.finished - job.failed - job.canceled);
 }
 
 /** Whether a job still has work: its walk, or rows that have not ended. */

@@ -20,7 +20,7 @@ import type { MutationCtx } from "../../ctx";
 import { vStatsEntity, type StatsEntity } from "../../enums";
 import { getStatsRow } from "../rows";
 import { getRecountState } from "../shadow";
-import { countJob } from "./jobs";
+import { countJob, jobRunning, type RecountJob } from "./jobs";
 import { DEFAULT_PAGE_DOCS } from "./pages";
 
 /** Work items of the stats pool running at once, unless `STATS_MAX_PARALLELISM` says otherwise. */
@@ -29,6 +29,15 @@ export const DEFAULT_MAX_PARALLELISM = 10;
 export const MAX_PARALLELISM_ENV = "STATS_MAX_PARALLELISM";
 /** Failures in a row after which a run (or a walk) is marked failed. */
 export const MAX_PAGE_FAILURES = 5;
+/**
+ * The walk of a job pauses while this many of the rows it started are still
+ * running, and resumes when a run's end brings them below `WALK_RESUME`. So
+ * a night with thousands of orgs keeps a bounded queue (and marks rows
+ * `recounting` only shortly before their pages run), instead of starting
+ * every org at once.
+ */
+export const WALK_AHEAD = 200;
+export const WALK_RESUME = 100;
 /** Backoff before the n-th retry: `BACKOFF_BASE_MS * 2^(n-1)` (1 s, 2 s, 4 s, 8 s). */
 export const BACKOFF_BASE_MS = 1_000;
 
@@ -131,8 +140,34 @@ export async function enqueuePage(
   );
 }
 
+/**
+ * After a walk step or a run's end: enqueues the next walk step of `job`
+ * when its walk has more orgs, none is queued, and fewer than `limit` of its
+ * rows are running; otherwise marks the walk paused (`walkQueued: false`).
+ * `queued` says whether the caller is the walk step's own completion.
+ */
+export async function continueWalk(
+  ctx: PoolCtx,
+  job: RecountJob,
+  options: { fromWalkStep?: boolean } = {},
+): Promise<void> {
+  if (job.walk === null || job.canceledAt !== undefined || job.walkError !== undefined) {
+    if (job.walkQueued) await ctx.db.patch("statsRecountJobs", job._id, { walkQueued: false });
+    return;
+  }
+  const queued = job.walkQueued && options.fromWalkStep !== true;
+  if (queued) return;
+  const limit = options.fromWalkStep === true ? WALK_AHEAD : WALK_RESUME;
+  if (jobRunning(job) < limit) {
+    await enqueueWalkStep(ctx, job._id);
+    if (!job.walkQueued) await ctx.db.patch("statsRecountJobs", job._id, { walkQueued: true });
+  } else if (job.walkQueued) {
+    await ctx.db.patch("statsRecountJobs", job._id, { walkQueued: false });
+  }
+}
+
 /** Enqueues the next step of job `jobId`'s walk over all orgs. */
-export async function enqueueWalkStep(
+async function enqueueWalkStep(
   ctx: PoolCtx,
   jobId: Id<"statsRecountJobs">,
   options: { failures?: number; runAfter?: number } = {},
@@ -186,7 +221,8 @@ export async function onWorkDone(
       (outcome.status === "finished" || outcome.status === "abandoned") &&
       context.jobId !== null
     ) {
-      await countJob(ctx, context.jobId, { finished: 1 });
+      const job = await countJob(ctx, context.jobId, { finished: 1 });
+      if (job !== null && !job.walkQueued) await continueWalk(ctx, job);
     }
     return;
   }
@@ -218,7 +254,10 @@ async function markRunFailed(
   await ctx.db.patch("statsRecounts", state._id, {
     failure: { failures, error: error.slice(0, 500), at: Date.now() },
   });
-  if (page.jobId !== null) await countJob(ctx, page.jobId, { failed: 1 });
+  if (page.jobId !== null) {
+    const job = await countJob(ctx, page.jobId, { failed: 1 });
+    if (job !== null && !job.walkQueued) await continueWalk(ctx, job);
+  }
   console.error("[stats.recount] run failed", { ...page, failures, error });
   await enqueueRunFailedAlert(ctx, {
     workosOrgId: page.workosOrgId,
@@ -236,7 +275,7 @@ async function walkDone(
   const job = await ctx.db.get("statsRecountJobs", context.jobId);
   if (job === null || job.canceledAt !== undefined) return;
   if (result.kind === "success") {
-    if (job.walk !== null) await enqueueWalkStep(ctx, context.jobId);
+    await continueWalk(ctx, job, { fromWalkStep: true });
     return;
   }
   const failures = context.failures + 1;
@@ -247,7 +286,10 @@ async function walkDone(
     await enqueueWalkStep(ctx, context.jobId, { failures, runAfter: backoff(failures) });
     return;
   }
-  await ctx.db.patch("statsRecountJobs", job._id, { walkError: error.slice(0, 500) });
+  await ctx.db.patch("statsRecountJobs", job._id, {
+    walkError: error.slice(0, 500),
+    walkQueued: false,
+  });
   console.error("[stats.recount] walk failed", { jobId: job._id, kind: job.kind, error });
   await enqueueRunFailedAlert(ctx, { workosOrgId: "*", runId: job._id, error });
 }
