@@ -21,7 +21,7 @@
  *
  * How a recount stays exact while writes continue: `model/stats/recount/pages.ts`.
  */
-import { vResult, type RunResult } from "@convex-dev/workpool";
+import type { RunResult } from "@convex-dev/workpool";
 import { v } from "convex/values";
 import { internalMutation, internalQuery } from "./functions";
 import { appError } from "./lib/errors";
@@ -122,7 +122,18 @@ export const recountPage = internalMutation({
  * `model/stats/recount/pool.ts`).
  */
 export const recountWorkDone = internalMutation({
-  args: { workId: v.string(), context: vWorkContext, result: vResult },
+  args: {
+    workId: v.string(),
+    context: vWorkContext,
+    result: v.union(
+      v.object({
+        kind: v.literal("success"),
+        returnValue: v.union(vPageOutcome, vWalkStep, v.null()),
+      }),
+      v.object({ kind: v.literal("failed"), error: v.string() }),
+      v.object({ kind: v.literal("canceled") }),
+    ),
+  },
   returns: v.null(),
   handler: async (ctx, args) => {
     const result: RunResult = args.result;
