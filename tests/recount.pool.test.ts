@@ -314,3 +314,33 @@ describe("cancel", () => {
     );
   });
 });
+
+describe("drift alerts are queued where drift reports are stored", () => {
+  test("a negative counter (engine flush) and the recount's repair each queue one alert", async () => {
+    quietLogs();
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    vi.useFakeTimers();
+    // Not an http(s) URL: each alert row is recorded (as undeliverable) without network.
+    vi.stubEnv("STATS_ALERT_WEBHOOK_URL", "not-a-url");
+    const t = newBackend({ transactionLimits: true });
+    await newLoad(t, ORG_A, "L-1");
+    const { loads } = await storedCounters(t, ORG_A);
+    await t.run(async (ctx) => {
+      if (loads?.entity !== "loads") throw new Error("no loads row");
+      await ctx.db.patch("organizationStats", loads._id, { counts: { ...loads.counts, Open: 0 } });
+    });
+    const [load] = await t.run(async (ctx) => await ctx.db.query("loads").collect());
+    await member(t, ORG_A, [BILLING_PERMISSION]).mutation(api.loads.updateLoadStatus, {
+      workosOrgId: ORG_A,
+      loadId: load._id,
+      status: "Assigned",
+    });
+    await settle(t);
+    await expectCountersExact(t, ORG_A);
+    const reports = await t.query(internal.stats.listDriftReports, {});
+    expect(reports.map((r) => r.source).sort()).toEqual(["negative_counter", "recount"]);
+    const alerts = await t.run(async (ctx) => await ctx.db.query("statsAlerts").collect());
+    expect(alerts.map((a) => a.reportId).sort()).toEqual(reports.map((r) => r._id).sort());
+    expect(alerts.every((a) => a.kind === "drift")).toBe(true);
+  });
+});
