@@ -3,7 +3,7 @@
  * versions) and `bench/results.json` (every row, for tools). The markdown is
  * passed through prettier so `npm run format:check` accepts it as written.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -242,7 +242,19 @@ export function markdown(report: BenchReport): string {
       ),
     );
   }
+  parts.push(contentionSection());
   return parts.join("\n\n") + "\n";
+}
+
+/**
+ * The contention simulation's table (`bench/contention.md`, written by
+ * `npx tsx bench/contention.ts`, deterministic), so RESULTS.md holds it too.
+ */
+function contentionSection(): string {
+  const path = join(ROOT, "bench", "contention.md");
+  return existsSync(path)
+    ? readFileSync(path, "utf8").trim()
+    : "## Recount pages under write contention\n\nnot run: bench/contention.md missing";
 }
 
 /** Path of the org-day chart, shown by the README. */

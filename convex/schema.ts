@@ -10,6 +10,7 @@ import {
   vInvoiceStatsRow,
   vLoadStatsRow,
   vRecountDeltaFields,
+  vRecountJobFields,
   vRecountStateFields,
 } from "./model/stats/tables";
 import { statsAlertFields } from "./model/alerts/fields";
@@ -172,12 +173,20 @@ export default defineSchema({
   /** Counters: one row per (org, entity). See `stats_helpers.ts`. */
   organizationStats: defineTable(v.union(vLoadStatsRow, vInvoiceStatsRow))
     .index("by_org_and_entity", ["workosOrgId", "entity"])
-    .index("by_entity", ["entity"]),
+    .index("by_entity", ["entity"])
+    // Operator status: rows not exact.
+    .index("by_exact", ["exact"]),
 
   /** Running recounts: cursor and shadow counters, one per (org, entity). See `docs/recount.md`. */
   statsRecounts: defineTable(vRecountStateFields)
     .index("by_org_and_entity", ["workosOrgId", "entity"])
     .index("by_started_at", ["startedAt"]),
+
+  /** Daily runs and migrations over all orgs: walk position and outcome counts. See `docs/recount.md`. */
+  statsRecountJobs: defineTable(vRecountJobFields).index("by_kind_and_started_at", [
+    "kind",
+    "startedAt",
+  ]),
 
   /** Shadow changes of counted writes behind a recount's cursor, not yet folded in. */
   statsRecountDeltas: defineTable(vRecountDeltaFields).index("by_org_and_entity", [

@@ -2,27 +2,41 @@
  * The daily exact recount and its operator views (all internal).
  *
  * - `recalculateOrgStats`: start the recount of one org (both entities).
- * - `recountPage`: one page of a running recount; schedules the next one.
+ * - `recountPage`: one page of a running recount (a work item of the
+ *   `statsWorkpool`; `recountWorkDone` enqueues the next one or retries it).
  * - `recalculateAllOrgs`: the daily job (`crons.ts`): walks every org a page
- *   at a time and starts its recount.
- * - `recountStatus`, `listDriftReports`: what operators read from the CLI:
+ *   at a time (`recountWalkStep`, also pool work) and starts its recount.
+ * - `recountStatus`, `listDriftReports`, `cancelRecounts`: for operators:
  *
  * ```sh
+ * npx convex run stats:recountStatus --watch
  * npx convex run stats:recountStatus '{"workosOrgId": "org_..."}'
+ * npx convex run stats:cancelRecounts '{"workosOrgId": "org_..."}'   # or '{}' for all
  * npx convex run stats:listDriftReports '{"limit": 20}'
  * npx convex run stats:recalculateOrgStats '{"workosOrgId": "org_..."}'
  * ```
  *
+ * At most `STATS_MAX_PARALLELISM` (default 10) pool items run at once
+ * (`model/stats/recount/pool.ts`).
+ *
  * How a recount stays exact while writes continue: `model/stats/recount/pages.ts`.
  */
+import type { RunResult } from "@convex-dev/workpool";
 import { v } from "convex/values";
-import { internal } from "./_generated/api";
 import { internalMutation, internalQuery } from "./functions";
 import { appError } from "./lib/errors";
 import { STATS_ENTITIES, vStatsEntity } from "./model/enums";
 import { getOrganization } from "./model/organizations/registry";
-import { vWalkPhase, vWalkStep, walkAndStart } from "./model/stats/recount/orgWalk";
+import {
+  cancelBatch,
+  cancelRecounts as cancelModel,
+  vCancelResult,
+} from "./model/stats/recount/cancel";
+import { throwIfFaulted } from "./model/stats/recount/faults";
+import { startJob, walkJobStep } from "./model/stats/recount/jobWalk";
+import { vWalkPhase, vWalkStep } from "./model/stats/recount/orgWalk";
 import { runRecountPage, vPageOutcome } from "./model/stats/recount/pages";
+import { onWorkDone, vWorkContext } from "./model/stats/recount/pool";
 import { startRecount, vStartResult } from "./model/stats/recount/start";
 import {
   recentDriftReports,
@@ -75,8 +89,11 @@ export const recalculateOrgStats = internalMutation({
 /**
  * One page of recount `runId` of (org, entity): at most `maxDocs` documents
  * (default `DEFAULT_PAGE_DOCS`, 1,000), fewer when the transaction's read
- * budget runs out first (see `model/stats/scan.ts`). Schedules the next page unless
- * `scheduleNext` is false. A page of a run that was replaced does nothing.
+ * budget runs out first (see `model/stats/scan.ts`). A page of a run that was
+ * replaced or canceled does nothing. Pages never schedule themselves: run as
+ * pool work, the pool's completion (`recountWorkDone`) continues the run;
+ * called directly (tests, the bench), the caller drives the pages.
+ * `scheduleNext` is accepted for older callers and ignored.
  */
 export const recountPage = internalMutation({
   args: {
@@ -89,16 +106,8 @@ export const recountPage = internalMutation({
   returns: vPageOutcome,
   handler: async (ctx, args) => {
     optionalPositiveInteger(args.maxDocs, "maxDocs");
+    throwIfFaulted({ ...args, maxDocs: args.maxDocs });
     const outcome = await runRecountPage(ctx, args);
-    const more = outcome.status === "continued" || outcome.status === "restarted";
-    if (more && args.scheduleNext !== false) {
-      await ctx.scheduler.runAfter(0, internal.stats.recountPage, {
-        workosOrgId: args.workosOrgId,
-        entity: args.entity,
-        runId: outcome.runId,
-        maxDocs: args.maxDocs,
-      });
-    }
     const { status, pages, documentsCounted, documentsRead, bytesRead } = outcome;
     const page = { status, pages, documentsCounted, documentsRead, bytesRead };
     console.log("[stats.recountPage]", { ...args, ...page });
@@ -107,10 +116,39 @@ export const recountPage = internalMutation({
 });
 
 /**
- * The daily recount: walks every org (registry, then stats rows, then a skip
- * scan of the documents; see `model/stats/recount/orgWalk.ts`) a page at a time, starts the
- * recount of each (a running one is kept), and schedules itself for the next
- * page. Deleted orgs are skipped. Called by `crons.ts` with no arguments.
+ * The stats pool's completion handler for recount pages and walk steps:
+ * continues a run, retries a failed page with a smaller page after a
+ * backoff, marks a run failed after repeated failures (see
+ * `model/stats/recount/pool.ts`).
+ */
+export const recountWorkDone = internalMutation({
+  args: {
+    workId: v.string(),
+    context: vWorkContext,
+    result: v.union(
+      v.object({
+        kind: v.literal("success"),
+        returnValue: v.union(vPageOutcome, vWalkStep, v.null()),
+      }),
+      v.object({ kind: v.literal("failed"), error: v.string() }),
+      v.object({ kind: v.literal("canceled") }),
+    ),
+  },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const result: RunResult = args.result;
+    await onWorkDone(ctx, args.context, result);
+    return null;
+  },
+});
+
+/**
+ * The daily recount: creates a job (`statsRecountJobs`, see `recountStatus`),
+ * walks the first page of orgs (registry, then stats rows, then a skip scan
+ * of the documents; see `model/stats/recount/orgWalk.ts`) starting each
+ * org's recount (a running one is kept; deleted orgs are skipped), and
+ * enqueues the rest of the walk in the stats pool. Called by `crons.ts` with
+ * no arguments; `phase` / `cursor` start the walk elsewhere.
  *
  * ```sh
  * npx convex run stats:recalculateAllOrgs
@@ -123,16 +161,54 @@ export const recalculateAllOrgs = internalMutation({
   },
   returns: vWalkStep,
   handler: async (ctx, args) => {
-    const step = await walkAndStart(ctx, "daily", {
+    const { jobId, step } = await startJob(ctx, "daily", {
       phase: args.phase ?? "organizations",
       cursor: args.cursor ?? null,
     });
-    if (step.next !== null) {
-      await ctx.scheduler.runAfter(0, internal.stats.recalculateAllOrgs, step.next);
-    }
-    console.log("[stats.recalculateAllOrgs] step", step);
+    console.log("[stats.recalculateAllOrgs] started", { jobId, step });
     return step;
   },
+});
+
+/** One step of a job's walk over all orgs (pool work; see `recalculateAllOrgs`). */
+export const recountWalkStep = internalMutation({
+  args: { jobId: v.id("statsRecountJobs") },
+  returns: v.union(vWalkStep, v.null()),
+  handler: async (ctx, args) => {
+    const step = await walkJobStep(ctx, args.jobId);
+    console.log("[stats.recountWalkStep]", { jobId: args.jobId, step });
+    return step;
+  },
+});
+
+/**
+ * Cancels the recounts of one org, or (`{}`) every recount and the running
+ * daily run and migration. Each run stops within one page; live counters are
+ * not touched (exact rows stay exact). `recountStatus` shows the canceled
+ * counts. NOT_FOUND for an unknown org or when nothing runs.
+ *
+ * ```sh
+ * npx convex run stats:cancelRecounts '{}'
+ * npx convex run stats:cancelRecounts '{"workosOrgId": "org_..."}'
+ * ```
+ */
+export const cancelRecounts = internalMutation({
+  args: { workosOrgId: v.optional(v.string()) },
+  returns: vCancelResult,
+  handler: async (ctx, args) => {
+    const workosOrgId =
+      args.workosOrgId === undefined
+        ? undefined
+        : requireText(args.workosOrgId, "workosOrgId", MAX_ID_LENGTH);
+    return await cancelModel(ctx, workosOrgId);
+  },
+});
+
+/** The rest of a cancel-all, `CANCEL_BATCH` runs at a time (scheduled by `cancelRecounts`). */
+export const cancelRecountsBatch = internalMutation({
+  args: {},
+  returns: v.object({ canceledRuns: v.number(), more: v.boolean() }),
+  handler: async (ctx) => await cancelBatch(ctx),
 });
 
 // ---------------------------------------------------------------------------
@@ -140,13 +216,16 @@ export const recalculateAllOrgs = internalMutation({
 // ---------------------------------------------------------------------------
 
 /**
- * Recount status for operators: per stats row, its last finished recount and
- * the running one; every running recount (at most `limit`); the newest drift
- * reports (at most `limit`). Without `workosOrgId`, `rows` is one page of all
- * stats rows; pass `continueCursor` back as `cursor` for the next.
+ * Recount status for operators, at a glance: the current daily run and
+ * migration (rows total / finished / running / failed / canceled), rows not
+ * exact, the oldest running run, alert deliveries; then per stats row its
+ * last finished recount and the running one; every running recount (at most
+ * `limit`); the newest drift reports (at most `limit`). Without
+ * `workosOrgId`, `rows` is one page of all stats rows; pass `continueCursor`
+ * back as `cursor` for the next.
  *
  * ```sh
- * npx convex run stats:recountStatus
+ * npx convex run stats:recountStatus --watch
  * npx convex run stats:recountStatus '{"workosOrgId": "org_..."}'
  * ```
  */

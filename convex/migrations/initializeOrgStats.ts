@@ -31,13 +31,8 @@ import { internalAction, internalMutation, internalQuery, type ActionCtx } from 
 import { vStatsEntity, type StatsEntity } from "../model/enums";
 import { tallyOfStored, type Tally } from "../model/stats/counters";
 import { entityDef } from "../model/stats/entities";
-import {
-  vWalkPhase,
-  vWalkStep,
-  walkAndStart,
-  walkPage,
-  type WalkPosition,
-} from "../model/stats/recount/orgWalk";
+import { startJob } from "../model/stats/recount/jobWalk";
+import { vWalkPhase, vWalkStep, walkPage, type WalkPosition } from "../model/stats/recount/orgWalk";
 import { decideRecount, type RecountDecision } from "../model/stats/recount/start";
 import { getStatsRow, type StatsRow } from "../model/stats/rows";
 import { countPage, UNLIMITED_PAGE } from "../model/stats/scan";
@@ -47,18 +42,18 @@ import { optionalPositiveInteger } from "../model/validate";
 const vPosition = { phase: vWalkPhase, cursor: v.union(v.string(), v.null()) };
 
 /**
- * One step of the seeding walk: starts the recount of every row found that
- * is missing or not exact, then schedules the next step.
+ * Starts the seeding job (`statsRecountJobs`, kind `seed`): its first walk
+ * step runs here, starting the recount of every row found that is missing
+ * or not exact; the rest of the walk and every page run in the stats
+ * workpool (`stats:recountStatus` shows it as `migration`,
+ * `stats:cancelRecounts` stops it).
  */
 export const seedStep = internalMutation({
   args: vPosition,
   returns: vWalkStep,
   handler: async (ctx, args) => {
-    const step = await walkAndStart(ctx, "seed", args);
-    if (step.next !== null) {
-      await ctx.scheduler.runAfter(0, internal.migrations.initializeOrgStats.seedStep, step.next);
-    }
-    console.log("[migrations.initializeOrgStats] step", step);
+    const { jobId, step } = await startJob(ctx, "seed", args);
+    console.log("[migrations.initializeOrgStats] step", { jobId, step });
     return step;
   },
 });

@@ -47,6 +47,43 @@ async function takeNextJob(
   });
 }
 
+/**
+ * The next piece of recount work, as a job to run by hand: a step of a job's
+ * walk that has more orgs, else a page of the oldest run in progress. The
+ * module runs both as work items of the `statsWorkpool` component, whose
+ * jobs this runner cannot measure one by one; running them here by name
+ * measures each as its own transaction, as before the pool. The pool's own
+ * copies, when its held timers fire later, find the walk done or the run
+ * finished and do nothing (`superseded`).
+ */
+async function nextRecountWork(
+  t: Backend,
+): Promise<{ name: string; args: Record<string, Value> } | null> {
+  return await t.run(async (ctx): Promise<{ name: string; args: Record<string, Value> } | null> => {
+    for (const kind of ["daily", "seed"] as const) {
+      const job = await ctx.db
+        .query("statsRecountJobs")
+        .withIndex("by_kind_and_started_at", (q) => q.eq("kind", kind))
+        .order("desc")
+        .first();
+      if (job !== null && job.walk !== null && job.canceledAt === undefined && !job.walkError) {
+        const args: Record<string, Value> = { jobId: job._id };
+        return { name: "stats:recountWalkStep", args };
+      }
+    }
+    for await (const state of ctx.db.query("statsRecounts").withIndex("by_started_at")) {
+      if (state.failure !== undefined) continue;
+      const args: Record<string, Value> = {
+        workosOrgId: state.workosOrgId,
+        entity: state.entity,
+        runId: state.runId,
+      };
+      return { name: "stats:recountPage", args };
+    }
+    return null;
+  });
+}
+
 /** Number of scheduled jobs still pending. */
 export async function pendingJobs(t: Backend): Promise<number> {
   return await t.run(async (ctx) => {
@@ -72,7 +109,7 @@ export async function runScheduled(
 ): Promise<ScheduledRun[]> {
   const runs: ScheduledRun[] = [];
   for (;;) {
-    const job = await takeNextJob(t);
+    const job = (await takeNextJob(t)) ?? (await nextRecountWork(t));
     if (job === null) return runs;
     if (runs.length >= maxJobs) throw new Error(`[bench.scheduled] more than ${maxJobs} jobs`);
     const ref = makeFunctionReference<"mutation", Record<string, Value>, unknown>(job.name);

@@ -11,7 +11,9 @@
 import { internal } from "../../_generated/api";
 import type { Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
+import { NO_WRITES, recordWrites } from "../../lib/contention";
 import { orgDeletedError } from "../../lib/errors";
+import { enqueueDriftAlert } from "../alerts/queue";
 import { STATS_ENTITIES, type StatsEntity } from "../enums";
 import {
   addBucket,
@@ -28,7 +30,8 @@ import { entityDef, type StatsRowFieldsOf } from "./entities";
 import { getStatsRow, getStatsRows, newStatsRow, orgHasDocuments, splitRow } from "./rows";
 import { getRecountState, storedOf } from "./shadow";
 
-type EngineCtx = Pick<MutationCtx, "db" | "scheduler">;
+// `runMutation` / `runQuery`: the flush queues drift alerts (`alerts/queue.ts`).
+type EngineCtx = Pick<MutationCtx, "db" | "scheduler" | "runMutation" | "runQuery">;
 
 /** The net change of one document within the current mutation. */
 export type DocChange = {
@@ -177,7 +180,13 @@ async function flushRow<T extends StatsEntity>(
   const before = tallyOfStored(base);
   const after = plusTally(before, delta);
   const negatives = negativeBuckets(def, before, after);
-  let next: StatsRowFieldsOf<T> = { ...base, ...def.counters(after), updatedAt: now };
+  let next: StatsRowFieldsOf<T> = {
+    ...base,
+    ...def.counters(after),
+    // The write-rate estimate recount pages size themselves from (no extra read or write).
+    writeRate: recordWrites(base.writeRate ?? NO_WRITES, now, changes.length),
+    updatedAt: now,
+  };
   if (base.recounting === true) await updateShadow(ctx, entity, workosOrgId, changes);
 
   // A counter below zero on a row believed exact means the row had drifted
@@ -191,13 +200,14 @@ async function flushRow<T extends StatsEntity>(
     // `seeded` stays true and `knownDrift` names the buckets, so the badge
     // keeps answering from these counters (`read.ts`) until the repair.
     next = { ...next, exact: false, seeded: true, knownDrift: mergeKnownDrift([], negatives) };
-    await ctx.db.insert("statsDriftReports", {
+    const reportId = await ctx.db.insert("statsDriftReports", {
       workosOrgId,
       entity,
       source: "negative_counter",
       detectedAt: now,
       buckets: negatives,
     });
+    await enqueueDriftAlert(ctx, reportId);
     console.warn("[stats.flush] counter went negative", {
       workosOrgId,
       entity,
@@ -270,7 +280,10 @@ export async function scheduleRecount(
  * scheduled to seed it. Existing rows are left as they are. Returns the
  * number of rows created.
  */
-export async function ensureEmptyOrgStats(ctx: EngineCtx, workosOrgId: string): Promise<number> {
+export async function ensureEmptyOrgStats(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  workosOrgId: string,
+): Promise<number> {
   let created = 0;
   const now = Date.now();
   for (const entity of STATS_ENTITIES) {

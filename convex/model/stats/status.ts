@@ -5,11 +5,13 @@
  */
 import { v, type Infer } from "convex/values";
 import { appError } from "../../lib/errors";
+import { alertStatus, vAlertStatus } from "../alerts/queue";
 import type { QueryCtx } from "../ctx";
 import { STATS_ENTITIES, vStatsEntity, type StatsEntity } from "../enums";
 import { getStatsRow, type StatsRow } from "./rows";
 import { getRecountState, type RecountState } from "./shadow";
-import { vDriftReportFields, vLastRecount } from "./tables";
+import { jobActive, latestJob, type RecountJob } from "./recount/jobs";
+import { vDriftReportFields, vLastRecount, vRecountJobKind } from "./tables";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -47,6 +49,11 @@ export const vRowStatus = v.object({
       cursor: v.union(v.number(), v.null()),
       pages: v.number(),
       documentsCounted: v.number(),
+      /** Set when the run gave up after repeated page failures (retried by the next daily run). */
+      failure: v.union(
+        v.object({ failures: v.number(), error: v.string(), at: v.number() }),
+        v.null(),
+      ),
     }),
     v.null(),
   ),
@@ -69,6 +76,7 @@ function rowStatus(row: StatsRow, state: RecountState | null): RowStatus {
             cursor: state.cursor,
             pages: state.pages,
             documentsCounted: state.documentsCounted,
+            failure: state.failure ?? null,
           },
   };
 }
@@ -107,8 +115,75 @@ export async function recentDriftReports(
   return perEntity.sort((a, b) => b.detectedAt - a.detectedAt).slice(0, limit);
 }
 
+/**
+ * A daily run or migration at a glance. Counts are per stats row (org x
+ * entity) the job started: `running = started - finished - failed - canceled`.
+ */
+export const vJobSummary = v.object({
+  jobId: v.id("statsRecountJobs"),
+  kind: vRecountJobKind,
+  startedAt: v.number(),
+  /** `walking`: still finding orgs; `running`: walk done, runs left; `done`; `canceled`; `walk_failed`. */
+  state: v.union(
+    v.literal("walking"),
+    v.literal("running"),
+    v.literal("done"),
+    v.literal("canceled"),
+    v.literal("walk_failed"),
+  ),
+  total: v.number(),
+  finished: v.number(),
+  running: v.number(),
+  failed: v.number(),
+  canceled: v.number(),
+  skipped: v.number(),
+  alreadyRunning: v.number(),
+  walkError: v.union(v.string(), v.null()),
+});
+export type JobSummary = Infer<typeof vJobSummary>;
+
+export function jobSummary(job: RecountJob): JobSummary {
+  const running = Math.max(0, job.started - job.finished - job.failed - job.canceled);
+  const state =
+    job.canceledAt !== undefined
+      ? "canceled"
+      : job.walkError !== undefined
+        ? "walk_failed"
+        : job.walk !== null
+          ? "walking"
+          : jobActive(job)
+            ? "running"
+            : "done";
+  return {
+    jobId: job._id,
+    kind: job.kind,
+    startedAt: job.startedAt,
+    state,
+    total: job.started,
+    finished: job.finished,
+    running: job.canceledAt !== undefined ? 0 : running,
+    failed: job.failed,
+    canceled: job.canceled,
+    skipped: job.skipped,
+    alreadyRunning: job.alreadyRunning,
+    walkError: job.walkError ?? null,
+  };
+}
+
+/** Rows not exact are counted up to this (`1000` means "1,000 or more"). */
+export const NOT_EXACT_CAP = 1_000;
+
 /** What `recountStatus` returns. */
 export const vRecountStatus = v.object({
+  /** The newest daily run and migration (null: none yet). */
+  daily: v.union(vJobSummary, v.null()),
+  migration: v.union(vJobSummary, v.null()),
+  /** Stats rows with `exact: false` (count queries scan for them), up to 1,000. */
+  rowsNotExact: v.number(),
+  /** The oldest run still in progress (not failed): a stuck one shows here. */
+  oldestRunning: v.union(vRowStatus, v.null()),
+  /** Drift / run-failure alert deliveries (`alerts:alertStatus`). */
+  alerts: vAlertStatus,
   rows: v.array(vRowStatus),
   continueCursor: v.union(v.string(), v.null()),
   running: v.array(vRowStatus),
@@ -127,6 +202,7 @@ export async function recountStatus(
 ): Promise<RecountStatus> {
   const limit = requireLimit(args.limit);
   const recentDrift = await recentDriftReports(ctx, limit, args.workosOrgId, undefined);
+  const overview = await runOverview(ctx, limit);
   const workosOrgId = args.workosOrgId;
   if (workosOrgId !== undefined) {
     const rows = await ctx.db
@@ -135,6 +211,7 @@ export async function recountStatus(
       .take(STATS_ENTITIES.length);
     const statuses = await Promise.all(rows.map((row) => statusOf(ctx, row)));
     return {
+      ...overview,
       rows: statuses,
       continueCursor: null,
       running: statuses.filter((s) => s.running !== null),
@@ -152,9 +229,35 @@ export async function recountStatus(
     if (row !== null) running.push(rowStatus(row, state));
   }
   return {
+    ...overview,
     rows: await Promise.all(page.page.map((row) => statusOf(ctx, row))),
     continueCursor: page.isDone ? null : page.continueCursor,
     running,
     recentDrift,
+  };
+}
+
+/** The jobs, rows not exact, the oldest running run and the alerts. */
+async function runOverview(ctx: Pick<QueryCtx, "db">, limit: number) {
+  const daily = await latestJob(ctx, "daily");
+  const migration = await latestJob(ctx, "seed");
+  const notExact = await ctx.db
+    .query("organizationStats")
+    .withIndex("by_exact", (q) => q.eq("exact", false))
+    .take(NOT_EXACT_CAP);
+  let oldestRunning: RowStatus | null = null;
+  // Failed runs are skipped (they show in the jobs' counts); bounded.
+  for (const state of await ctx.db.query("statsRecounts").withIndex("by_started_at").take(100)) {
+    if (state.failure !== undefined) continue;
+    const row = await getStatsRow(ctx.db, state.workosOrgId, state.entity);
+    if (row !== null) oldestRunning = rowStatus(row, state);
+    break;
+  }
+  return {
+    daily: daily === null ? null : jobSummary(daily),
+    migration: migration === null ? null : jobSummary(migration),
+    rowsNotExact: notExact.length,
+    oldestRunning,
+    alerts: await alertStatus(ctx, Math.min(limit, 20)),
   };
 }

@@ -80,6 +80,12 @@ const statsRowCommon = {
    * ends. Absent on rows written before the field existed (= false).
    */
   recounting: v.optional(v.boolean()),
+  /**
+   * Decayed estimate of the org's counted writes per second (`lib/contention.ts`),
+   * updated by the flush that already rewrites the row; recount pages size
+   * themselves from it. Absent = no writes seen.
+   */
+  writeRate: v.optional(v.object({ rate: v.number(), at: v.number() })),
   updatedAt: v.number(),
 };
 
@@ -143,6 +149,48 @@ export const vRecountStateFields = {
   invalidTotal: v.optional(v.number()),
   /** Running digest of every such document (id, field, value) in scan order. */
   invalidDigest: v.optional(v.string()),
+  /** The daily run or migration this run belongs to (absent: started by hand or by the engine). */
+  jobId: v.optional(v.id("statsRecountJobs")),
+  /**
+   * Set when a page failed `MAX_PAGE_FAILURES` times in a row: the run stops
+   * (its state kept, still exact behind the cursor) until the next start
+   * replaces it. See `recount/pool.ts`.
+   */
+  failure: v.optional(v.object({ failures: v.number(), error: v.string(), at: v.number() })),
+};
+
+/** Kinds of recount job: the daily walk over every org, and the seeding migration. */
+export const vRecountJobKind = v.union(v.literal("daily"), v.literal("seed"));
+export type RecountJobKind = Infer<typeof vRecountJobKind>;
+
+/**
+ * One daily run or migration over all orgs (`statsRecountJobs`): where its
+ * walk is and, per stats row (org x entity) it started, how many ended
+ * which way. Written by the walk steps, by each run's end and by cancels.
+ */
+export const vRecountJobFields = {
+  kind: vRecountJobKind,
+  startedAt: v.number(),
+  /** Where the walk continues; null once every org was visited. */
+  walk: v.union(v.object({ phase: v.string(), cursor: v.union(v.string(), v.null()) }), v.null()),
+  /** The walk step failed this many times in a row (reset by a success). */
+  walkFailures: v.number(),
+  /**
+   * A walk step is enqueued (or running). False while the walk waits for
+   * the job's running rows to drop below `WALK_RESUME` (`pool.ts`).
+   */
+  walkQueued: v.boolean(),
+  /** Set when the walk gave up (after `MAX_PAGE_FAILURES`) or was canceled. */
+  walkError: v.optional(v.string()),
+  canceledAt: v.optional(v.number()),
+  /** Rows whose run this job started; and how many of them ended, and how. */
+  started: v.number(),
+  finished: v.number(),
+  failed: v.number(),
+  canceled: v.number(),
+  /** Rows skipped (deleted org, already exact when seeding) or already running. */
+  skipped: v.number(),
+  alreadyRunning: v.number(),
 };
 
 /**

@@ -17,6 +17,7 @@
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
+import type { Id } from "../../../_generated/dataModel";
 import type { DatabaseReader } from "../../../_generated/server";
 import type { MutationCtx } from "../../ctx";
 import { STATS_ENTITIES, type StatsEntity } from "../../enums";
@@ -144,13 +145,14 @@ export type WalkStep = Infer<typeof vWalkStep>;
 
 /**
  * One page of the walk, starting a recount (mode `daily` or `seed`, see
- * `decideRecount`) of every target found. Scheduling the next step is the
- * caller's job.
+ * `decideRecount`) of every target found, its first page enqueued in the
+ * stats workpool. Continuing the walk is the caller's job.
  */
 export async function walkAndStart(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: Pick<MutationCtx, "db" | "runMutation">,
   mode: RecountMode,
   position: WalkPosition,
+  jobId?: Id<"statsRecountJobs">,
 ): Promise<WalkStep> {
   const page = await walkPage(ctx.db, position);
   const results: StartResult[] = [];
@@ -161,6 +163,7 @@ export async function walkAndStart(
           mode,
           registryDeleted: target.registryDeleted,
           schedulePages: true,
+          jobId,
         }),
       );
     }

@@ -16,6 +16,7 @@
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
+import { enqueueDriftAlert } from "../../alerts/queue";
 import type { MutationCtx } from "../../ctx";
 import type { StatsEntity } from "../../enums";
 import { plusTally, tallyOfStored, type Tally } from "../counters";
@@ -82,7 +83,7 @@ export const MAX_RESTARTS = 1;
 /** Reports read back to find the `negative_counter` reports a recount settles. */
 const PRIOR_REPORTS_PROBE = 20;
 
-type PageCtx = Pick<MutationCtx, "db" | "meta" | "scheduler">;
+type PageCtx = Pick<MutationCtx, "db" | "meta" | "runMutation" | "runQuery">;
 
 /**
  * Runs one page of recount `runId` of (org, entity): counts the next
@@ -255,7 +256,7 @@ async function finish<T extends StatsEntity>(
       // Suffixed: a new id even when the clock and random seed repeat.
       const runId = `${newRunId(now)}_r${restarts + 1}`;
       await ctx.db.replace("statsRecounts", state._id, {
-        ...freshRecountState(workosOrgId, entity, runId, now),
+        ...freshRecountState(workosOrgId, entity, runId, now, state.jobId),
         pages: progress.pages,
         restarts: restarts + 1,
       });
@@ -301,7 +302,7 @@ async function finish<T extends StatsEntity>(
 
   const driftReported = driftFound || invalidChanged || duplicatesRemoved.length > 0;
   if (driftReported) {
-    await ctx.db.insert("statsDriftReports", {
+    const reportId = await ctx.db.insert("statsDriftReports", {
       workosOrgId,
       entity,
       source: "recount",
@@ -314,6 +315,7 @@ async function finish<T extends StatsEntity>(
         : {}),
       ...(duplicatesRemoved.length > 0 ? { duplicatesRemoved } : {}),
     });
+    await enqueueDriftAlert(ctx, reportId);
     console.warn("[stats.recount] drift repaired", {
       workosOrgId,
       entity,

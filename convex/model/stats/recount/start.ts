@@ -7,13 +7,14 @@
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
-import { internal } from "../../../_generated/api";
+import type { Id } from "../../../_generated/dataModel";
 import type { MutationCtx } from "../../ctx";
 import { vStatsEntity, type StatsEntity } from "../../enums";
 import type { WithoutSystemFields } from "convex/server";
 import { emptyTally } from "../counters";
 import { getStatsRow, newStatsRow, splitRow, type StatsRow } from "../rows";
 import { getRecountState, storedOf, type RecountState } from "../shadow";
+import { enqueuePage } from "./pool";
 
 /**
  * A running recount whose run started longer ago than this is presumed dead
@@ -45,12 +46,12 @@ export type RecountDecision =
  * - In `seed` mode a row that is already exact is skipped: that is what makes
  *   the migration idempotent.
  * - A running recount is left alone (its run id is returned) unless it is
- *   stale (`RECOUNT_STALE_MS`) or `force` is set; then a new run replaces it
- *   and the old run's pages stop at their next step.
+ *   stale (`RECOUNT_STALE_MS`), failed (`pool.ts`) or `force` is set; then a
+ *   new run replaces it and the old run's pages stop at their next step.
  */
 export function decideRecount(
   row: StatsRow | null,
-  state: Pick<RecountState, "runId" | "startedAt"> | null,
+  state: Pick<RecountState, "runId" | "startedAt" | "failure"> | null,
   options: { mode: RecountMode; force?: boolean; registryDeleted?: boolean },
   now: number,
 ): RecountDecision {
@@ -61,7 +62,12 @@ export function decideRecount(
   if (options.mode === "seed" && row?.exact === true) {
     return { kind: "skip", reason: "already_exact" };
   }
-  if (state !== null && options.force !== true && now - state.startedAt < RECOUNT_STALE_MS) {
+  if (
+    state !== null &&
+    state.failure === undefined &&
+    options.force !== true &&
+    now - state.startedAt < RECOUNT_STALE_MS
+  ) {
     return { kind: "running", runId: state.runId };
   }
   return { kind: "start" };
@@ -87,9 +93,10 @@ export function freshRecountState(
   entity: StatsEntity,
   runId: string,
   now: number,
+  jobId?: Id<"statsRecountJobs">,
 ): WithoutSystemFields<RecountState> {
   const progress = { runId, startedAt: now, cursor: null, pages: 0, documentsCounted: 0 };
-  return { workosOrgId, entity, ...progress, ...storedOf(emptyTally()) };
+  return { workosOrgId, entity, ...progress, ...storedOf(emptyTally()), jobId };
 }
 
 /**
@@ -97,13 +104,16 @@ export function freshRecountState(
  * recount state, and marks the row `recounting` (a missing row is created
  * with zero counters and `exact: false`, so count queries keep scanning until
  * the recount's last page swaps the counters in). A row already marked is
- * not written. With `schedulePages` the first page is scheduled right away
- * (each page schedules the next); without it the caller drives the pages.
+ * not written. With `schedulePages` the first page is enqueued in the stats
+ * workpool (its completion enqueues the next, `pool.ts`); without it the
+ * caller drives the pages. `jobId` ties the run to a daily run or migration;
+ * a run replacing one of a job (not failed) stays in that job.
  *
- * Costs 2 reads (row, state), at most 2 writes and 1 scheduled function.
+ * Costs 3 reads (row, state, row again to size the page), at most 2 writes
+ * and 1 enqueue.
  */
 export async function startRecount(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: Pick<MutationCtx, "db" | "runMutation">,
   workosOrgId: string,
   entity: StatsEntity,
   options: {
@@ -111,6 +121,7 @@ export async function startRecount(
     force?: boolean;
     registryDeleted?: boolean;
     schedulePages: boolean;
+    jobId?: Id<"statsRecountJobs">;
   },
 ): Promise<StartResult> {
   if (options.registryDeleted === true) {
@@ -127,7 +138,8 @@ export async function startRecount(
     return { entity, status: "running", runId: decision.runId, reason: null };
   }
   const runId = newRunId(now);
-  const fresh = freshRecountState(workosOrgId, entity, runId, now);
+  const jobId = options.jobId ?? (state?.failure === undefined ? state?.jobId : undefined);
+  const fresh = freshRecountState(workosOrgId, entity, runId, now, jobId);
   if (state === null) await ctx.db.insert("statsRecounts", fresh);
   else await ctx.db.replace("statsRecounts", state._id, fresh);
   if (row === null) {
@@ -153,7 +165,7 @@ export async function startRecount(
     });
   }
   if (options.schedulePages) {
-    await ctx.scheduler.runAfter(0, internal.stats.recountPage, { workosOrgId, entity, runId });
+    await enqueuePage(ctx, { workosOrgId, entity, runId, jobId: jobId ?? null });
   }
   return { entity, status: "started", runId, reason: null };
 }
