@@ -253,7 +253,8 @@ export const vSyncRunResult = v.union(
 );
 export type SyncRunResult = Infer<typeof vSyncRunResult>;
 
-function shipmentIdOf(raw: unknown): string | null {
+/** The shipment id a raw shipment claims (cut to `MAX_ID_LENGTH`), or null. */
+export function shipmentIdOf(raw: unknown): string | null {
   if (typeof raw !== "object" || raw === null || !("id" in raw)) return null;
   const id = raw.id;
   return typeof id === "string" || typeof id === "number"
