@@ -51,7 +51,8 @@ function counts(h: SyncHealth): string {
   const c = h.lastRun?.counts;
   if (c === undefined) return "no run";
   return (
-    `${plural(c.pages, "page")} (${plural(c.requests, "request")}), ${c.received} received: ` +
+    `${plural(c.pages, "page")} (${plural(c.requests, "request")}), ${c.received} received, ` +
+    `${c.skippedOld} updated before the window: ` +
     `${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ` +
     `${c.rejected} rejected, ${c.unknownStatus} unknown status`
   );
