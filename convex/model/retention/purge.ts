@@ -7,7 +7,6 @@
 import { literals } from "convex-helpers/validators";
 import { v, type Infer, type ObjectType } from "convex/values";
 import { internal } from "../../_generated/api";
-import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import {
@@ -117,47 +116,55 @@ function checkArgs(args: PurgeBatchArgs, now: number): number {
   return batchSize;
 }
 
-type Db = Pick<MutationCtx, "db">;
-
-/** Deletes `expired` (documents of `table`); returns how many. */
-async function deleteAll<T extends RetentionTable>(
-  ctx: Db,
-  table: T,
-  expired: Doc<T>[],
+/** Deletes up to `limit` webhook event ids processed before `cutoff`; returns how many. */
+async function purgeWebhookEvents(
+  ctx: Pick<MutationCtx, "db">,
+  cutoff: number,
+  limit: number,
 ): Promise<number> {
-  for (const doc of expired) await ctx.db.delete(table, doc._id);
+  const expired = await ctx.db
+    .query("workosWebhookEvents")
+    .withIndex("by_processed_at", (q) => q.lt("processedAt", cutoff))
+    .take(limit);
+  for (const doc of expired) await ctx.db.delete("workosWebhookEvents", doc._id);
   return expired.length;
 }
 
-/** Per table: delete up to `limit` records older than `cutoff`, oldest first, through its index. */
-const PURGE: Record<RetentionTable, (ctx: Db, cutoff: number, limit: number) => Promise<number>> = {
-  workosWebhookEvents: async (ctx, cutoff, limit) =>
-    await deleteAll(
-      ctx,
-      "workosWebhookEvents",
-      await ctx.db
-        .query("workosWebhookEvents")
-        .withIndex("by_processed_at", (q) => q.lt("processedAt", cutoff))
-        .take(limit),
-    ),
-  statsDriftReports: async (ctx, cutoff, limit) =>
-    await deleteAll(
-      ctx,
-      "statsDriftReports",
-      await ctx.db
-        .query("statsDriftReports")
-        .withIndex("by_detected_at", (q) => q.lt("detectedAt", cutoff))
-        .take(limit),
-    ),
-  statsAlerts: async (ctx, cutoff, limit) =>
-    await deleteAll(
-      ctx,
-      "statsAlerts",
-      await ctx.db
-        .query("statsAlerts")
-        .withIndex("by_creation_time", (q) => q.lt("_creationTime", cutoff))
-        .take(limit),
-    ),
+/** Deletes up to `limit` drift reports detected before `cutoff`; returns how many. */
+async function purgeDriftReports(
+  ctx: Pick<MutationCtx, "db">,
+  cutoff: number,
+  limit: number,
+): Promise<number> {
+  const expired = await ctx.db
+    .query("statsDriftReports")
+    .withIndex("by_detected_at", (q) => q.lt("detectedAt", cutoff))
+    .take(limit);
+  for (const doc of expired) await ctx.db.delete("statsDriftReports", doc._id);
+  return expired.length;
+}
+
+/** Deletes up to `limit` alert delivery rows created before `cutoff`; returns how many. */
+async function purgeAlerts(
+  ctx: Pick<MutationCtx, "db">,
+  cutoff: number,
+  limit: number,
+): Promise<number> {
+  const expired = await ctx.db
+    .query("statsAlerts")
+    .withIndex("by_creation_time", (q) => q.lt("_creationTime", cutoff))
+    .take(limit);
+  for (const doc of expired) await ctx.db.delete("statsAlerts", doc._id);
+  return expired.length;
+}
+
+const PURGE: Record<
+  RetentionTable,
+  (ctx: Pick<MutationCtx, "db">, cutoff: number, limit: number) => Promise<number>
+> = {
+  workosWebhookEvents: purgeWebhookEvents,
+  statsDriftReports: purgeDriftReports,
+  statsAlerts: purgeAlerts,
 };
 
 /**
