@@ -29,11 +29,4 @@ export default tseslint.config(
     },
   },
   ...convexPlugin.configs.recommended,
-  {
-    // TEMPORARY: fourKitesSync.ts is being rewritten on another branch; its
-    // two `process.env` reads move to `readEnv` (convex/lib/env.ts) there.
-    // Remove this block when that lands.
-    files: ["convex/fourKitesSync.ts"],
-    rules: { "@convex-dev/no-process-env": "off" },
-  },
 );

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: builds one world per org size, runs every scenario listed
  * for that size (in `scenarios.ts` order), writes bench/RESULTS.md and
- * bench/results.json, and fails when a DESIGN §4 budget does not hold.
+ * bench/results.json, and fails when a docs/DESIGN.md §4 budget does not hold.
  */
 import { expect, test } from "vitest";
 import { quietLogs } from "../tests/support/recount";

@@ -8,9 +8,9 @@ import { IO_KEYS, maxIo, sumIo, type Io, type Measurement } from "../tests/suppo
 /** What a row measures: the project's counters, or one of the two comparisons. */
 export type Implementation = "stats" | "scan" | "aggregate";
 
-/** A DESIGN §4 budget: the words of the design and the check. */
+/** A docs/DESIGN.md §4 budget: the words of the design and the check. */
 export type Budget = {
-  /** As DESIGN §4 states it, e.g. "1 document, ≤ 2 KiB". */
+  /** As docs/DESIGN.md §4 states it, e.g. "1 document, ≤ 2 KiB". */
   text: string;
   /** Upper bounds on the measured totals (omitted fields are not bounded). */
   max?: Partial<Io>;

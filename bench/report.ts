@@ -184,7 +184,7 @@ export function markdown(report: BenchReport): string {
         `${averageSize(report.rows, "count invoices")} on average (from the scans at 1,000).`,
       `- Verdict: ${verdict}.`,
     ].join("\n"),
-    "## Budgets (DESIGN §4)",
+    "## Budgets (docs/DESIGN.md §4)",
     "Every `stats` row with a budget. For operations that take several transactions " +
       "(lane backfill, cleanup, recount) the figures are totals over all of them, next to the " +
       "number of transactions and the most any one of them read.",

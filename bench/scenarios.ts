@@ -24,7 +24,7 @@ import { rowOf, seriesRowOf, type Budget, type Implementation, type Result } fro
 import { pendingJobs, runScheduled } from "../tests/support/scheduled";
 import { LOAD_BYTES_OPTION, type World } from "./world";
 
-/** DESIGN §4, as checked here. */
+/** docs/DESIGN.md §4, as checked here. */
 export const BUDGETS = {
   countQuery: {
     text: "1 document, ≤ 2 KiB",
@@ -276,7 +276,7 @@ function unmappedLoads(prefix: string, n: number, destination: LoadSpec["destina
 const BACKFILL_BATCH = 100;
 
 /**
- * Lane backfill budget. DESIGN §4 says reads grow with M, not N; the bound
+ * Lane backfill budget. docs/DESIGN.md §4 says reads grow with M, not N; the bound
  * comes from the code's accounting (`model/lanes/backfill.ts`): per promoted
  * load 4 reads (its entry in the page, the load patch, the invoice lookup,
  * the invoice patch) and 2 writes, per transaction a few more (the lane, its
@@ -379,7 +379,7 @@ const STALE = 250;
 /**
  * The periodic cleanup expiring K stale `Open` loads: the cron's call (one
  * batch of `EXPIRY_BATCH_SIZE`) and the scheduled `expireStaleLoads`
- * continuation, each measured. Not a DESIGN §4 row: bounded from the code's
+ * continuation, each measured. Not a docs/DESIGN.md §4 row: bounded from the code's
  * accounting (`model/loads/expiry.ts`: about 2 reads and 1 write per expired
  * load, a few per transaction) and required to be the same at every N.
  */

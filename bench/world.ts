@@ -34,7 +34,7 @@ export type AggregateOption = { seed: true } | { seed: false; why: string };
 
 /**
  * `seedOrg` pads loads by an estimate of their other fields; this value makes
- * the stored loads about 1,000 bytes, the design's anchor (DESIGN §4).
+ * the stored loads about 1,000 bytes, the design's anchor (docs/DESIGN.md §4).
  */
 export const LOAD_BYTES_OPTION = 1_076;
 

@@ -28,13 +28,14 @@ import {
   normalizeBaseUrl,
   requireIntegrationsManager,
   syncHealthView,
-  vAuthKind,
   vIntegrationView,
   vSyncHealth,
   type IntegrationView,
 } from "./model/fourKites/integrations";
 import {
   insertIntegration,
+  vIntegrationChanges,
+  vNewIntegration,
   setIntegrationEnabled,
   updateIntegration as applyIntegrationUpdate,
 } from "./model/fourKites/manage";
@@ -77,15 +78,7 @@ export const createIntegration = action({
 
 /** Stores a validated, encrypted new integration (see `insertIntegration`). */
 export const storeNewIntegration = internalMutation({
-  args: {
-    workosOrgId: v.string(),
-    enabled: v.boolean(),
-    authKind: vAuthKind,
-    credentials: vEncryptedCredentials,
-    baseUrl: v.string(),
-    intervalMinutes: v.number(),
-    lookbackMinutes: v.number(),
-  },
+  args: vNewIntegration,
   returns: vIntegrationView,
   handler: async (ctx, args) => await insertIntegration(ctx, args),
 });
@@ -130,14 +123,7 @@ export const updateIntegration = action({
 
 /** Stores validated, encrypted changes (see `updateIntegration` in the model). */
 export const storeIntegrationUpdate = internalMutation({
-  args: {
-    workosOrgId: v.string(),
-    baseUrl: v.optional(v.string()),
-    authKind: v.optional(vAuthKind),
-    credentials: v.optional(vEncryptedCredentials),
-    intervalMinutes: v.optional(v.number()),
-    lookbackMinutes: v.optional(v.number()),
-  },
+  args: vIntegrationChanges,
   returns: vIntegrationView,
   handler: async (ctx, args) => await applyIntegrationUpdate(ctx, args),
 });

@@ -8,14 +8,15 @@
  */
 import { httpRouter } from "convex/server";
 import { httpAction } from "./functions";
-import { workosWebhookPath } from "./model/organizations/lifecycle";
+import { readEnv } from "./lib/env";
+import { WORKOS_WEBHOOK_PATH_ENV, workosWebhookPath } from "./model/organizations/lifecycle";
 import { receiveWorkOSWebhook } from "./model/organizations/webhook";
 
 const http = httpRouter();
 
 // `WORKOS_WEBHOOK_PATH` moves the route (or `off` drops it), e.g. when the
 // authkit component already serves /workos/webhook: docs/operations.md.
-const workosPath = workosWebhookPath(process.env.WORKOS_WEBHOOK_PATH);
+const workosPath = workosWebhookPath(readEnv(WORKOS_WEBHOOK_PATH_ENV) ?? undefined);
 if (workosPath !== null) {
   http.route({
     path: workosPath,

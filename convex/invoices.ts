@@ -14,24 +14,15 @@ import type { QueryCtx } from "./model/ctx";
 import { INVOICE_STATUSES, vInvoiceStatus } from "./model/enums";
 import {
   BULK_TARGET_STATUSES,
+  bulkResult,
   createInvoice as createInvoiceHelper,
   getOrgInvoices,
   MAX_BULK_IDS,
   setInvoicesStatus,
+  vBulkResult,
 } from "./model/invoices/rules";
 import { getOrgLoad } from "./model/loads/rules";
 import { optionalText, parseEnum, requireIdList } from "./model/validate";
-
-const vBulkResult = v.object({
-  updated: v.number(),
-  results: v.array(
-    v.object({
-      invoiceId: v.id("invoices"),
-      from: vInvoiceStatus,
-      outcome: literals("updated", "unchanged", "skipped"),
-    }),
-  ),
-});
 
 const vOnIneligible = v.optional(literals("reject", "skip"));
 
@@ -46,11 +37,6 @@ async function requireBulkCaller(
   const caller = await requireOrgMember(ctx, args.workosOrgId);
   requireBilling(caller);
   return requireIdList(args.invoiceIds, "invoiceIds", MAX_BULK_IDS);
-}
-
-/** A bulk call's answer: the per-invoice outcomes and how many were updated. */
-function bulkResult(results: Infer<typeof vBulkResult>["results"]): Infer<typeof vBulkResult> {
-  return { updated: results.filter((r) => r.outcome === "updated").length, results };
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   type Demo,
   type PlantedDrift,
 } from "./ops";
+import { scheduledIntegrations } from "./integrations";
 import { docs, label, money, printDashboards, say } from "./print";
 import { writeHistory, type DemoOrg } from "./seeding";
 import { DAY, UNMAPPED_PAIR, withStatus, type FourKitesShipment } from "../tests/support/shipments";
@@ -518,4 +519,15 @@ export const STEPS: Step[] = [
   { title: "A dashboard edit bypasses the code", run: dashboardEdit },
   { title: "Daily recount and drift report", run: dailyRecount },
   { title: "Dashboards at the end", run: finale },
+];
+
+/**
+ * After the story, with real timers (real HTTP on 127.0.0.1, workpool jobs):
+ * adds its own shipments, so nothing above changes.
+ */
+export const LIVE_STEPS: Step[] = [
+  {
+    title: "FourKites integrations: two orgs pulled on the schedule from a local fake API",
+    run: scheduledIntegrations,
+  },
 ];

@@ -7,7 +7,7 @@
 import { ConvexError } from "convex/values";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
-import { IMPORT_BATCH_SIZE } from "../convex/fourKitesSyncHelpers";
+import { IMPORT_BATCH_SIZE } from "../convex/model/fourKites/import";
 import { FOURKITES_STATUS_MAP, mapFourKitesStatus } from "../convex/model/fourKites/shipment";
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 import baseShipment from "./fixtures/fourkites/shipment-in-transit.json";

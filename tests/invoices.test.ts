@@ -229,11 +229,12 @@ describe("invoices: bad input writes nothing", () => {
     );
   });
 
-  test("amounts must be integer cents", async () => {
-    const t = newBackend();
-    const { loadIds } = await seedOrg(t, ORG_A, { loads: 2, invoiceStatus: () => null });
-    const who = biller(t, ORG_A);
-    for (const amountCents of [-1, 10.5, Number.MAX_SAFE_INTEGER + 2]) {
+  test.each([-1, 10.5, Number.MAX_SAFE_INTEGER + 2])(
+    "amounts must be integer cents: %s is rejected",
+    async (amountCents) => {
+      const t = newBackend();
+      const { loadIds } = await seedOrg(t, ORG_A, { loads: 2, invoiceStatus: () => null });
+      const who = biller(t, ORG_A);
       await expectRejected(
         t,
         () =>
@@ -244,7 +245,13 @@ describe("invoices: bad input writes nothing", () => {
           }),
         "INVALID_ARGUMENT",
       );
-    }
+    },
+  );
+
+  test("amounts must be integer cents", async () => {
+    const t = newBackend();
+    const { loadIds } = await seedOrg(t, ORG_A, { loads: 2, invoiceStatus: () => null });
+    const who = biller(t, ORG_A);
     await who.mutation(api.invoices.createInvoice, {
       workosOrgId: ORG_A,
       loadId: loadIds[0],
@@ -303,32 +310,44 @@ describe("invoices: at most MAX_INVOICES_PER_LOAD per load", () => {
 });
 
 describe("invoices: access", () => {
-  test("every public invoice function rejects no identity and another org", async () => {
-    const { t, a } = await seeded(3);
-    const calls: Array<(who: Accessor) => Promise<unknown>> = [
-      (who) =>
+  type Seeded = Awaited<ReturnType<typeof seeded>>["a"];
+  const calls: Array<[string, (who: Accessor, a: Seeded) => Promise<unknown>]> = [
+    [
+      "bulkUpdateStatus",
+      (who, a) =>
         who.mutation(api.invoices.bulkUpdateStatus, {
           workosOrgId: ORG_A,
           invoiceIds: [a.invoiceIds[0]],
           status: "BILLED",
         }),
-      (who) =>
+    ],
+    [
+      "bulkVoidInvoices",
+      (who, a) =>
         who.mutation(api.invoices.bulkVoidInvoices, {
           workosOrgId: ORG_A,
           invoiceIds: [a.invoiceIds[0]],
         }),
-      (who) =>
+    ],
+    [
+      "createInvoice",
+      (who, a) =>
         who.mutation(api.invoices.createInvoice, {
           workosOrgId: ORG_A,
           loadId: a.loadIds[0],
           amountCents: 1,
         }),
+    ],
+    [
+      "countInvoicesByStatus",
       (who) => who.query(api.invoices.countInvoicesByStatus, { workosOrgId: ORG_A }),
-    ];
-    for (const call of calls) {
-      await expectRejected(t, () => call(t), "UNAUTHENTICATED");
-      await expectRejected(t, () => call(biller(t, ORG_B)), "ORG_MISMATCH");
-    }
+    ],
+  ];
+
+  test.each(calls)("%s rejects no identity and another org", async (_name, call) => {
+    const { t, a } = await seeded(3);
+    await expectRejected(t, () => call(t, a), "UNAUTHENTICATED");
+    await expectRejected(t, () => call(biller(t, ORG_B), a), "ORG_MISMATCH");
   });
 
   test("bulk and create functions need the billing permission", async () => {

@@ -1,5 +1,5 @@
 /**
- * I/O budgets of DESIGN §4, asserted as document counts from
+ * I/O budgets of docs/DESIGN.md §4, asserted as document counts from
  * ctx.meta.getTransactionMetrics() with Convex's transaction limits enforced.
  */
 import { describe, expect, test } from "vitest";

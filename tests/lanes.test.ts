@@ -275,6 +275,27 @@ describe("createLaneAndBackfill", () => {
     await expectCountersExact(t, ORG_A);
   });
 
+  const BAD_LANES: Array<[string, ReturnType<typeof lane>]> = [
+    ["* → *", lane("*", "*", 100)],
+    ["zero rate", lane(DALLAS, DENVER, 0)],
+    ["fractional cents", lane(DALLAS, DENVER, 100.5)],
+    ["huge rate", lane(DALLAS, DENVER, 1e12)],
+    ["empty city", lane({ city: " ", state: "TX" }, DENVER, 100)],
+    ["end before start", lane(DALLAS, DENVER, 100, { effectiveTo: JAN_2024 - 1 })],
+    ["negative start", lane(DALLAS, DENVER, 100, { effectiveFrom: -5 })],
+    ["long customer id", lane(DALLAS, DENVER, 100, { customerId: "c".repeat(200) })],
+  ];
+
+  test.each(BAD_LANES)("a bad lane is rejected and writes nothing: %s", async (_name, args) => {
+    const t = newBackend();
+    const a = biller(t, ORG_A);
+    await expectRejected(
+      t,
+      () => a.mutation(api.lanes.createLaneAndBackfill, args),
+      "INVALID_ARGUMENT",
+    );
+  });
+
   test("duplicates and bad lanes are rejected and write nothing", async () => {
     const t = newBackend();
     const a = biller(t, ORG_A);
@@ -297,23 +318,6 @@ describe("createLaneAndBackfill", () => {
         ),
       "ALREADY_EXISTS",
     );
-    const bad: Array<[string, ReturnType<typeof lane>]> = [
-      ["* → *", lane("*", "*", 100)],
-      ["zero rate", lane(DALLAS, DENVER, 0)],
-      ["fractional cents", lane(DALLAS, DENVER, 100.5)],
-      ["huge rate", lane(DALLAS, DENVER, 1e12)],
-      ["empty city", lane({ city: " ", state: "TX" }, DENVER, 100)],
-      ["end before start", lane(DALLAS, DENVER, 100, { effectiveTo: JAN_2024 - 1 })],
-      ["negative start", lane(DALLAS, DENVER, 100, { effectiveFrom: -5 })],
-      ["long customer id", lane(DALLAS, DENVER, 100, { customerId: "c".repeat(200) })],
-    ];
-    for (const [, args] of bad) {
-      await expectRejected(
-        t,
-        () => a.mutation(api.lanes.createLaneAndBackfill, args),
-        "INVALID_ARGUMENT",
-      );
-    }
     // Adjacent periods, another customer, or another org are not duplicates.
     await a.mutation(
       api.lanes.createLaneAndBackfill,

@@ -1,5 +1,5 @@
 /**
- * The recount stays exact while writes continue (DESIGN §3): pages run by
+ * The recount stays exact while writes continue (docs/DESIGN.md §3): pages run by
  * hand, with random creates, status moves (of documents behind and ahead of
  * the cursor), deletes and bulk updates through the real mutations in
  * between. At the end the counters equal a from-scratch histogram, and the

@@ -43,6 +43,7 @@ import type * as model_fourKites_client from "../model/fourKites/client.js";
 import type * as model_fourKites_credentials from "../model/fourKites/credentials.js";
 import type * as model_fourKites_import from "../model/fourKites/import.js";
 import type * as model_fourKites_integrations from "../model/fourKites/integrations.js";
+import type * as model_fourKites_legacySync from "../model/fourKites/legacySync.js";
 import type * as model_fourKites_manage from "../model/fourKites/manage.js";
 import type * as model_fourKites_shipment from "../model/fourKites/shipment.js";
 import type * as model_fourKites_sync from "../model/fourKites/sync.js";
@@ -127,6 +128,7 @@ declare const fullApi: ApiFromModules<{
   "model/fourKites/credentials": typeof model_fourKites_credentials;
   "model/fourKites/import": typeof model_fourKites_import;
   "model/fourKites/integrations": typeof model_fourKites_integrations;
+  "model/fourKites/legacySync": typeof model_fourKites_legacySync;
   "model/fourKites/manage": typeof model_fourKites_manage;
   "model/fourKites/shipment": typeof model_fourKites_shipment;
   "model/fourKites/sync": typeof model_fourKites_sync;

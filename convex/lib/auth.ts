@@ -6,6 +6,7 @@
  */
 import type { Auth } from "convex/server";
 import { appError } from "./errors";
+import { readEnv } from "./env";
 
 /**
  * Default of `BILLING_PERMISSIONS`: the WorkOS permission (token claim
@@ -76,7 +77,7 @@ export function parsePermissionList(
 
 /** The permissions that grant `set` in this deployment (env value, else defaults). */
 export function configuredPermissions(set: PermissionSet): string[] {
-  return parsePermissionList(set.envName, process.env[set.envName], set.defaults);
+  return parsePermissionList(set.envName, readEnv(set.envName) ?? undefined, set.defaults);
 }
 
 /**
@@ -91,7 +92,7 @@ export function hasAnyPermission(
   envName: string,
   defaults: readonly string[],
 ): boolean {
-  const granted = parsePermissionList(envName, process.env[envName], defaults);
+  const granted = parsePermissionList(envName, readEnv(envName) ?? undefined, defaults);
   const held = Array.isArray(identity.permissions) ? identity.permissions : [];
   return held.some((p) => typeof p === "string" && granted.includes(p));
 }

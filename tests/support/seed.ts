@@ -25,7 +25,7 @@ export type SeedOptions = {
   amountCents?: (i: number) => number;
   /** Write exact stats rows for what was seeded (default true). */
   withStats?: boolean;
-  /** Pad each load to about this many bytes (default ~1 KB, as in DESIGN §4). */
+  /** Pad each load to about this many bytes (default ~1 KB, as in docs/DESIGN.md §4). */
   loadBytes?: number;
   /** Fields of load i that replace the generated ones (e.g. from a FourKites shipment). */
   loadFields?: (i: number) => Partial<Omit<Doc<"loads">, "_id" | "_creationTime" | "workosOrgId">>;

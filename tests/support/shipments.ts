@@ -75,7 +75,7 @@ const CUSTOMERS = [
 
 /**
  * Commodity lines with handling notes, as shippers type them: loads end up
- * about 1 KB, the design's anchor (DESIGN §4), so a scanning count of the
+ * about 1 KB, the design's anchor (docs/DESIGN.md §4), so a scanning count of the
  * 20,000-load org runs into Convex's 16 MiB read limit as it would in
  * production.
  */

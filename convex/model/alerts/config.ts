@@ -3,6 +3,7 @@
  * treated as a secret (a Slack incoming-webhook URL is a bearer token): it is
  * never logged, stored or echoed in an error.
  */
+import { readEnv } from "../../lib/env";
 
 /** The env variable naming the endpoint; alerts are off while it is unset. */
 export const ALERT_URL_ENV = "STATS_ALERT_WEBHOOK_URL";
@@ -25,7 +26,7 @@ export type AlertEndpoint = { kind: "unset" } | { kind: "invalid" } | { kind: "o
 
 /** Reads `STATS_ALERT_WEBHOOK_URL`. */
 export function alertEndpoint(): AlertEndpoint {
-  const raw = process.env[ALERT_URL_ENV]?.trim();
+  const raw = readEnv(ALERT_URL_ENV)?.trim();
   if (raw === undefined || raw === "") return { kind: "unset" };
   let url: URL;
   try {
@@ -44,7 +45,7 @@ export function alertEndpoint(): AlertEndpoint {
 export function redact(message: string): string {
   let out = message;
   const endpoint = alertEndpoint();
-  const raw = process.env[ALERT_URL_ENV]?.trim();
+  const raw = readEnv(ALERT_URL_ENV)?.trim();
   const secrets = [raw, endpoint.kind === "ok" ? endpoint.url : undefined];
   if (endpoint.kind === "ok") {
     const url = new URL(endpoint.url);

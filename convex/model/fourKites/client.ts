@@ -11,6 +11,7 @@
  */
 import type { FourKitesCredentials } from "./credentials";
 import { toBase64 } from "./credentials";
+import { readEnv } from "../../lib/env";
 
 /** Shipments asked for per page (`perPage`). */
 export const FOURKITES_PAGE_SIZE = 100;
@@ -45,8 +46,8 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = {
  */
 export function clientOptionsFromEnv(): ClientOptions {
   const read = (name: string, fallback: number, min: number, max: number) => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === "") return fallback;
+    const raw = readEnv(name);
+    if (raw === null) return fallback;
     const n = Number(raw);
     return Number.isSafeInteger(n) && n >= min && n <= max ? n : fallback;
   };

@@ -17,6 +17,7 @@
  */
 import { v, type Infer } from "convex/values";
 import { appError } from "../../lib/errors";
+import { readEnv } from "../../lib/env";
 
 /** How an org authenticates to FourKites. */
 export const AUTH_KINDS = ["apikey", "oauth2", "basic", "bearer"] as const;
@@ -69,7 +70,6 @@ export function secretValues(c: FourKitesCredentials): string[] {
  */
 export function assertCredentialsWellFormed(c: FourKitesCredentials): void {
   for (const value of secretValues(c)) {
-    // eslint-disable-next-line no-control-regex
     if (
       value.length === 0 ||
       value.length > MAX_SECRET_LENGTH ||
@@ -108,8 +108,8 @@ export function toBase64(bytes: Uint8Array): string {
 
 /** The key version new ciphertexts are written with. */
 function currentKeyVersion(): number {
-  const raw = process.env.FOURKITES_CREDENTIALS_KEY_VERSION;
-  if (raw === undefined || raw === "") return 1;
+  const raw = readEnv("FOURKITES_CREDENTIALS_KEY_VERSION");
+  if (raw === null) return 1;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1) {
     throw misconfigured("FOURKITES_CREDENTIALS_KEY_VERSION must be a positive integer.");
@@ -121,8 +121,8 @@ async function importKey(version: number): Promise<CryptoKey> {
   const current = currentKeyVersion();
   const name =
     version === current ? "FOURKITES_CREDENTIALS_KEY" : `FOURKITES_CREDENTIALS_KEY_V${version}`;
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") {
+  const raw = readEnv(name);
+  if (raw === null) {
     throw misconfigured(
       `Set ${name} (base64 of 32 random bytes, e.g. \`openssl rand -base64 32\`) to store FourKites credentials.`,
     );

@@ -4,41 +4,132 @@
  * newer data to it afterwards. Idempotent: the same shipment imported again
  * changes nothing and never creates a second load or invoice.
  */
-import type { Doc, Id } from "../../_generated/dataModel";
+import { v, type Infer } from "convex/values";
+import { literals } from "convex-helpers/validators";
+import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
 import { trustedStoredTime } from "../../lib/clock";
-import type { LoadType } from "../enums";
-import type { ParsedShipment } from "./shipment";
-import { shipmentToNewLoad } from "./shipment";
-import type { LaneFinder } from "../lanes/rules";
+import { appError } from "../../lib/errors";
+import { vLoadType } from "../enums";
+import type { ParsedShipment, PayloadIssue } from "./shipment";
+import {
+  checkShipmentJson,
+  invalidPayload,
+  parseShipmentJson,
+  shipmentToNewLoad,
+} from "./shipment";
+import { LaneFinder } from "../lanes/rules";
+import { assertOrgActive } from "../organizations/registry";
 import { createLoadWithInvoice } from "../loads/intake";
 import { findLoadsByExternalId } from "../loads/rules";
 import { locationKey } from "../validate";
 
-/** What importing one shipment did. */
-export type ImportOutcome = {
-  externalLoadId: string;
+/** What importing one shipment did (the import mutations' result row). */
+export const vImportOutcome = v.object({
+  externalLoadId: v.string(),
   /** `unchanged`: the stored load is as new as the shipment (or newer). */
-  outcome: "created" | "updated" | "unchanged";
-  loadId: Id<"loads">;
-  loadType: LoadType;
+  outcome: literals("created", "updated", "unchanged"),
+  loadId: v.id("loads"),
+  loadType: vLoadType,
   /**
    * True when the shipment's origin, destination or customer differ from the
    * stored load's. Those fields priced the load and are kept as they were.
    */
-  laneChanged: boolean;
+  laneChanged: v.boolean(),
   /**
    * Other loads with the same shipment id (written around the code, e.g. by
    * a backup import). The oldest load is the one updated; these are left as
    * they are for an operator to remove. Absent when there are none.
    */
-  duplicateLoadIds?: Id<"loads">[];
+  duplicateLoadIds: v.optional(v.array(v.id("loads"))),
   /**
    * True when FourKites sent a status we do not map (`UNKNOWN_STATUS_RULE`
    * in `shipment.ts`: a new load starts `Open`, a known one keeps its status).
    */
-  unknownStatus: boolean;
-};
+  unknownStatus: v.boolean(),
+});
+export type ImportOutcome = Infer<typeof vImportOutcome>;
+
+/**
+ * Most shipments per import batch transaction. A new shipment costs
+ * 2 writes (load, invoice) and a few index lookups; an update 2 reads and 1
+ * write. 100 keeps a batch near 200 writes, far inside Convex's limits, and
+ * small enough to retry cheaply.
+ */
+export const IMPORT_BATCH_SIZE = 100;
+
+/** What importing one batch did. */
+export const vBatchOutcome = v.object({
+  created: v.number(),
+  updated: v.number(),
+  unchanged: v.number(),
+  /** Shipments with an unmapped status (imported by `UNKNOWN_STATUS_RULE`). */
+  unknownStatus: v.number(),
+  results: v.array(vImportOutcome),
+});
+export type BatchOutcome = Infer<typeof vBatchOutcome>;
+
+/**
+ * Refuses a deleted org, validates one shipment (JSON text) and imports it
+ * (`importShipment`). The lane is looked up here, inside the transaction,
+ * whatever the caller believed.
+ *
+ * @throws `INVALID_PAYLOAD` naming the offending path(s); `ORG_DELETED`.
+ */
+export async function importShipmentJson(
+  ctx: MutationCtx,
+  workosOrgId: string,
+  json: string,
+): Promise<ImportOutcome> {
+  await assertOrgActive(ctx, workosOrgId);
+  const shipment = parseShipmentJson(json, workosOrgId);
+  return await importShipment(ctx, workosOrgId, shipment, new LaneFinder(ctx.db));
+}
+
+/**
+ * Imports up to `IMPORT_BATCH_SIZE` shipments (JSON text) of one org: all of
+ * them or, when any is invalid, none (`INVALID_PAYLOAD` listing every bad
+ * path as `shipments[i].…`).
+ *
+ * @throws `ORG_DELETED`; `INVALID_PAYLOAD` (also for an oversized batch).
+ */
+export async function importShipmentBatch(
+  ctx: MutationCtx,
+  workosOrgId: string,
+  shipments: string[],
+): Promise<BatchOutcome> {
+  await assertOrgActive(ctx, workosOrgId);
+  if (shipments.length > IMPORT_BATCH_SIZE) {
+    throw appError(
+      "INVALID_PAYLOAD",
+      `Invalid FourKites batch: shipments: at most ${IMPORT_BATCH_SIZE} per batch (got ${shipments.length}).`,
+      { issueCount: 1, issues: [{ path: "shipments", message: "too many shipments" }] },
+    );
+  }
+  const issues: PayloadIssue[] = [];
+  const parsed = [];
+  for (let i = 0; i < shipments.length; i++) {
+    const checked = checkShipmentJson(shipments[i], workosOrgId, `shipments[${i}]`);
+    if (checked.ok) parsed.push(checked.shipment);
+    else issues.push(...checked.issues);
+  }
+  if (issues.length > 0) throw invalidPayload(issues);
+
+  const finder = new LaneFinder(ctx.db);
+  const results: ImportOutcome[] = [];
+  for (const shipment of parsed) {
+    results.push(await importShipment(ctx, workosOrgId, shipment, finder));
+  }
+  const count = (o: ImportOutcome["outcome"]) => results.filter((r) => r.outcome === o).length;
+  const summary = {
+    created: count("created"),
+    updated: count("updated"),
+    unchanged: count("unchanged"),
+    unknownStatus: results.filter((r) => r.unknownStatus).length,
+  };
+  console.log("[fourkites.import_batch]", { workosOrgId, ...summary });
+  return { ...summary, results };
+}
 
 function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
   return (

@@ -8,7 +8,7 @@
 import { v, type Infer } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
 import type { QueryCtx } from "../ctx";
-import { requireOrgMember, type Caller } from "../../lib/auth";
+import { requireIntegrations, requireOrgMember, type Caller } from "../../lib/auth";
 import { appError } from "../../lib/errors";
 import { AUTH_KINDS, vEncryptedCredentials } from "./credentials";
 import { literals } from "convex-helpers/validators";
@@ -134,25 +134,9 @@ export const vIntegrationSettings = {
 };
 
 /**
- * The permissions that allow managing integrations: env
- * `INTEGRATIONS_PERMISSIONS` (comma-separated), default `integrations:manage`.
- * Any one of them suffices.
- *
- * Caveat: a local check until `lib/auth.ts` grows a generic configurable
- * permission helper; replace it then.
- */
-export function integrationsPermissions(): string[] {
-  const raw = process.env.INTEGRATIONS_PERMISSIONS;
-  const list = (raw ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
-  return list.length > 0 ? list : ["integrations:manage"];
-}
-
-/**
  * The caller, when its token is for `workosOrgId` and grants an integrations
- * permission.
+ * permission (`INTEGRATIONS_PERMISSIONS`, default `integrations:manage`; the
+ * generic check in `lib/auth.ts`).
  *
  * @throws `UNAUTHENTICATED`, `ORG_MISMATCH`, `MISSING_PERMISSION`.
  */
@@ -161,14 +145,7 @@ export async function requireIntegrationsManager(
   workosOrgId: string,
 ): Promise<Caller> {
   const caller = await requireOrgMember(ctx, workosOrgId);
-  const allowed = integrationsPermissions();
-  if (!allowed.some((p) => caller.permissions.includes(p))) {
-    throw appError(
-      "MISSING_PERMISSION",
-      `Managing integrations needs one of these permissions: ${allowed.join(", ")}.`,
-      { permission: allowed[0] },
-    );
-  }
+  requireIntegrations(caller);
   return caller;
 }
 
@@ -317,5 +294,41 @@ export function syncHealthView(i: Doc<"fourKitesIntegrations">, now: number): Sy
     resumeAtPage: i.pass?.nextPage ?? null,
     lastRun: i.lastRun ?? null,
     lastError: i.lastError ?? null,
+  };
+}
+
+/** Most integrations `listSyncHealth` returns per call. */
+const MAX_STATUS_ROWS = 200;
+
+/** Sync health of every integration (or one org's), for operators. */
+export const vSyncHealthList = v.object({
+  integrations: v.array(vSyncHealth),
+  /** More than `MAX_STATUS_ROWS` integrations exist; the rest are not listed. */
+  truncated: v.boolean(),
+});
+export type SyncHealthList = Infer<typeof vSyncHealthList>;
+
+/**
+ * Sync health of the first `MAX_STATUS_ROWS` integrations (by org), or of
+ * `workosOrgId`'s. Never credentials.
+ */
+export async function listSyncHealth(
+  ctx: QueryCtx,
+  workosOrgId: string | undefined,
+  now: number,
+): Promise<SyncHealthList> {
+  const rows =
+    workosOrgId === undefined
+      ? await ctx.db
+          .query("fourKitesIntegrations")
+          .withIndex("by_org")
+          .take(MAX_STATUS_ROWS + 1)
+      : await ctx.db
+          .query("fourKitesIntegrations")
+          .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId))
+          .take(MAX_STATUS_ROWS + 1);
+  return {
+    integrations: rows.slice(0, MAX_STATUS_ROWS).map((r) => syncHealthView(r, now)),
+    truncated: rows.length > MAX_STATUS_ROWS,
   };
 }

@@ -3,23 +3,32 @@
  * (`fourKitesIntegrations.ts`): create, update, enable, disable. Callers have
  * checked the caller's permission; credentials arrive here already encrypted.
  */
+import { pick } from "convex-helpers";
+import { v, type ObjectType } from "convex/values";
+import { partial } from "convex-helpers/validators";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { assertOrgActive } from "../organizations/registry";
-import type { AuthKind, EncryptedCredentials } from "./credentials";
-import { findIntegration, integrationView, type IntegrationView } from "./integrations";
+import {
+  findIntegration,
+  fourKitesIntegrationFields,
+  integrationView,
+  type IntegrationView,
+} from "./integrations";
 
 type Db = Pick<MutationCtx, "db">;
 
-export type NewIntegration = {
-  workosOrgId: string;
-  enabled: boolean;
-  authKind: AuthKind;
-  credentials: EncryptedCredentials;
-  baseUrl: string;
-  intervalMinutes: number;
-  lookbackMinutes: number;
-};
+/** A validated, encrypted new integration: the settings a caller chose. */
+export const vNewIntegration = pick(fourKitesIntegrationFields, [
+  "workosOrgId",
+  "enabled",
+  "authKind",
+  "credentials",
+  "baseUrl",
+  "intervalMinutes",
+  "lookbackMinutes",
+]);
+export type NewIntegration = ObjectType<typeof vNewIntegration>;
 
 /**
  * Inserts the org's integration; an enabled one is due at once.
@@ -62,14 +71,20 @@ async function requireIntegration(ctx: Db, workosOrgId: string) {
   return found;
 }
 
-export type IntegrationChanges = {
-  workosOrgId: string;
-  baseUrl?: string;
-  authKind?: AuthKind;
-  credentials?: EncryptedCredentials;
-  intervalMinutes?: number;
-  lookbackMinutes?: number;
+/** Validated, encrypted changes to the org's integration (any subset). */
+export const vIntegrationChanges = {
+  workosOrgId: v.string(),
+  ...partial(
+    pick(fourKitesIntegrationFields, [
+      "baseUrl",
+      "authKind",
+      "credentials",
+      "intervalMinutes",
+      "lookbackMinutes",
+    ]),
+  ),
 };
+export type IntegrationChanges = ObjectType<typeof vIntegrationChanges>;
 
 /**
  * Applies `changes`. A new base URL is another FourKites account as far as

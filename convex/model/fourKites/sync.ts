@@ -45,6 +45,7 @@ import {
   type RunSummary,
 } from "./integrations";
 import { checkPageShipment } from "./shipment";
+import { isOrgDeleted } from "../organizations/deleted";
 import { getOrganization } from "../organizations/registry";
 
 /** A run's lease: longer than an action may run (10 min), so a live run is never overtaken. */
@@ -69,8 +70,8 @@ type Db = Pick<MutationCtx, "db">;
 // ---------------------------------------------------------------- run state
 
 /** A deleted org is recorded as the last error rather than failing the scheduled run. */
-async function isOrgDeleted(ctx: Db, workosOrgId: string): Promise<boolean> {
-  return (await getOrganization(ctx, workosOrgId))?.status === "deleted";
+async function orgIsDeleted(ctx: Db, workosOrgId: string): Promise<boolean> {
+  return isOrgDeleted(await getOrganization(ctx, workosOrgId));
 }
 
 /** What `beginRun` hands the action. */
@@ -108,7 +109,7 @@ export async function beginRun(
   const integration = await findIntegration(ctx, workosOrgId);
   if (integration === null) return { skipped: true, reason: "no_integration" };
   if (!integration.enabled) return { skipped: true, reason: "disabled" };
-  if (await isOrgDeleted(ctx, workosOrgId)) {
+  if (await orgIsDeleted(ctx, workosOrgId)) {
     await ctx.db.patch("fourKitesIntegrations", integration._id, {
       lastError: { at: now, kind: "org_deleted", message: "The organization was deleted." },
     });
@@ -253,7 +254,8 @@ export const vSyncRunResult = v.union(
 );
 export type SyncRunResult = Infer<typeof vSyncRunResult>;
 
-function shipmentIdOf(raw: unknown): string | null {
+/** The shipment id a raw shipment claims (cut to `MAX_ID_LENGTH`), or null. */
+export function shipmentIdOf(raw: unknown): string | null {
   if (typeof raw !== "object" || raw === null || !("id" in raw)) return null;
   const id = raw.id;
   return typeof id === "string" || typeof id === "number"

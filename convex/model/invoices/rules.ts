@@ -2,10 +2,12 @@
  * Invoice rules: creation (at most one non-void invoice per load), the status
  * transition table and bulk status changes. Writes go through `ctx.counted`.
  */
+import { v, type Infer } from "convex/values";
+import { literals } from "convex-helpers/validators";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
-import { INVOICE_STATUSES, type InvoiceStatus } from "../enums";
+import { INVOICE_STATUSES, vInvoiceStatus, type InvoiceStatus } from "../enums";
 import { requireCents } from "../validate";
 
 /**
@@ -189,11 +191,24 @@ export async function getOrgInvoices(
 }
 
 /** Per-id outcome of a bulk status change. */
-export type BulkOutcome = {
-  invoiceId: Id<"invoices">;
-  from: InvoiceStatus;
-  outcome: "updated" | "unchanged" | "skipped";
-};
+export const vBulkOutcome = v.object({
+  invoiceId: v.id("invoices"),
+  from: vInvoiceStatus,
+  outcome: literals("updated", "unchanged", "skipped"),
+});
+export type BulkOutcome = Infer<typeof vBulkOutcome>;
+
+/** A bulk call's answer: the per-invoice outcomes and how many were updated. */
+export const vBulkResult = v.object({
+  updated: v.number(),
+  results: v.array(vBulkOutcome),
+});
+export type BulkResult = Infer<typeof vBulkResult>;
+
+/** `results` with the count of those updated. */
+export function bulkResult(results: BulkOutcome[]): BulkResult {
+  return { updated: results.filter((r) => r.outcome === "updated").length, results };
+}
 
 /**
  * Moves every invoice to `to`. An invoice already in `to` is `unchanged`. An

@@ -18,6 +18,7 @@ import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { vLocation } from "../../schema";
 import { getStatsRow } from "../../stats_helpers";
+import { isOrgDeleted } from "../organizations/deleted";
 import { insertLane, LaneFinder, promoteLoad, WILDCARD, type NewLane } from "./rules";
 
 /** Loads examined per backfill transaction (about 5 reads and 2 writes each). */
@@ -308,7 +309,7 @@ export async function continueBackfill(
   }
   const now = Date.now();
   const stats = await getStatsRow(ctx.db, lane.workosOrgId, "loads");
-  if (stats?.orgDeleted === true) {
+  if (isOrgDeleted(stats)) {
     await abandonBackfill(ctx, lane, now);
     console.warn("[lanes.backfill] organization deleted; backfill abandoned", {
       laneId: lane._id,

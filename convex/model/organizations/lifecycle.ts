@@ -5,7 +5,7 @@
  * of `@convex-dev/workos-authkit`, or a team's own receiver. Receivers verify
  * the delivery; this file only applies what it says. See docs/operations.md.
  */
-import { v, type Infer } from "convex/values";
+import { v, type Infer, type ObjectType } from "convex/values";
 import { z } from "zod";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
@@ -39,12 +39,7 @@ export const vLifecycleEvent = {
   /** The event's `created_at` (ms): the deletion time of `organization.deleted`. */
   eventCreatedAt: v.optional(v.number()),
 };
-export type LifecycleEvent = {
-  event: OrganizationEvent;
-  organization: OrgSnapshot;
-  eventId?: string;
-  eventCreatedAt?: number;
-};
+export type LifecycleEvent = ObjectType<typeof vLifecycleEvent>;
 
 /** What applying one event did. */
 export const vLifecycleResult = v.object({

@@ -26,6 +26,7 @@ import { appError, orgDeletedError } from "../../lib/errors";
 import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";
 import { STATS_ENTITIES, type RegistryOutcome } from "../enums";
 import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import { isOrgDeleted } from "./deleted";
 
 /** What WorkOS says about one organization at `workosUpdatedAt`. */
 export const vOrgSnapshot = v.object({
@@ -54,11 +55,8 @@ export async function getOrganization(
     .query("organizations")
     .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId))
     .take(DUPLICATE_PROBE);
-  const picked = pickOne(
-    docs,
-    "organizations by WorkOS id",
-    { workosOrgId },
-    (org) => org.status === "deleted",
+  const picked = pickOne(docs, "organizations by WorkOS id", { workosOrgId }, (org) =>
+    isOrgDeleted(org),
   );
   return picked?.doc ?? null;
 }
@@ -86,7 +84,7 @@ export async function upsertOrganization(
     const statsRows = await ensureEmptyOrgStats(ctx, snapshot.workosOrgId);
     return { outcome: "registered", documentsWritten: 1 + statsRows };
   }
-  if (existing.status === "deleted") return { outcome: "ignored_deleted", documentsWritten: 0 };
+  if (isOrgDeleted(existing)) return { outcome: "ignored_deleted", documentsWritten: 0 };
   const storedAt = trustedStoredTime(existing.workosUpdatedAt, now);
   if (storedAt !== undefined && workosUpdatedAt < storedAt) {
     return { outcome: "stale", documentsWritten: 0 };
@@ -133,7 +131,7 @@ export async function markOrganizationDeleted(
       workosUpdatedAt: clampToSkew(snapshot.workosUpdatedAt, now),
     });
     documentsWritten++;
-  } else if (existing.status === "deleted") {
+  } else if (isOrgDeleted(existing)) {
     outcome = "already_deleted";
   } else {
     await ctx.db.patch("organizations", existing._id, {
@@ -147,7 +145,7 @@ export async function markOrganizationDeleted(
   for (const entity of STATS_ENTITIES) {
     const row = await getStatsRow(ctx.db, snapshot.workosOrgId, entity);
     if (row === null) throw new Error("[organizations.delete] stats row missing after ensure");
-    if (row.orgDeleted === true) continue;
+    if (isOrgDeleted(row)) continue;
     await ctx.db.patch("organizationStats", row._id, { orgDeleted: true, updatedAt: now });
     documentsWritten++;
   }
@@ -170,7 +168,7 @@ export async function assertOrgActive(
   workosOrgId: string,
 ): Promise<void> {
   const org = await getOrganization(ctx, workosOrgId);
-  if (org?.status === "deleted") {
+  if (isOrgDeleted(org)) {
     throw orgDeletedError(workosOrgId);
   }
 }
@@ -186,9 +184,22 @@ export const vBatchResult = v.object({
   stale: v.number(),
   /** Orgs WorkOS lists that the registry holds as deleted (not resurrected). */
   deletedInRegistry: v.array(v.string()),
+  /** Documents written (registry entries and new stats rows). */
   documentsWritten: v.number(),
 });
 export type BatchResult = Infer<typeof vBatchResult>;
+
+/** A `BatchResult` of nothing yet, to add batches into. */
+export function emptyBatchResult(): BatchResult {
+  return {
+    registered: 0,
+    updated: 0,
+    unchanged: 0,
+    stale: 0,
+    deletedInRegistry: [],
+    documentsWritten: 0,
+  };
+}
 
 /**
  * Upserts up to `MAX_UPSERT_BATCH` snapshots. Per org: 1 registry read, and
@@ -214,14 +225,7 @@ export async function upsertOrganizations(
     }
     seen.add(s.workosOrgId);
   }
-  const result: BatchResult = {
-    registered: 0,
-    updated: 0,
-    unchanged: 0,
-    stale: 0,
-    deletedInRegistry: [],
-    documentsWritten: 0,
-  };
+  const result = emptyBatchResult();
   for (const snapshot of snapshots) {
     const change = await upsertOrganization(ctx, snapshot);
     result.documentsWritten += change.documentsWritten;

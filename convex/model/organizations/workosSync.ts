@@ -17,7 +17,13 @@ import { internal } from "../../_generated/api";
 import type { ActionCtx } from "../ctx";
 import { workosClient, zWorkOSTimestamp } from "../../lib/workos";
 import { vOrganizationStatus } from "../enums";
-import { MAX_UPSERT_BATCH, type BatchResult, type OrgSnapshot } from "./registry";
+import {
+  emptyBatchResult,
+  MAX_UPSERT_BATCH,
+  vBatchResult,
+  type BatchResult,
+  type OrgSnapshot,
+} from "./registry";
 
 /** Most ids listed in a sync result (the counts are complete). */
 export const MAX_REPORTED_IDS = 100;
@@ -29,15 +35,10 @@ export const vSyncResult = v.object({
   /** Organizations WorkOS listed. */
   listed: v.number(),
   batches: v.number(),
-  registered: v.number(),
-  updated: v.number(),
-  unchanged: v.number(),
-  stale: v.number(),
-  /** Documents the sync wrote (registry entries and new stats rows). */
-  documentsWritten: v.number(),
-  /** Listed by WorkOS but deleted in the registry (left deleted). */
+  // The batch totals over the whole sync; `deletedInRegistry` cut to
+  // `MAX_REPORTED_IDS`, with its full count beside it.
+  ...vBatchResult.fields,
   deletedInRegistryCount: v.number(),
-  deletedInRegistry: v.array(v.string()),
   /** Active in the registry but not listed by WorkOS (left as they are). */
   missingFromWorkOSCount: v.number(),
   missingFromWorkOS: v.array(v.string()),
@@ -87,14 +88,7 @@ export async function syncOrganizationsFromWorkOS(
   const firstPage = await workos.organizations.listOrganizations();
   const snapshots = toSnapshots(await firstPage.autoPagination());
 
-  const totals: BatchResult = {
-    registered: 0,
-    updated: 0,
-    unchanged: 0,
-    stale: 0,
-    deletedInRegistry: [],
-    documentsWritten: 0,
-  };
+  const totals = emptyBatchResult();
   let batches = 0;
   for (let i = 0; i < snapshots.length; i += MAX_UPSERT_BATCH) {
     const batch: BatchResult = await ctx.runMutation(

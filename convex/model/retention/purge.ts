@@ -5,7 +5,7 @@
  * size drains in bounded transactions and the chain always ends.
  */
 import { literals } from "convex-helpers/validators";
-import { v, type Infer } from "convex/values";
+import { v, type Infer, type ObjectType } from "convex/values";
 import { internal } from "../../_generated/api";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
@@ -50,11 +50,7 @@ export const vPurgeBatchArgs = {
   cutoff: v.number(),
   batchSize: v.optional(v.number()),
 };
-export type PurgeBatchArgs = {
-  table: RetentionTable;
-  cutoff: number;
-  batchSize?: number;
-};
+export type PurgeBatchArgs = ObjectType<typeof vPurgeBatchArgs>;
 
 export const vPurgeBatchResult = v.object({
   table: vRetentionTable,

@@ -2,6 +2,7 @@
  * How long records that only serve as history are kept, from the
  * environment. Read by the daily purge (`retention.purgeExpired`).
  */
+import { readEnv } from "../../lib/env";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -53,7 +54,7 @@ export function retentionDays(window: RetentionWindow, raw: string | undefined):
 
 /** Records created before the returned time (ms) are past `window` at `now`. */
 export function retentionCutoff(window: RetentionWindow, now: number): number {
-  return now - retentionDays(window, process.env[window.envName]) * DAY_MS;
+  return now - retentionDays(window, readEnv(window.envName) ?? undefined) * DAY_MS;
 }
 
 /** The newest cutoff accepted for `window` at `now` (its floor). */
