@@ -13,6 +13,7 @@ import {
   vRecountJobFields,
   vRecountStateFields,
 } from "./model/stats/tables";
+import { vDryRunFields } from "./model/stats/dryRun";
 import { statsAlertFields } from "./model/alerts/fields";
 import {
   vInvoiceStatus,
@@ -187,6 +188,9 @@ export default defineSchema({
     "kind",
     "startedAt",
   ]),
+
+  /** Dry runs of the seeding migration: paged progress and report. See `model/stats/dryRun.ts`. */
+  statsDryRuns: defineTable(vDryRunFields),
 
   /** Shadow changes of counted writes behind a recount's cursor, not yet folded in. */
   statsRecountDeltas: defineTable(vRecountDeltaFields).index("by_org_and_entity", [

@@ -15,6 +15,7 @@ import { biller, measureMutation, member } from "../tests/support/setup";
 import { deliver, orgEvent } from "../tests/support/workos";
 import { fmtInt, measureMutationToLimit, measureQueryToLimit } from "../tests/support/measure";
 import { differences } from "../tests/support/truth";
+import { runScheduledOnly } from "../tests/support/scheduled";
 import { serveShipments } from "./fourKitesApi";
 import {
   drain,
@@ -83,8 +84,15 @@ async function registry(demo: Demo): Promise<void> {
 async function migration(demo: Demo): Promise<void> {
   const run = internal.migrations.initializeOrgStats.run;
   say("  npx convex run migrations/initializeOrgStats:run '{\"dryRun\": true}'");
-  const report = await demo.t.action(run, { dryRun: true });
-  if (!report.dryRun) throw new Error("expected a dry-run report");
+  const started = await demo.t.action(run, { dryRun: true });
+  if (!started.dryRun) throw new Error("expected a dry run");
+  const steps = await runScheduledOnly(demo.t, "migrations/initializeOrgStats:dryRunStep");
+  const status = await demo.t.query(internal.migrations.initializeOrgStats.dryRunReport, {
+    dryRunId: started.dryRunId,
+  });
+  if (status?.finished !== true) throw new Error("expected a finished dry run");
+  const report = status.report;
+  say(`    (paged: ${steps.length} steps, each one page of orgs or of documents)`);
   const x = report.totals;
   say(
     `    ${x.rows} stats rows: ${x.seed} to seed, ${x.createRow} to create, ${x.skipExact} ` +
@@ -101,8 +109,8 @@ async function migration(demo: Demo): Promise<void> {
     );
   }
   say("  npx convex run migrations/initializeOrgStats:run");
-  const started = await demo.t.action(run, {});
-  if (started.dryRun) throw new Error("expected the real run");
+  const seeding = await demo.t.action(run, {});
+  if (seeding.dryRun) throw new Error("expected the real run");
   const runs = await drain(demo, (r) => {
     if (r.name !== "stats:recountPage") return null;
     const counted = numberField(r.measurement.ok ? r.measurement.result : null, "documentsCounted");

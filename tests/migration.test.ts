@@ -6,12 +6,15 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
+import { ORGS_PER_PAGE } from "../convex/model/stats/recount/orgWalk";
 import { insertRawDocuments, quietLogs } from "./support/recount";
+import { runScheduledOnly } from "./support/scheduled";
 import {
   type Backend,
   biller,
   dump,
   expectCountersExact,
+  expectRejected,
   histogram,
   newBackend,
   ORG_A,
@@ -79,6 +82,23 @@ async function world(): Promise<Backend> {
 }
 
 const run = internal.migrations.initializeOrgStats.run;
+const DRY_RUN_STEP = "migrations/initializeOrgStats:dryRunStep";
+
+/**
+ * Starts a dry run and runs its scheduled steps (only those: other pending
+ * jobs stay pending), then returns its report. Needs fake timers.
+ */
+async function dryRunToEnd(t: Backend, args: { dryRun: true; maxDocs?: number }) {
+  const started = await t.action(run, args);
+  if (!started.dryRun) throw new Error("expected a dry run");
+  const steps = await runScheduledOnly(t, DRY_RUN_STEP);
+  for (const step of steps) expect(step.measurement.ok).toBe(true);
+  const status = await t.query(internal.migrations.initializeOrgStats.dryRunReport, {
+    dryRunId: started.dryRunId,
+  });
+  if (status?.finished !== true) throw new Error("expected a finished dry run");
+  return status.report;
+}
 
 describe("migrations/initializeOrgStats", () => {
   beforeEach(quietLogs);
@@ -93,9 +113,8 @@ describe("migrations/initializeOrgStats", () => {
     const t = await world();
     const before = await dump(t);
     // Small counting pages, so the dry run pages through each org.
-    const report = await t.action(run, { dryRun: true, maxDocs: 7 });
+    const report = await dryRunToEnd(t, { dryRun: true, maxDocs: 7 });
     expect(await dump(t)).toEqual(before);
-    if (!report.dryRun) throw new Error("expected a dry-run report");
 
     const entries = Object.fromEntries(
       report.entries.map((e) => [`${e.workosOrgId}/${e.entity}`, e]),
@@ -198,8 +217,7 @@ describe("migrations/initializeOrgStats", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(await dump(t)).toEqual(before);
 
-    const again = await t.action(run, { dryRun: true });
-    if (!again.dryRun) throw new Error("expected a dry-run report");
+    const again = await dryRunToEnd(t, { dryRun: true });
     expect(again.totals).toMatchObject({ createRow: 0, seed: 0, rowsThatWouldChange: 0 });
   });
 
@@ -220,5 +238,98 @@ describe("migrations/initializeOrgStats", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     for (const org of [ORG_A, ORG_B, ORG_D, ORG_E, ORG_F]) await expectCountersExact(t, org);
     expect(await storedCounters(t, ORG_B)).toEqual(bAfterResume);
+  });
+
+  test("the dry run is paged: no step reads more than one page of orgs or of documents", async () => {
+    vi.useFakeTimers();
+    const t = newBackend({ transactionLimits: true });
+    const orgs = Array.from({ length: 2 * ORGS_PER_PAGE + 30 }, (_, i) => {
+      return `org_01PAGED${String(i).padStart(17, "0")}`;
+    });
+    await t.run(async (ctx) => {
+      for (const org of orgs) {
+        await ctx.db.insert("organizations", {
+          workosOrgId: org,
+          name: org,
+          status: "active",
+          updatedAt: Date.now(),
+        });
+      }
+    });
+    let documents = 0;
+    for (const [i, org] of orgs.entries()) {
+      // One big org (many counting pages), the rest small.
+      const made = await insertRawDocuments(t, org, {
+        loads: i === 0 ? 95 : (i % 4) + 1,
+        withInvoices: i % 2 === 0,
+      });
+      documents += made.loads + made.invoices;
+    }
+    const before = await dump(t);
+    const maxDocs = 10;
+    const started = await t.action(run, { dryRun: true, maxDocs });
+    if (!started.dryRun) throw new Error("expected a dry run");
+    const steps = await runScheduledOnly(t, DRY_RUN_STEP);
+    expect(await dump(t)).toEqual(before);
+
+    const kinds = { walk: 0, count: 0, finished: 0, superseded: 0 };
+    for (const step of steps) {
+      if (!step.measurement.ok) throw new Error(step.measurement.error);
+      const result = step.measurement.result as { kind: keyof typeof kinds; items: number };
+      kinds[result.kind]++;
+      const reads = step.measurement.io.documentsRead;
+      if (result.kind === "walk") {
+        expect(result.items).toBeLessThanOrEqual(ORGS_PER_PAGE);
+        // The walk page, and per org and entity its stats row and recount state, and the dry run.
+        expect(reads).toBeLessThanOrEqual(ORGS_PER_PAGE * (1 + 2 * 2) + 2);
+      } else if (result.kind === "count") {
+        expect(result.items).toBeLessThanOrEqual(maxDocs);
+        // One page of documents, the look-ahead one, the dry run and one of bookkeeping.
+        expect(reads, JSON.stringify(step)).toBeLessThanOrEqual(maxDocs + 3);
+      }
+    }
+    // Several walk pages, and the big org (95 loads, 95 invoices) over many counting pages.
+    expect(kinds.walk).toBeGreaterThanOrEqual(3);
+    expect(kinds.count).toBeGreaterThanOrEqual(2 * 10);
+    expect(kinds.finished).toBe(1);
+    expect(kinds.superseded).toBe(0);
+
+    const status = await t.query(internal.migrations.initializeOrgStats.dryRunReport, {});
+    expect(status).toMatchObject({ dryRunId: started.dryRunId, finished: true });
+    expect(status?.report.totals).toMatchObject({
+      rows: 2 * orgs.length,
+      createRow: 2 * orgs.length,
+      documentsCounted: documents,
+    });
+    // A duplicate of a step that ran does nothing.
+    const again = await t.mutation(internal.migrations.initializeOrgStats.dryRunStep, {
+      dryRunId: started.dryRunId,
+      step: 2,
+    });
+    expect(again.kind).toBe("superseded");
+  });
+
+  test("dry run: bad input is refused with a code and writes nothing", async () => {
+    vi.useFakeTimers();
+    const t = await world();
+    const noDryRuns = async () =>
+      expect(await t.run(async (ctx) => await ctx.db.query("statsDryRuns").first())).toBeNull();
+    for (const maxDocs of [0, -5, 2.5]) {
+      await expectRejected(t, () => t.action(run, { dryRun: true, maxDocs }), "INVALID_ARGUMENT");
+    }
+    await expectRejected(t, () => t.action(run, { maxDocs: 10 }), "INVALID_ARGUMENT");
+    await noDryRuns();
+    expect(await t.query(internal.migrations.initializeOrgStats.dryRunReport, {})).toBeNull();
+    const started = await t.action(run, { dryRun: true });
+    if (!started.dryRun) throw new Error("expected a dry run");
+    await t.run(async (ctx) => ctx.db.delete("statsDryRuns", started.dryRunId));
+    await expectRejected(
+      t,
+      () =>
+        t.query(internal.migrations.initializeOrgStats.dryRunReport, {
+          dryRunId: started.dryRunId,
+        }),
+      "NOT_FOUND",
+    );
   });
 });

@@ -64,6 +64,7 @@ import type * as model_retention_purge from "../model/retention/purge.js";
 import type * as model_retention_windows from "../model/retention/windows.js";
 import type * as model_stats_counters from "../model/stats/counters.js";
 import type * as model_stats_drift from "../model/stats/drift.js";
+import type * as model_stats_dryRun from "../model/stats/dryRun.js";
 import type * as model_stats_engine from "../model/stats/engine.js";
 import type * as model_stats_entities from "../model/stats/entities.js";
 import type * as model_stats_invalid from "../model/stats/invalid.js";
@@ -149,6 +150,7 @@ declare const fullApi: ApiFromModules<{
   "model/retention/windows": typeof model_retention_windows;
   "model/stats/counters": typeof model_stats_counters;
   "model/stats/drift": typeof model_stats_drift;
+  "model/stats/dryRun": typeof model_stats_dryRun;
   "model/stats/engine": typeof model_stats_engine;
   "model/stats/entities": typeof model_stats_entities;
   "model/stats/invalid": typeof model_stats_invalid;

@@ -34,10 +34,12 @@ function isArgs(value: unknown): value is Record<string, Value> {
 /** Takes the oldest pending scheduled job off the queue (cancels it) and returns it. */
 async function takeNextJob(
   t: Backend,
+  only?: string,
 ): Promise<{ name: string; args: Record<string, Value> } | null> {
   return await t.run(async (ctx) => {
     for await (const job of ctx.db.system.query("_scheduled_functions")) {
       if (job.state.kind !== "pending") continue;
+      if (only !== undefined && job.name !== only) continue;
       await ctx.scheduler.cancel(job._id);
       const args: unknown = job.args[0] ?? {};
       if (!isArgs(args)) throw new Error(`[bench.scheduled] ${job.name}: arguments not an object`);
@@ -117,6 +119,27 @@ export async function runScheduled(
     const run = { ...job, measurement };
     runs.push(run);
     await onRun(run, runs.length - 1);
+  }
+}
+
+/**
+ * Like `runScheduled`, but runs only pending jobs of function `name` (e.g.
+ * `migrations/initializeOrgStats:dryRunStep`) and what they schedule of it;
+ * other jobs stay pending. Requires fake timers (`holdScheduler` or
+ * `vi.useFakeTimers()`).
+ */
+export async function runScheduledOnly(
+  t: Backend,
+  name: string,
+  maxJobs = 10_000,
+): Promise<ScheduledRun[]> {
+  const runs: ScheduledRun[] = [];
+  for (;;) {
+    const job = await takeNextJob(t, name);
+    if (job === null) return runs;
+    if (runs.length >= maxJobs) throw new Error(`[bench.scheduled] more than ${maxJobs} jobs`);
+    const ref = makeFunctionReference<"mutation", Record<string, Value>, unknown>(job.name);
+    runs.push({ ...job, measurement: await measureMutationToLimit(t, ref, job.args) });
   }
 }
 
