@@ -128,25 +128,23 @@ export const storeIntegrationUpdate = internalMutation({
   handler: async (ctx, args) => await applyIntegrationUpdate(ctx, args),
 });
 
+/** The enable/disable pair: the same check and write, with opposite flags. */
+function integrationSwitch(enabled: boolean) {
+  return mutation({
+    args: { workosOrgId: v.string() },
+    returns: vIntegrationView,
+    handler: async (ctx, args) => {
+      await requireIntegrationsManager(ctx, args.workosOrgId);
+      return await setIntegrationEnabled(ctx, args.workosOrgId, enabled);
+    },
+  });
+}
+
 /** Enables the integration; it is due at once. Idempotent. */
-export const enableIntegration = mutation({
-  args: { workosOrgId: v.string() },
-  returns: vIntegrationView,
-  handler: async (ctx, args) => {
-    await requireIntegrationsManager(ctx, args.workosOrgId);
-    return await setIntegrationEnabled(ctx, args.workosOrgId, true);
-  },
-});
+export const enableIntegration = integrationSwitch(true);
 
 /** Disables the integration (no more scheduled pulls). Idempotent. */
-export const disableIntegration = mutation({
-  args: { workosOrgId: v.string() },
-  returns: vIntegrationView,
-  handler: async (ctx, args) => {
-    await requireIntegrationsManager(ctx, args.workosOrgId);
-    return await setIntegrationEnabled(ctx, args.workosOrgId, false);
-  },
-});
+export const disableIntegration = integrationSwitch(false);
 
 /** The org's integration settings (never its credentials), or null. */
 export const getIntegration = query({

@@ -46,6 +46,7 @@ import {
   vRecountStatus,
 } from "./model/stats/status";
 import { MAX_ID_LENGTH, optionalPositiveInteger, requireText } from "./model/validate";
+import { isOrgDeleted } from "./model/organizations/deleted";
 
 /**
  * Starts an exact recount of one org (both entities unless `entities` says
@@ -76,7 +77,7 @@ export const recalculateOrgStats = internalMutation({
         await startRecount(ctx, workosOrgId, entity, {
           mode: "daily",
           force: args.force,
-          registryDeleted: registry?.status === "deleted",
+          registryDeleted: isOrgDeleted(registry),
           schedulePages: args.schedulePages ?? true,
         }),
       );

@@ -6,7 +6,7 @@
  */
 import type {
   ActionCtx as RawActionCtx,
-  MutationCtx as RawMutationCtx,
+  MutationCtx as GeneratedMutationCtx,
   QueryCtx as RawQueryCtx,
 } from "../_generated/server";
 import type { CountedWriter } from "./stats/writer";
@@ -15,5 +15,10 @@ import type { CountedWriter } from "./stats/writer";
 export type QueryCtx = RawQueryCtx;
 /** A mutation's context, with the write layer for counted tables. */
 export type MutationCtx = RawMutationCtx & { counted: CountedWriter };
+/**
+ * A mutation's context without the write layer: what the stats engine itself
+ * takes, since it sits beneath `counted` (the writer calls it, not the reverse).
+ */
+export type RawMutationCtx = GeneratedMutationCtx;
 /** An action's context. */
 export type ActionCtx = RawActionCtx;

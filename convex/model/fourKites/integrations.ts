@@ -12,6 +12,7 @@ import { requireIntegrations, requireOrgMember, type Caller } from "../../lib/au
 import { appError } from "../../lib/errors";
 import { AUTH_KINDS, vEncryptedCredentials } from "./credentials";
 import { literals } from "convex-helpers/validators";
+import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 
 export const vAuthKind = literals(...AUTH_KINDS);
 
@@ -222,15 +223,8 @@ export async function findIntegration(
   const found = await ctx.db
     .query("fourKitesIntegrations")
     .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId))
-    .take(2);
-  if (found.length > 1) {
-    console.warn("[fourkites.integration] duplicate integrations; using the oldest", {
-      workosOrgId,
-      used: found[0]._id,
-      duplicate: found[1]._id,
-    });
-  }
-  return found[0] ?? null;
+    .take(DUPLICATE_PROBE);
+  return pickOne(found, "fourKitesIntegrations by org", { workosOrgId })?.doc ?? null;
 }
 
 /** What a manager sees of an integration: everything but the credentials. */

@@ -7,6 +7,7 @@
 import { literals } from "convex-helpers/validators";
 import { v, type Infer, type ObjectType } from "convex/values";
 import { internal } from "../../_generated/api";
+import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import {
@@ -116,56 +117,56 @@ function checkArgs(args: PurgeBatchArgs, now: number): number {
   return batchSize;
 }
 
-/** Deletes up to `limit` webhook event ids processed before `cutoff`; returns how many. */
-async function purgeWebhookEvents(
-  ctx: Pick<MutationCtx, "db">,
-  cutoff: number,
-  limit: number,
-): Promise<number> {
-  const expired = await ctx.db
-    .query("workosWebhookEvents")
-    .withIndex("by_processed_at", (q) => q.lt("processedAt", cutoff))
-    .take(limit);
-  for (const doc of expired) await ctx.db.delete("workosWebhookEvents", doc._id);
-  return expired.length;
+/**
+ * How each table finds its expired records: up to `limit` of them, oldest
+ * first through its time index. Deleting them is shared (`purgeOldest`); the
+ * delete names its table through `remove`, as every `ctx.db` call must.
+ */
+type PurgeDb = Pick<MutationCtx, "db">["db"];
+interface PurgeTable<T extends RetentionTable> {
+  oldest: (db: PurgeDb, cutoff: number, limit: number) => Promise<Doc<T>[]>;
+  remove: (db: PurgeDb, id: Id<T>) => Promise<void>;
 }
 
-/** Deletes up to `limit` drift reports detected before `cutoff`; returns how many. */
-async function purgeDriftReports(
-  ctx: Pick<MutationCtx, "db">,
-  cutoff: number,
-  limit: number,
-): Promise<number> {
-  const expired = await ctx.db
-    .query("statsDriftReports")
-    .withIndex("by_detected_at", (q) => q.lt("detectedAt", cutoff))
-    .take(limit);
-  for (const doc of expired) await ctx.db.delete("statsDriftReports", doc._id);
-  return expired.length;
-}
-
-/** Deletes up to `limit` alert delivery rows created before `cutoff`; returns how many. */
-async function purgeAlerts(
-  ctx: Pick<MutationCtx, "db">,
-  cutoff: number,
-  limit: number,
-): Promise<number> {
-  const expired = await ctx.db
-    .query("statsAlerts")
-    .withIndex("by_creation_time", (q) => q.lt("_creationTime", cutoff))
-    .take(limit);
-  for (const doc of expired) await ctx.db.delete("statsAlerts", doc._id);
-  return expired.length;
-}
-
-const PURGE: Record<
-  RetentionTable,
-  (ctx: Pick<MutationCtx, "db">, cutoff: number, limit: number) => Promise<number>
-> = {
-  workosWebhookEvents: purgeWebhookEvents,
-  statsDriftReports: purgeDriftReports,
-  statsAlerts: purgeAlerts,
+const PURGE: { [T in RetentionTable]: PurgeTable<T> } = {
+  workosWebhookEvents: {
+    oldest: (db, cutoff, limit) =>
+      db
+        .query("workosWebhookEvents")
+        .withIndex("by_processed_at", (q) => q.lt("processedAt", cutoff))
+        .take(limit),
+    remove: (db, id) => db.delete("workosWebhookEvents", id),
+  },
+  statsDriftReports: {
+    oldest: (db, cutoff, limit) =>
+      db
+        .query("statsDriftReports")
+        .withIndex("by_detected_at", (q) => q.lt("detectedAt", cutoff))
+        .take(limit),
+    remove: (db, id) => db.delete("statsDriftReports", id),
+  },
+  statsAlerts: {
+    oldest: (db, cutoff, limit) =>
+      db
+        .query("statsAlerts")
+        .withIndex("by_creation_time", (q) => q.lt("_creationTime", cutoff))
+        .take(limit),
+    remove: (db, id) => db.delete("statsAlerts", id),
+  },
 };
+
+/** Deletes up to `limit` records of `table` older than `cutoff`; returns how many. */
+async function purgeOldest<T extends RetentionTable>(
+  db: PurgeDb,
+  table: T,
+  cutoff: number,
+  limit: number,
+): Promise<number> {
+  const purge: PurgeTable<T> = PURGE[table];
+  const expired = await purge.oldest(db, cutoff, limit);
+  for (const doc of expired) await purge.remove(db, doc._id);
+  return expired.length;
+}
 
 /**
  * Deletes up to `batchSize` records of `table` older than `cutoff`, oldest
@@ -181,7 +182,7 @@ export async function purgeBatch(
   now: number,
 ): Promise<PurgeBatchResult> {
   const batchSize = checkArgs(args, now);
-  const deleted = await PURGE[args.table](ctx, args.cutoff, batchSize);
+  const deleted = await purgeOldest(ctx.db, args.table, args.cutoff, batchSize);
   const continued = deleted === batchSize;
   if (continued) {
     await ctx.scheduler.runAfter(0, internal.retention.purgeBatch, {

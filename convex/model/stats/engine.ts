@@ -10,7 +10,7 @@
  */
 import { internal } from "../../_generated/api";
 import type { Id } from "../../_generated/dataModel";
-import type { MutationCtx } from "../../_generated/server";
+import type { RawMutationCtx as MutationCtx } from "../ctx";
 import { NO_WRITES, recordWrites } from "../../lib/contention";
 import { orgDeletedError } from "../../lib/errors";
 import { enqueueDriftAlert } from "../alerts/queue";
@@ -29,6 +29,7 @@ import { mergeKnownDrift, negativeBuckets } from "./drift";
 import { entityDef, type StatsRowFieldsOf } from "./entities";
 import { getStatsRow, getStatsRows, newStatsRow, orgHasDocuments, splitRow } from "./rows";
 import { getRecountState, storedOf } from "./shadow";
+import { isOrgDeleted } from "../organizations/deleted";
 
 // `runMutation` / `runQuery`: the flush queues drift alerts (`alerts/queue.ts`).
 type EngineCtx = Pick<MutationCtx, "db" | "scheduler" | "runMutation" | "runQuery">;
@@ -150,7 +151,7 @@ async function flushRow<T extends StatsEntity>(
   const delta = deltaOf(changes);
   const rows = await getStatsRows(ctx.db, workosOrgId, entity);
   const existing = rows?.row ?? null;
-  if (existing?.orgDeleted === true && options.refuseDeletedOrgs) {
+  if (isOrgDeleted(existing) && options.refuseDeletedOrgs) {
     throw orgDeletedError(workosOrgId);
   }
   if (rows !== null && rows.duplicates.length > 0 && rows.row.recounting !== true) {

@@ -26,6 +26,7 @@ import { getStatsRow } from "./rows";
 import { countPage } from "./scan";
 import { getRecountState, type RecountState } from "./shadow";
 import { vKnownDrift, type KnownDrift } from "./tables";
+import { isOrgDeleted } from "../organizations/deleted";
 
 /** Most documents a count query scans when the org has no counters. */
 export const FALLBACK_SCAN_LIMIT = 1000;
@@ -140,7 +141,7 @@ export async function readCounts<T extends StatsEntity>(
 ): Promise<CountsResult<T>> {
   const def = entityDef(entity);
   const row = await getStatsRow(ctx.db, workosOrgId, entity);
-  if (row?.orgDeleted === true) throw orgDeletedError(workosOrgId);
+  if (isOrgDeleted(row)) throw orgDeletedError(workosOrgId);
   const answer = (t: Tally, state: CountState, source: "stats" | "scan") => ({
     ...def.counters(t),
     total: def.statuses.reduce((n, s) => n + (t.count.get(s) ?? 0), 0),

@@ -8,6 +8,7 @@ import type { DatabaseReader } from "../../_generated/server";
 import type { StatsEntity } from "../enums";
 import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
 import { entityDef, type StatsRowFieldsOf, type StatsRowOf } from "./entities";
+import { isOrgDeleted } from "../organizations/deleted";
 
 /** Any stats row. */
 export type StatsRow = Doc<"organizationStats">;
@@ -67,11 +68,8 @@ export async function getStatsRows<T extends StatsEntity>(
     if (!isRowOf(row, entity)) throw new Error("[stats] row of another entity under its index key");
     return row;
   });
-  const picked = pickOne(
-    typed,
-    "organizationStats",
-    { workosOrgId, entity },
-    (row) => row.orgDeleted === true,
+  const picked = pickOne(typed, "organizationStats", { workosOrgId, entity }, (row) =>
+    isOrgDeleted(row),
   );
   return picked === null ? null : { row: picked.doc, duplicates: picked.duplicates };
 }

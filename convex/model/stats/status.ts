@@ -12,6 +12,7 @@ import { getStatsRow, type StatsRow } from "./rows";
 import { getRecountState, type RecountState } from "./shadow";
 import { jobActive, latestJob, type RecountJob } from "./recount/jobs";
 import { vDriftReportFields, vLastRecount, vRecountJobKind } from "./tables";
+import { isOrgDeleted } from "../organizations/deleted";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -65,7 +66,7 @@ function rowStatus(row: StatsRow, state: RecountState | null): RowStatus {
     workosOrgId: row.workosOrgId,
     entity: row.entity,
     exact: row.exact,
-    orgDeleted: row.orgDeleted === true,
+    orgDeleted: isOrgDeleted(row),
     lastRecount: row.lastRecount ?? null,
     running:
       state === null

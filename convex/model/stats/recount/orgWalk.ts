@@ -25,6 +25,7 @@ import { getOrganization } from "../../organizations/registry";
 import { entityDef } from "../entities";
 import { getStatsRow } from "../rows";
 import { startRecount, type RecountMode, type StartResult } from "./start";
+import { isOrgDeleted } from "../../organizations/deleted";
 
 /**
  * The order the walk finds orgs in: the registry, then stats rows of orgs not
@@ -95,7 +96,7 @@ export async function walkPage(
         workosOrgId: org.workosOrgId,
         entities: [...STATS_ENTITIES],
         foundBy: "organizations",
-        registryDeleted: org.status === "deleted",
+        registryDeleted: isOrgDeleted(org),
       });
     }
     return { targets, next: page.isDone ? after(phase) : { phase, cursor: page.continueCursor } };
@@ -108,7 +109,7 @@ export async function walkPage(
       .withIndex("by_entity", (q) => q.eq("entity", entity))
       .paginate({ numItems: limit, cursor });
     for (const row of page.page) {
-      if (row.orgDeleted === true || (await inRegistry(db, row.workosOrgId))) continue;
+      if (isOrgDeleted(row) || (await inRegistry(db, row.workosOrgId))) continue;
       targets.push({
         workosOrgId: row.workosOrgId,
         entities: [entity],

@@ -29,6 +29,7 @@ import { countPage } from "../scan";
 import { foldDeltas, getRecountStates, storedOf, type RecountState } from "../shadow";
 import { vDriftBucket, type InvalidDocument } from "../tables";
 import { freshRecountState, newRunId, startRecount } from "./start";
+import { isOrgDeleted } from "../../organizations/deleted";
 
 /** What one page did. */
 export const vPageOutcome = v.object({
@@ -233,7 +234,7 @@ async function finish<T extends StatsEntity>(
   const { workosOrgId } = state;
   const rows = await getStatsRows(ctx.db, workosOrgId, entity);
   const row = rows?.row ?? null;
-  if (row === null || row.orgDeleted === true) {
+  if (row === null || isOrgDeleted(row)) {
     await ctx.db.delete("statsRecounts", state._id);
     if (row !== null) {
       const { id, fields } = splitRow(row, entity);

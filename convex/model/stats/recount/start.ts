@@ -15,6 +15,7 @@ import { emptyTally } from "../counters";
 import { getStatsRow, newStatsRow, splitRow, type StatsRow } from "../rows";
 import { getRecountState, storedOf, type RecountState } from "../shadow";
 import { enqueuePage } from "./pool";
+import { isOrgDeleted } from "../../organizations/deleted";
 
 /**
  * A running recount whose run started longer ago than this is presumed dead
@@ -55,7 +56,7 @@ export function decideRecount(
   options: { mode: RecountMode; force?: boolean; registryDeleted?: boolean },
   now: number,
 ): RecountDecision {
-  if (options.registryDeleted === true || row?.orgDeleted === true) {
+  if (options.registryDeleted === true || isOrgDeleted(row)) {
     return { kind: "skip", reason: "org_deleted" };
   }
   if (row?.recount !== undefined) return { kind: "start" };
