@@ -24,6 +24,7 @@ import {
   type ContentionModel,
   type WriteRate,
 } from "../convex/lib/contention";
+import { prng } from "../tests/support/random";
 
 /** The rates the table reports, writes/s per org (0.1 … 50, and 100: the highest stated). */
 export const RATES = [0.1, 0.5, 1, 2, 5, 10, 20, 30, 50, 100] as const;
@@ -48,18 +49,6 @@ export type SimResult = {
   expectedRatio: number;
 };
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Simulates `pages` committed pages at `ratePerSec` under `policy`, after
  * `warmupMs` of writes (the org has been busy before the recount starts).
@@ -71,7 +60,7 @@ export function simulate(
 ): SimResult {
   const model = options.model ?? DEFAULT_CONTENTION;
   const pages = options.pages ?? 2_000;
-  const next = random(options.seed ?? 0x5eed);
+  const next = prng(options.seed ?? 0x5eed);
   const meanGapMs = 1000 / ratePerSec;
   const gap = () => -Math.log(1 - next()) * meanGapMs;
 

@@ -71,6 +71,27 @@ function limitMessage(e: Error): string {
 }
 
 /**
+ * Runs `call` between two metric readings of the enclosing transaction. A
+ * Convex limit error becomes a failed measurement with what the call had read
+ * when it failed; any other error is thrown.
+ */
+async function measureCall<R>(
+  ctx: { meta: { getTransactionMetrics: () => Promise<Parameters<typeof ioDelta>[0]> } },
+  call: () => Promise<R>,
+): Promise<Measurement<R>> {
+  const before = await ctx.meta.getTransactionMetrics();
+  try {
+    const result = await call();
+    const after = await ctx.meta.getTransactionMetrics();
+    return { ok: true as const, io: ioDelta(before, after), result };
+  } catch (e) {
+    if (!isLimitError(e)) throw e;
+    const after = await ctx.meta.getTransactionMetrics();
+    return { ok: false as const, io: ioDelta(before, after), error: limitMessage(e) };
+  }
+}
+
+/**
  * Measures one query call. A Convex limit error is returned as a failed
  * measurement with what the call had read when it failed; any other error is
  * thrown.
@@ -78,18 +99,9 @@ function limitMessage(e: Error): string {
 export async function measureQueryToLimit<
   Q extends FunctionReference<"query", "public" | "internal">,
 >(t: Accessor, ref: Q, args: FunctionArgs<Q>): Promise<Measurement<FunctionReturnType<Q>>> {
-  return await t.query(async (ctx) => {
-    const before = await ctx.meta.getTransactionMetrics();
-    try {
-      const result: FunctionReturnType<Q> = await ctx.runQuery(ref, args);
-      const after = await ctx.meta.getTransactionMetrics();
-      return { ok: true as const, io: ioDelta(before, after), result };
-    } catch (e) {
-      if (!isLimitError(e)) throw e;
-      const after = await ctx.meta.getTransactionMetrics();
-      return { ok: false as const, io: ioDelta(before, after), error: limitMessage(e) };
-    }
-  });
+  return await t.query(
+    async (ctx) => await measureCall(ctx, async () => await ctx.runQuery(ref, args)),
+  );
 }
 
 /**
@@ -99,18 +111,9 @@ export async function measureQueryToLimit<
 export async function measureMutationToLimit<
   M extends FunctionReference<"mutation", "public" | "internal">,
 >(t: Accessor, ref: M, args: FunctionArgs<M>): Promise<Measurement<FunctionReturnType<M>>> {
-  return await t.mutation(async (ctx) => {
-    const before = await ctx.meta.getTransactionMetrics();
-    try {
-      const result: FunctionReturnType<M> = await ctx.runMutation(ref, args);
-      const after = await ctx.meta.getTransactionMetrics();
-      return { ok: true as const, io: ioDelta(before, after), result };
-    } catch (e) {
-      if (!isLimitError(e)) throw e;
-      const after = await ctx.meta.getTransactionMetrics();
-      return { ok: false as const, io: ioDelta(before, after), error: limitMessage(e) };
-    }
-  });
+  return await t.mutation(
+    async (ctx) => await measureCall(ctx, async () => await ctx.runMutation(ref, args)),
+  );
 }
 
 /**

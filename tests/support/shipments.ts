@@ -5,6 +5,7 @@
  * are relative to a base time (the demo's start), so stale and future
  * pickups stay stale and future whenever the demo runs.
  */
+import { prng } from "./random";
 
 /** One stop, as FourKites sends it. */
 export type FourKitesStop = {
@@ -91,18 +92,6 @@ const HANDLING =
   "shack with the load number and the PO numbers, never the FourKites id. Seal is applied at " +
   "the shipper and must be intact at the receiver; note any broken seal before unloading. " +
   "Lumper fees at the receiver are paid by the broker against a receipt.";
-
-/** Mulberry32: a tiny seeded PRNG, so the demo is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
