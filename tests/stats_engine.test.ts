@@ -6,7 +6,9 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { STATS_ENTITIES } from "../convex/model/enums";
 import { FALLBACK_SCAN_LIMIT } from "../convex/model/stats/read";
+import schema from "../convex/schema";
 import { defined, insertRawDocuments, quietLogs } from "./support/recount";
 import {
   biller,
@@ -150,5 +152,15 @@ describe("a recount whose shadow goes negative", () => {
     expect(reports[1].buckets).toEqual([
       { status: "Assigned", measure: "count", stored: -1, delta: 1 },
     ]);
+  });
+});
+
+describe("the entity table's shared walk", () => {
+  // `byOrgWalk` in convex/model/stats/entities.ts queries every counted table
+  // through one `by_org` index on (workosOrgId, _creationTime); a counted
+  // table declared without it would compile and then walk nothing.
+  test.each(STATS_ENTITIES)("%s declares by_org on workosOrgId (then creation time)", (entity) => {
+    const indexes = schema.tables[entity][" indexes"]();
+    expect(indexes.find((i) => i.indexDescriptor === "by_org")?.fields).toEqual(["workosOrgId"]);
   });
 });

@@ -136,6 +136,38 @@ function assertCents(fields: object): void {
   }
 }
 
+/**
+ * The recount's walk over a counted table, through its `by_org` index
+ * (`["workosOrgId", "_creationTime"]`; every counted table declares it, and
+ * `tests/schema.test.ts` checks that). Written once for all of them.
+ */
+function byOrgWalk<T extends StatsEntity>(
+  table: T,
+): Pick<EntityDef<T>, "documentsAfter" | "orgsAfter" | "get"> {
+  // Convex resolves index names only for a concrete table, not a type
+  // parameter; over the union of counted tables `by_org` is the shared index,
+  // and every query below reads `table` only, so the narrowing casts hold.
+  type Walk = OrderedQuery<NamedTableInfo<DataModel, T>>;
+  const counted: StatsEntity = table;
+  return {
+    documentsAfter: (db, workosOrgId, cursor) =>
+      db
+        .query(counted)
+        .withIndex("by_org", (q) =>
+          cursor === null
+            ? q.eq("workosOrgId", workosOrgId)
+            : q.eq("workosOrgId", workosOrgId).gt("_creationTime", cursor),
+        ) as unknown as Walk,
+    orgsAfter: (db, previous) =>
+      db
+        .query(counted)
+        .withIndex("by_org", (q) =>
+          previous === null ? q : q.gt("workosOrgId", previous),
+        ) as unknown as Walk,
+    get: async (db, id) => (await db.get(counted, id)) as Doc<T> | null,
+  };
+}
+
 /** Loads: counted by status, no amount. */
 const loads: EntityDef<"loads"> = {
   table: "loads",
@@ -145,19 +177,7 @@ const loads: EntityDef<"loads"> = {
   // Only the status is counted, and the schema allows only known statuses.
   invalidFields: () => [],
   counters: (t) => ({ counts: countsOf(LOAD_STATUSES, t, "count") }),
-  documentsAfter: (db, workosOrgId, cursor) =>
-    db
-      .query("loads")
-      .withIndex("by_org", (q) =>
-        cursor === null
-          ? q.eq("workosOrgId", workosOrgId)
-          : q.eq("workosOrgId", workosOrgId).gt("_creationTime", cursor),
-      ),
-  orgsAfter: (db, previous) =>
-    db
-      .query("loads")
-      .withIndex("by_org", (q) => (previous === null ? q : q.gt("workosOrgId", previous))),
-  get: (db, id) => db.get("loads", id),
+  ...byOrgWalk("loads"),
   check: () => {},
   emptyRow: (common) => ({ ...common, entity: "loads", ...loads.counters(emptyTally()) }),
 };
@@ -176,19 +196,7 @@ const invoices: EntityDef<"invoices"> = {
     counts: countsOf(INVOICE_STATUSES, t, "count"),
     amountCents: countsOf(INVOICE_STATUSES, t, "amountCents"),
   }),
-  documentsAfter: (db, workosOrgId, cursor) =>
-    db
-      .query("invoices")
-      .withIndex("by_org", (q) =>
-        cursor === null
-          ? q.eq("workosOrgId", workosOrgId)
-          : q.eq("workosOrgId", workosOrgId).gt("_creationTime", cursor),
-      ),
-  orgsAfter: (db, previous) =>
-    db
-      .query("invoices")
-      .withIndex("by_org", (q) => (previous === null ? q : q.gt("workosOrgId", previous))),
-  get: (db, id) => db.get("invoices", id),
+  ...byOrgWalk("invoices"),
   check: assertCents,
   emptyRow: (common) => ({ ...common, entity: "invoices", ...invoices.counters(emptyTally()) }),
 };
