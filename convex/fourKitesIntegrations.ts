@@ -28,6 +28,7 @@ import {
   normalizeBaseUrl,
   requireIntegrationsManager,
   syncHealthView,
+  viewIntegration,
   vIntegrationView,
   vSyncHealth,
   type IntegrationView,
@@ -150,11 +151,7 @@ export const disableIntegration = integrationSwitch(false);
 export const getIntegration = query({
   args: { workosOrgId: v.string() },
   returns: v.union(v.null(), vIntegrationView),
-  handler: async (ctx, args) => {
-    await requireIntegrationsManager(ctx, args.workosOrgId);
-    const found = await findIntegration(ctx, args.workosOrgId);
-    return found === null ? null : integrationView(found);
-  },
+  handler: async (ctx, args) => await viewIntegration(ctx, args.workosOrgId, integrationView),
 });
 
 /**
@@ -164,11 +161,8 @@ export const getIntegration = query({
 export const getSyncHealth = query({
   args: { workosOrgId: v.string() },
   returns: v.union(v.null(), vSyncHealth),
-  handler: async (ctx, args) => {
-    await requireIntegrationsManager(ctx, args.workosOrgId);
-    const found = await findIntegration(ctx, args.workosOrgId);
-    return found === null ? null : syncHealthView(found, Date.now());
-  },
+  handler: async (ctx, args) =>
+    await viewIntegration(ctx, args.workosOrgId, (found) => syncHealthView(found, Date.now())),
 });
 
 const vTestResult = v.union(

@@ -9,7 +9,7 @@ import type { Id } from "./_generated/dataModel";
 import { mutation, query } from "./functions";
 import { requireBilling, requireOrgMember } from "./lib/auth";
 import { appError } from "./lib/errors";
-import { readInvoiceCounts, vInvoiceCountsResult } from "./model/stats/read";
+import { countByStatusQuery } from "./model/stats/read";
 import type { QueryCtx } from "./model/ctx";
 import { INVOICE_STATUSES, vInvoiceStatus } from "./model/enums";
 import {
@@ -129,11 +129,4 @@ export const bulkVoidInvoices = mutation({
  * const invoices = useQuery(api.invoices.countInvoicesByStatus, { workosOrgId });
  * ```
  */
-export const countInvoicesByStatus = query({
-  args: { workosOrgId: v.string() },
-  returns: vInvoiceCountsResult,
-  handler: async (ctx, args) => {
-    await requireOrgMember(ctx, args.workosOrgId);
-    return await readInvoiceCounts(ctx, args.workosOrgId);
-  },
-});
+export const countInvoicesByStatus = query(countByStatusQuery("invoices"));

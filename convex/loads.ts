@@ -5,7 +5,7 @@
 import { v } from "convex/values";
 import { mutation, query } from "./functions";
 import { requireOrgMember } from "./lib/auth";
-import { readLoadCounts, vLoadCountsResult } from "./model/stats/read";
+import { countByStatusQuery } from "./model/stats/read";
 import { LOAD_STATUSES, vInvoiceStatus, vLoadStatus, vLoadType } from "./model/enums";
 import { createLoadWithInvoice } from "./model/loads/intake";
 import { deleteLoad as deleteLoadHelper, getOrgLoad, transitionLoad } from "./model/loads/rules";
@@ -98,11 +98,4 @@ export const deleteLoad = mutation({
  * const loads = useQuery(api.loads.countLoadsByStatus, { workosOrgId });
  * ```
  */
-export const countLoadsByStatus = query({
-  args: { workosOrgId: v.string() },
-  returns: vLoadCountsResult,
-  handler: async (ctx, args) => {
-    await requireOrgMember(ctx, args.workosOrgId);
-    return await readLoadCounts(ctx, args.workosOrgId);
-  },
-});
+export const countLoadsByStatus = query(countByStatusQuery("loads"));

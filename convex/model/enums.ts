@@ -38,6 +38,15 @@ export const STATS_ENTITIES = ["loads", "invoices"] as const;
 export const vStatsEntity = literals(...STATS_ENTITIES);
 export type StatsEntity = Infer<typeof vStatsEntity>;
 
+/** The tables the retention purge keeps bounded (`model/retention/purge.ts`). */
+export const RETENTION_TABLES = [
+  "workosWebhookEvents",
+  "statsDriftReports",
+  "statsAlerts",
+] as const;
+export const vRetentionTable = literals(...RETENTION_TABLES);
+export type RetentionTable = Infer<typeof vRetentionTable>;
+
 /** Lifecycle of an organization in the registry. */
 export const ORGANIZATION_STATUSES = ["active", "deleted"] as const;
 export const vOrganizationStatus = literals(...ORGANIZATION_STATUSES);

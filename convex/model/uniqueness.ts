@@ -49,3 +49,16 @@ export function pickOne<D extends Candidate>(
   }
   return { doc, duplicates };
 }
+
+/**
+ * Runs a "unique" lookup: reads `DUPLICATE_PROBE` candidates from `query`
+ * (an indexed range on the lookup's key) and picks one as `pickOne` does.
+ */
+export async function pickUnique<D extends Candidate>(
+  query: { take: (n: number) => Promise<D[]> },
+  what: string,
+  key: Record<string, string>,
+  prefer?: (doc: D) => boolean,
+): Promise<{ doc: D; duplicates: D[] } | null> {
+  return pickOne(await query.take(DUPLICATE_PROBE), what, key, prefer);
+}

@@ -12,7 +12,7 @@ import { requireIntegrations, requireOrgMember, type Caller } from "../../lib/au
 import { appError } from "../../lib/errors";
 import { AUTH_KINDS, vEncryptedCredentials } from "./credentials";
 import { literals } from "convex-helpers/validators";
-import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import { pickUnique } from "../uniqueness";
 
 export const vAuthKind = literals(...AUTH_KINDS);
 
@@ -220,11 +220,28 @@ export async function findIntegration(
   ctx: Pick<QueryCtx, "db">,
   workosOrgId: string,
 ): Promise<Doc<"fourKitesIntegrations"> | null> {
-  const found = await ctx.db
-    .query("fourKitesIntegrations")
-    .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId))
-    .take(DUPLICATE_PROBE);
-  return pickOne(found, "fourKitesIntegrations by org", { workosOrgId })?.doc ?? null;
+  const picked = await pickUnique(
+    ctx.db
+      .query("fourKitesIntegrations")
+      .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId)),
+    "fourKitesIntegrations by org",
+    { workosOrgId },
+  );
+  return picked?.doc ?? null;
+}
+
+/**
+ * What a manager of the org sees of its integration through `view`, or null
+ * when the org has none. Checks the caller (`requireIntegrationsManager`).
+ */
+export async function viewIntegration<V>(
+  ctx: Pick<QueryCtx, "db" | "auth">,
+  workosOrgId: string,
+  view: (integration: Doc<"fourKitesIntegrations">) => V,
+): Promise<V | null> {
+  await requireIntegrationsManager(ctx, workosOrgId);
+  const found = await findIntegration(ctx, workosOrgId);
+  return found === null ? null : view(found);
 }
 
 /** What a manager sees of an integration: everything but the credentials. */

@@ -69,25 +69,32 @@ export const MAX_INVOICES_PER_LOAD = 50;
 /** Statuses an invoice can be created in. */
 export type InitialInvoiceStatus = "MISSING_DATA" | "DRAFT";
 
-// `findActiveInvoice` relies on VOID sorting after every other status.
+// `findLoadInvoice` relies on VOID sorting after every other status.
 if (INVOICE_STATUSES.some((s) => s > "VOID")) {
   throw new Error("VOID must be the greatest invoice status in index order");
 }
 
 /**
- * The load's non-void invoice, if any: one indexed read. The code keeps at
- * most one per load (`createInvoice`); if a write around it left several, the
- * first in index order (lowest status, then oldest) is the one promotion
- * rates and `createInvoice` names in its `ALREADY_EXISTS` refusal.
+ * One of the load's invoices, if any, in one indexed read:
+ * - `active`: its non-void invoice. The code keeps at most one per load
+ *   (`createInvoice`); if a write around it left several, the first in index
+ *   order (lowest status, then oldest) is the one promotion rates and
+ *   `createInvoice` names in its `ALREADY_EXISTS` refusal.
+ * - `voided`: its newest voided invoice (promotion never replaces one).
  */
-export async function findActiveInvoice(
+export async function findLoadInvoice(
   ctx: Pick<MutationCtx, "db">,
   loadId: Id<"loads">,
+  which: "active" | "voided",
 ): Promise<Doc<"invoices"> | null> {
-  return await ctx.db
+  const range = ctx.db
     .query("invoices")
-    .withIndex("by_load_and_status", (q) => q.eq("loadId", loadId).lt("status", "VOID"))
-    .first();
+    .withIndex("by_load_and_status", (q) =>
+      which === "active"
+        ? q.eq("loadId", loadId).lt("status", "VOID")
+        : q.eq("loadId", loadId).eq("status", "VOID"),
+    );
+  return await (which === "active" ? range : range.order("desc")).first();
 }
 
 /**
@@ -141,7 +148,7 @@ export async function createInvoice(
       field: "amountCents",
     });
   }
-  const active = await findActiveInvoice(ctx, input.load._id);
+  const active = await findLoadInvoice(ctx, input.load._id, "active");
   if (active !== null) {
     throw appError("ALREADY_EXISTS", "This load already has an invoice that is not void.", {
       invoiceId: active._id,

@@ -10,7 +10,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
-import { createInvoice, findActiveInvoice } from "../invoices/rules";
+import { createInvoice, findLoadInvoice } from "../invoices/rules";
 import { byAge } from "../uniqueness";
 import {
   isValidAmountCents,
@@ -255,18 +255,6 @@ export async function insertLane(
  */
 export type InvoiceOutcome = "rated" | "created" | "kept" | "voided_kept";
 
-/** The load's newest voided invoice, if any: one indexed read. */
-async function findVoidedInvoice(
-  ctx: Pick<MutationCtx, "db">,
-  loadId: Id<"loads">,
-): Promise<Doc<"invoices"> | null> {
-  return await ctx.db
-    .query("invoices")
-    .withIndex("by_load_and_status", (q) => q.eq("loadId", loadId).eq("status", "VOID"))
-    .order("desc")
-    .first();
-}
-
 /**
  * Prices an `UNMAPPED` load by `match`: the load becomes `CONTRACT`/`SPOT`
  * with the lane's id, and its active invoice moves `MISSING_DATA` → `DRAFT`
@@ -289,9 +277,9 @@ export async function promoteLoad(
     throw new Error(`[lanes.promote] load ${load._id} is already ${load.loadType}`);
   }
   await ctx.counted.patchLoad(load, { loadType: match.loadType, laneId: match.lane._id });
-  const invoice = await findActiveInvoice(ctx, load._id);
+  const invoice = await findLoadInvoice(ctx, load._id, "active");
   if (invoice === null) {
-    const voided = await findVoidedInvoice(ctx, load._id);
+    const voided = await findLoadInvoice(ctx, load._id, "voided");
     if (voided !== null) {
       console.log("[lanes.promote] invoice was voided; none created", {
         workosOrgId: load.workosOrgId,

@@ -7,7 +7,7 @@ import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import type { LoadSource, LoadStatus, LoadType } from "../enums";
 import { findInvoicesOfLoad, wasBilled } from "../invoices/rules";
-import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import { pickUnique } from "../uniqueness";
 import {
   locationKey,
   MAX_ID_LENGTH,
@@ -71,13 +71,15 @@ export async function findLoadsByExternalId(
   source: LoadSource,
   externalLoadId: string,
 ): Promise<{ load: Doc<"loads">; duplicateIds: Id<"loads">[] } | null> {
-  const docs = await ctx.db
-    .query("loads")
-    .withIndex("by_org_and_source_and_external_id", (q) =>
-      q.eq("workosOrgId", workosOrgId).eq("source", source).eq("externalLoadId", externalLoadId),
-    )
-    .take(DUPLICATE_PROBE);
-  const picked = pickOne(docs, "loads by external id", { workosOrgId, source, externalLoadId });
+  const picked = await pickUnique(
+    ctx.db
+      .query("loads")
+      .withIndex("by_org_and_source_and_external_id", (q) =>
+        q.eq("workosOrgId", workosOrgId).eq("source", source).eq("externalLoadId", externalLoadId),
+      ),
+    "loads by external id",
+    { workosOrgId, source, externalLoadId },
+  );
   return picked === null
     ? null
     : { load: picked.doc, duplicateIds: picked.duplicates.map((d) => d._id) };

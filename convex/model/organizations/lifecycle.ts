@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { ensureEmptyOrgStats } from "../../stats_helpers";
-import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import { pickUnique } from "../uniqueness";
 import {
   ORGANIZATION_EVENTS,
   vOrganizationEvent,
@@ -84,11 +84,11 @@ export async function applyLifecycleEvent(
   if (eventId !== undefined) {
     // Any record of the id means it was applied; of several (written around
     // the code), the oldest tells the outcome.
-    const records = await ctx.db
-      .query("workosWebhookEvents")
-      .withIndex("by_event_id", (q) => q.eq("eventId", eventId))
-      .take(DUPLICATE_PROBE);
-    const seen = pickOne(records, "webhook events by id", { eventId });
+    const seen = await pickUnique(
+      ctx.db.query("workosWebhookEvents").withIndex("by_event_id", (q) => q.eq("eventId", eventId)),
+      "webhook events by id",
+      { eventId },
+    );
     if (seen !== null) {
       return { outcome: seen.doc.outcome, duplicate: true, documentsWritten: 0 };
     }

@@ -25,7 +25,7 @@ import { clampToSkew, trustedStoredTime } from "../../lib/clock";
 import { appError, orgDeletedError } from "../../lib/errors";
 import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";
 import { STATS_ENTITIES, type RegistryOutcome } from "../enums";
-import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import { pickUnique } from "../uniqueness";
 import { isOrgDeleted } from "./deleted";
 
 /** What WorkOS says about one organization at `workosUpdatedAt`. */
@@ -51,12 +51,14 @@ export async function getOrganization(
   ctx: Pick<QueryCtx, "db">,
   workosOrgId: string,
 ): Promise<Doc<"organizations"> | null> {
-  const docs = await ctx.db
-    .query("organizations")
-    .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId))
-    .take(DUPLICATE_PROBE);
-  const picked = pickOne(docs, "organizations by WorkOS id", { workosOrgId }, (org) =>
-    isOrgDeleted(org),
+  // A deleted entry wins over active duplicates: deletion is final.
+  const picked = await pickUnique(
+    ctx.db
+      .query("organizations")
+      .withIndex("by_workos_org_id", (q) => q.eq("workosOrgId", workosOrgId)),
+    "organizations by WorkOS id",
+    { workosOrgId },
+    isOrgDeleted,
   );
   return picked?.doc ?? null;
 }

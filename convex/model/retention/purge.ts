@@ -4,11 +4,12 @@
  * fills up schedules the next one with the same cutoff, so a backlog of any
  * size drains in bounded transactions and the chain always ends.
  */
-import { literals } from "convex-helpers/validators";
+import type { IndexNames, NamedTableInfo } from "convex/server";
 import { v, type Infer, type ObjectType } from "convex/values";
 import { internal } from "../../_generated/api";
-import type { Doc, Id } from "../../_generated/dataModel";
+import type { DataModel, Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
+import { RETENTION_TABLES, vRetentionTable, type RetentionTable } from "../enums";
 import { appError } from "../../lib/errors";
 import {
   DRIFT_REPORT_RETENTION,
@@ -17,15 +18,6 @@ import {
   retentionCutoff,
   type RetentionWindow,
 } from "./windows";
-
-/** The tables the purge keeps bounded. */
-export const RETENTION_TABLES = [
-  "workosWebhookEvents",
-  "statsDriftReports",
-  "statsAlerts",
-] as const;
-export const vRetentionTable = literals(...RETENTION_TABLES);
-export type RetentionTable = Infer<typeof vRetentionTable>;
 
 /** The window of each table. */
 const WINDOW: Record<RetentionTable, RetentionWindow> = {
@@ -117,42 +109,25 @@ function checkArgs(args: PurgeBatchArgs, now: number): number {
   return batchSize;
 }
 
-/**
- * How each table finds its expired records: up to `limit` of them, oldest
- * first through its time index. Deleting them is shared (`purgeOldest`); the
- * delete names its table through `remove`, as every `ctx.db` call must.
- */
 type PurgeDb = Pick<MutationCtx, "db">["db"];
-interface PurgeTable<T extends RetentionTable> {
-  oldest: (db: PurgeDb, cutoff: number, limit: number) => Promise<Doc<T>[]>;
-  remove: (db: PurgeDb, id: Id<T>) => Promise<void>;
-}
 
-const PURGE: { [T in RetentionTable]: PurgeTable<T> } = {
-  workosWebhookEvents: {
-    oldest: (db, cutoff, limit) =>
-      db
-        .query("workosWebhookEvents")
-        .withIndex("by_processed_at", (q) => q.lt("processedAt", cutoff))
-        .take(limit),
-    remove: (db, id) => db.delete("workosWebhookEvents", id),
-  },
-  statsDriftReports: {
-    oldest: (db, cutoff, limit) =>
-      db
-        .query("statsDriftReports")
-        .withIndex("by_detected_at", (q) => q.lt("detectedAt", cutoff))
-        .take(limit),
-    remove: (db, id) => db.delete("statsDriftReports", id),
-  },
-  statsAlerts: {
-    oldest: (db, cutoff, limit) =>
-      db
-        .query("statsAlerts")
-        .withIndex("by_creation_time", (q) => q.lt("_creationTime", cutoff))
-        .take(limit),
-    remove: (db, id) => db.delete("statsAlerts", id),
-  },
+/**
+ * Each table's time index and the field it starts with: its expired records
+ * come first. `satisfies` checks per table that the index and field exist.
+ */
+const TIME_INDEX = {
+  workosWebhookEvents: { index: "by_processed_at", field: "processedAt" },
+  statsDriftReports: { index: "by_detected_at", field: "detectedAt" },
+  statsAlerts: { index: "by_creation_time", field: "_creationTime" },
+} as const satisfies {
+  [T in RetentionTable]: { index: IndexNames<NamedTableInfo<DataModel, T>>; field: keyof Doc<T> };
+};
+
+/** Deleting one record, naming its table as every `ctx.db` call must. */
+const REMOVE: { [T in RetentionTable]: (db: PurgeDb, id: Id<T>) => Promise<void> } = {
+  workosWebhookEvents: (db, id) => db.delete("workosWebhookEvents", id),
+  statsDriftReports: (db, id) => db.delete("statsDriftReports", id),
+  statsAlerts: (db, id) => db.delete("statsAlerts", id),
 };
 
 /** Deletes up to `limit` records of `table` older than `cutoff`; returns how many. */
@@ -162,9 +137,15 @@ async function purgeOldest<T extends RetentionTable>(
   cutoff: number,
   limit: number,
 ): Promise<number> {
-  const purge: PurgeTable<T> = PURGE[table];
-  const expired = await purge.oldest(db, cutoff, limit);
-  for (const doc of expired) await purge.remove(db, doc._id);
+  const { index, field } = TIME_INDEX[table];
+  // Convex types `withIndex` for one concrete table only; over the union of
+  // these tables only the system index type-checks. TIME_INDEX is checked per
+  // table above, so the range below is the table's own time index.
+  const expired = (await db
+    .query(table as RetentionTable)
+    .withIndex(index as "by_creation_time", (q) => q.lt(field as "_creationTime", cutoff))
+    .take(limit)) as unknown as Doc<T>[];
+  for (const doc of expired) await REMOVE[table](db, doc._id);
   return expired.length;
 }
 

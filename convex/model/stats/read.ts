@@ -17,6 +17,7 @@
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer, type PropertyValidators } from "convex/values";
+import { requireOrgMember } from "../../lib/auth";
 import { orgDeletedError } from "../../lib/errors";
 import type { QueryCtx } from "../ctx";
 import type { StatsEntity } from "../enums";
@@ -76,15 +77,6 @@ export function vCountsResultOf<C extends PropertyValidators>(counters: C) {
     knownDrift: v.optional(v.array(vKnownDrift)),
   });
 }
-
-/** What `countLoadsByStatus` returns. */
-export const vLoadCountsResult = vCountsResultOf(ENTITY_COUNTERS.loads);
-/** What `countInvoicesByStatus` returns: load-style counts plus cents per status. */
-export const vInvoiceCountsResult = vCountsResultOf(ENTITY_COUNTERS.invoices);
-/** What `countLoadsByStatus` returns. */
-export type LoadCountsResult = Infer<typeof vLoadCountsResult>;
-/** What `countInvoicesByStatus` returns. */
-export type InvoiceCountsResult = Infer<typeof vInvoiceCountsResult>;
 
 /** What a count query of `T` returns. */
 export type CountsResult<T extends StatsEntity> = CountersOf<T> & {
@@ -167,15 +159,23 @@ export async function readCounts<T extends StatsEntity>(
   return answer(tally, "partial", "scan");
 }
 
-/** Load counts of an org (see `readCounts` for the cost). */
-export async function readLoadCounts(ctx: ReadCtx, workosOrgId: string): Promise<LoadCountsResult> {
-  return await readCounts(ctx, workosOrgId, "loads");
-}
-
-/** Invoice counts and amounts of an org (see `readCounts` for the cost). */
-export async function readInvoiceCounts(
-  ctx: ReadCtx,
-  workosOrgId: string,
-): Promise<InvoiceCountsResult> {
-  return await readCounts(ctx, workosOrgId, "invoices");
+/**
+ * The count query of `entity` (args, returns, handler), for the entity's
+ * registered module to register once:
+ * `export const countLoadsByStatus = query(countByStatusQuery("loads"))`.
+ * The caller must hold a token for the org (`requireOrgMember`); the answer
+ * is `readCounts`'s, and its validator is built from the entity table.
+ */
+export function countByStatusQuery<T extends StatsEntity>(entity: T) {
+  return {
+    args: { workosOrgId: v.string() },
+    returns: vCountsResultOf(ENTITY_COUNTERS[entity]),
+    handler: async (
+      ctx: ReadCtx & Pick<QueryCtx, "auth">,
+      args: { workosOrgId: string },
+    ): Promise<CountsResult<T>> => {
+      await requireOrgMember(ctx, args.workosOrgId);
+      return await readCounts(ctx, args.workosOrgId, entity);
+    },
+  };
 }

@@ -9,7 +9,7 @@
 import type { Doc } from "../../_generated/dataModel";
 import type { DatabaseReader, DatabaseWriter } from "../../_generated/server";
 import type { StatsEntity } from "../enums";
-import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import { pickUnique } from "../uniqueness";
 import { MEASURES, plusTally, tallyOfStored, emptyTally, type Tally } from "./counters";
 
 /** A running recount's state. */
@@ -35,11 +35,13 @@ export async function getRecountStates(
   workosOrgId: string,
   entity: StatsEntity,
 ): Promise<{ state: RecountState; duplicates: RecountState[] } | null> {
-  const states = await db
-    .query("statsRecounts")
-    .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity))
-    .take(DUPLICATE_PROBE);
-  const picked = pickOne(states, "statsRecounts", { workosOrgId, entity });
+  const picked = await pickUnique(
+    db
+      .query("statsRecounts")
+      .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity)),
+    "statsRecounts",
+    { workosOrgId, entity },
+  );
   return picked === null ? null : { state: picked.doc, duplicates: picked.duplicates };
 }
 
