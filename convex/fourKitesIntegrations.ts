@@ -215,7 +215,7 @@ export const storedConnection = internalQuery({
   returns: v.object({ baseUrl: v.string(), credentials: vEncryptedCredentials }),
   handler: async (ctx, args) => {
     await assertOrgActive(ctx, args.workosOrgId);
-    const found = await findIntegration(ctx, args.workosOrgId);
+    const found = await findIntegration(ctx.db, args.workosOrgId);
     if (found === null) {
       throw appError("NOT_FOUND", "This organization has no FourKites integration.", {
         workosOrgId: args.workosOrgId,

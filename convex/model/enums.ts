@@ -50,7 +50,6 @@ export type RetentionTable = Infer<typeof vRetentionTable>;
 /** Lifecycle of an organization in the registry. */
 export const ORGANIZATION_STATUSES = ["active", "deleted"] as const;
 export const vOrganizationStatus = literals(...ORGANIZATION_STATUSES);
-export type OrganizationStatus = Infer<typeof vOrganizationStatus>;
 
 /** The WorkOS webhook events that change the organization registry. */
 export const ORGANIZATION_EVENTS = [

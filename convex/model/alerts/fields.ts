@@ -10,7 +10,6 @@ import { vStatsEntity } from "../enums";
 /** What an alert is about. */
 export const ALERT_KINDS = ["drift", "run_failed"] as const;
 export const vAlertKind = literals(...ALERT_KINDS);
-export type AlertKind = Infer<typeof vAlertKind>;
 
 /**
  * Delivery state: `pending` until the endpoint answered 2xx (`delivered`) or
@@ -19,7 +18,6 @@ export type AlertKind = Infer<typeof vAlertKind>;
  */
 export const ALERT_STATES = ["pending", "delivered", "failed"] as const;
 export const vAlertState = literals(...ALERT_STATES);
-export type AlertState = Infer<typeof vAlertState>;
 
 /** The fields of a `statsAlerts` row. */
 export const statsAlertFields = {
@@ -36,11 +34,11 @@ export const statsAlertFields = {
   /** Why the run failed (run_failed alerts), truncated. */
   runError: v.optional(v.string()),
   state: vAlertState,
+  lastAttemptAt: v.optional(v.number()),
   /** Delivery attempts started (POSTs tried). */
   attempts: v.number(),
   /** The last attempt's failure, without the URL (it may carry a token). */
   lastError: v.optional(v.string()),
-  lastAttemptAt: v.optional(v.number()),
   deliveredAt: v.optional(v.number()),
   /** HTTP status of the answer that ended delivery (2xx, or a 4xx refusal). */
   httpStatus: v.optional(v.number()),

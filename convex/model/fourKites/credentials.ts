@@ -21,7 +21,6 @@ import { readEnv } from "../../lib/env";
 
 /** How an org authenticates to FourKites. */
 export const AUTH_KINDS = ["apikey", "oauth2", "basic", "bearer"] as const;
-export type AuthKind = (typeof AUTH_KINDS)[number];
 
 const secret = v.string();
 

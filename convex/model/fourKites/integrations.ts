@@ -82,10 +82,6 @@ export const vRunSummary = v.object({
 });
 export type RunSummary = Infer<typeof vRunSummary>;
 
-/** The last failure: when, what kind, and a message without secrets. */
-export const vLastError = v.object({ at: v.number(), kind: v.string(), message: v.string() });
-export type LastError = Infer<typeof vLastError>;
-
 /**
  * A pass through all pages in progress, persisted after every page whose
  * batches committed: a killed sync resumes at `nextPage`.
@@ -96,7 +92,10 @@ export const vSyncPass = v.object({
   cutoff: v.number(),
   nextPage: v.number(),
 });
-export type SyncPass = Infer<typeof vSyncPass>;
+
+/** The last failure: when, what kind, and a message without secrets. */
+export const vLastError = v.object({ at: v.number(), kind: v.string(), message: v.string() });
+export type LastError = Infer<typeof vLastError>;
 
 /** The run holding the integration (a lease, so two runs never overlap). */
 export const vRunLease = v.object({
@@ -217,13 +216,11 @@ export const lookbackMs = (i: Pick<Doc<"fourKitesIntegrations">, "lookbackMinute
  * used, deterministically, and the duplicate is logged for an operator.
  */
 export async function findIntegration(
-  ctx: Pick<QueryCtx, "db">,
+  db: QueryCtx["db"],
   workosOrgId: string,
 ): Promise<Doc<"fourKitesIntegrations"> | null> {
   const picked = await pickUnique(
-    ctx.db
-      .query("fourKitesIntegrations")
-      .withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId)),
+    db.query("fourKitesIntegrations").withIndex("by_org", (q) => q.eq("workosOrgId", workosOrgId)),
     "fourKitesIntegrations by org",
     { workosOrgId },
   );
@@ -240,7 +237,7 @@ export async function viewIntegration<V>(
   view: (integration: Doc<"fourKitesIntegrations">) => V,
 ): Promise<V | null> {
   await requireIntegrationsManager(ctx, workosOrgId);
-  const found = await findIntegration(ctx, workosOrgId);
+  const found = await findIntegration(ctx.db, workosOrgId);
   return found === null ? null : view(found);
 }
 

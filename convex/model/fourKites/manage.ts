@@ -37,7 +37,7 @@ export type NewIntegration = ObjectType<typeof vNewIntegration>;
  */
 export async function insertIntegration(ctx: Db, args: NewIntegration): Promise<IntegrationView> {
   await assertOrgActive(ctx, args.workosOrgId);
-  if ((await findIntegration(ctx, args.workosOrgId)) !== null) {
+  if ((await findIntegration(ctx.db, args.workosOrgId)) !== null) {
     throw appError(
       "ALREADY_EXISTS",
       "This organization already has a FourKites integration; update it instead.",
@@ -62,7 +62,7 @@ export async function insertIntegration(ctx: Db, args: NewIntegration): Promise<
 }
 
 async function requireIntegration(ctx: Db, workosOrgId: string) {
-  const found = await findIntegration(ctx, workosOrgId);
+  const found = await findIntegration(ctx.db, workosOrgId);
   if (found === null) {
     throw appError("NOT_FOUND", "This organization has no FourKites integration.", {
       workosOrgId,

@@ -106,7 +106,7 @@ export async function beginRun(
   runId: string,
   now: number,
 ): Promise<BegunRun> {
-  const integration = await findIntegration(ctx, workosOrgId);
+  const integration = await findIntegration(ctx.db, workosOrgId);
   if (integration === null) return { skipped: true, reason: "no_integration" };
   if (!integration.enabled) return { skipped: true, reason: "disabled" };
   if (await orgIsDeleted(ctx, workosOrgId)) {
@@ -142,7 +142,7 @@ async function leased(
   workosOrgId: string,
   runId: string,
 ): Promise<Doc<"fourKitesIntegrations"> | null> {
-  const integration = await findIntegration(ctx, workosOrgId);
+  const integration = await findIntegration(ctx.db, workosOrgId);
   if (integration?.running?.runId !== runId) {
     console.warn("[fourkites.sync] lease lost", { workosOrgId, runId });
     return null;

@@ -175,9 +175,6 @@ export async function assertOrgActive(
   }
 }
 
-/** Most snapshots one `upsertOrganizations` call takes (keeps a batch far below transaction limits). */
-export const MAX_UPSERT_BATCH = 100;
-
 /** Totals of one batch of snapshots. */
 export const vBatchResult = v.object({
   registered: v.number(),
@@ -202,6 +199,9 @@ export function emptyBatchResult(): BatchResult {
     documentsWritten: 0,
   };
 }
+
+/** Most snapshots one `upsertOrganizations` call takes (keeps a batch far below transaction limits). */
+export const MAX_UPSERT_BATCH = 100;
 
 /**
  * Upserts up to `MAX_UPSERT_BATCH` snapshots. Per org: 1 registry read, and

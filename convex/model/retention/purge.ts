@@ -36,6 +36,16 @@ export const PURGE_BATCH_SIZE = 256;
 /** Largest batch an operator may ask for. */
 export const MAX_PURGE_BATCH_SIZE = 4_000;
 
+export const vPurgeStart = v.object({
+  /** The cutoff each table's chain deletes up to. */
+  cutoffs: v.object({
+    workosWebhookEvents: v.number(),
+    statsDriftReports: v.number(),
+    statsAlerts: v.number(),
+  }),
+});
+export type PurgeStart = Infer<typeof vPurgeStart>;
+
 /** Arguments of one purge batch. */
 export const vPurgeBatchArgs = {
   table: vRetentionTable,
@@ -52,16 +62,6 @@ export const vPurgeBatchResult = v.object({
   continued: v.boolean(),
 });
 export type PurgeBatchResult = Infer<typeof vPurgeBatchResult>;
-
-export const vPurgeStart = v.object({
-  /** The cutoff each table's chain deletes up to. */
-  cutoffs: v.object({
-    workosWebhookEvents: v.number(),
-    statsDriftReports: v.number(),
-    statsAlerts: v.number(),
-  }),
-});
-export type PurgeStart = Infer<typeof vPurgeStart>;
 
 /**
  * Starts one purge chain per table with the cutoffs of the configured

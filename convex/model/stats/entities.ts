@@ -143,7 +143,7 @@ function assertCents(fields: object): void {
  */
 function byOrgWalk<T extends StatsEntity>(
   table: T,
-): Pick<EntityDef<T>, "documentsAfter" | "orgsAfter" | "get"> {
+): Pick<EntityDef<T>, "documentsAfter" | "orgsAfter"> {
   // Convex resolves index names only for a concrete table, not a type
   // parameter; over the union of counted tables `by_org` is the shared index,
   // and every query below reads `table` only, so the narrowing casts hold.
@@ -164,7 +164,6 @@ function byOrgWalk<T extends StatsEntity>(
         .withIndex("by_org", (q) =>
           previous === null ? q : q.gt("workosOrgId", previous),
         ) as unknown as Walk,
-    get: async (db, id) => (await db.get(counted, id)) as Doc<T> | null,
   };
 }
 
@@ -178,6 +177,7 @@ const loads: EntityDef<"loads"> = {
   invalidFields: () => [],
   counters: (t) => ({ counts: countsOf(LOAD_STATUSES, t, "count") }),
   ...byOrgWalk("loads"),
+  get: (db, id) => db.get("loads", id),
   check: () => {},
   emptyRow: (common) => ({ ...common, entity: "loads", ...loads.counters(emptyTally()) }),
 };
@@ -197,6 +197,7 @@ const invoices: EntityDef<"invoices"> = {
     amountCents: countsOf(INVOICE_STATUSES, t, "amountCents"),
   }),
   ...byOrgWalk("invoices"),
+  get: (db, id) => db.get("invoices", id),
   check: assertCents,
   emptyRow: (common) => ({ ...common, entity: "invoices", ...invoices.counters(emptyTally()) }),
 };
