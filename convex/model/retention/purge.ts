@@ -36,6 +36,7 @@ export const PURGE_BATCH_SIZE = 256;
 /** Largest batch an operator may ask for. */
 export const MAX_PURGE_BATCH_SIZE = 4_000;
 
+/** What `startPurge` returns. */
 export const vPurgeStart = v.object({
   /** The cutoff each table's chain deletes up to. */
   cutoffs: v.object({
@@ -55,6 +56,7 @@ export const vPurgeBatchArgs = {
 };
 export type PurgeBatchArgs = ObjectType<typeof vPurgeBatchArgs>;
 
+/** What one purge batch did. */
 export const vPurgeBatchResult = v.object({
   table: vRetentionTable,
   deleted: v.number(),
