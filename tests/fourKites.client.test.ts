@@ -5,7 +5,7 @@
  * an OAuth2 token that stops working mid-run. Status spellings and the raw
  * validation of page values are checked here too.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   FourKitesApiError,
   FourKitesClient,
@@ -20,7 +20,7 @@ import {
   checkShipmentValue,
   mapFourKitesStatus,
 } from "../convex/model/fourKites/shipment";
-import { startFakeFourKites, type FakeFourKites, type Shape } from "./support/fourKitesServer";
+import { fakeFourKitesPerFile, type Shape } from "./support/fourKitesServer";
 import { makeShipment, makeShipments } from "./support/shipmentFixtures";
 import { ORG_A } from "./support/setup";
 
@@ -33,13 +33,7 @@ const FAST: ClientOptions = {
 
 const T0 = Date.UTC(2024, 4, 2);
 
-let server: FakeFourKites;
-beforeAll(async () => {
-  server = await startFakeFourKites();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = fakeFourKitesPerFile();
 
 const CREDS: FourKitesCredentials[] = [
   { kind: "apikey", apiKey: "k-apikey-secret" },
@@ -63,7 +57,7 @@ async function readAll(client: FourKitesClient, perPage: number) {
 }
 
 function requestsOf(tenant: string) {
-  return server.requests.filter((r) => r.tenant === tenant);
+  return server().requests.filter((r) => r.tenant === tenant);
 }
 
 describe("auth kinds × response shapes × totals", () => {
@@ -73,13 +67,13 @@ describe("auth kinds × response shapes × totals", () => {
         test(`${auth.kind}, ${shape}, ${withTotal ? "with" : "without"} total`, async () => {
           const tenant = `t-${auth.kind}-${shape}-${withTotal}`;
           // 7 shipments at 3 per page: pages of 3, 3, 1.
-          server.tenants.set(tenant, {
+          server().tenants.set(tenant, {
             auth,
             shipments: makeShipments(7, 1000, T0),
             shape,
             withTotal,
           });
-          const client = new FourKitesClient(server.baseUrl(tenant), auth, FAST);
+          const client = new FourKitesClient(server().baseUrl(tenant), auth, FAST);
           const { all, pages } = await readAll(client, 3);
           expect(all.map((s) => (s as { id: number }).id)).toEqual([
             1000, 1001, 1002, 1003, 1004, 1005, 1006,
@@ -101,14 +95,14 @@ describe("auth kinds × response shapes × totals", () => {
   test("an exact multiple of the page size: with a total stops at it, without one reads an empty page", async () => {
     for (const withTotal of [true, false]) {
       const tenant = `t-multiple-${withTotal}`;
-      server.tenants.set(tenant, {
+      server().tenants.set(tenant, {
         auth: CREDS[0],
         shipments: makeShipments(6, 2000, T0),
         shape: "data",
         withTotal,
       });
       const { all, pages } = await readAll(
-        new FourKitesClient(server.baseUrl(tenant), CREDS[0], FAST),
+        new FourKitesClient(server().baseUrl(tenant), CREDS[0], FAST),
         3,
       );
       expect(all).toHaveLength(6);
@@ -119,11 +113,11 @@ describe("auth kinds × response shapes × totals", () => {
   test("wrong credentials of every kind fail with an auth error that holds no secret", async () => {
     for (const auth of CREDS) {
       const tenant = `t-wrong-${auth.kind}`;
-      server.tenants.set(tenant, { auth, shipments: [], shape: "array", withTotal: false });
+      server().tenants.set(tenant, { auth, shipments: [], shape: "array", withTotal: false });
       const wrong = JSON.parse(
         JSON.stringify(auth).replace(/"(apiKey|clientSecret|password|accessToken)":"/g, '"$1":"x'),
       ) as FourKitesCredentials;
-      const error = await new FourKitesClient(server.baseUrl(tenant), wrong, FAST)
+      const error = await new FourKitesClient(server().baseUrl(tenant), wrong, FAST)
         .fetchPage(1)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(FourKitesApiError);
@@ -140,7 +134,7 @@ describe("auth kinds × response shapes × totals", () => {
 describe("retries, timeouts and failures", () => {
   test("429 with Retry-After (seconds and HTTP date) is waited out and retried", async () => {
     const tenant = "t-429";
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: CREDS[0],
       shipments: makeShipments(2, 3000, T0),
       shape: "array",
@@ -152,7 +146,7 @@ describe("retries, timeouts and failures", () => {
         ],
       },
     });
-    const client = new FourKitesClient(server.baseUrl(tenant), CREDS[0], FAST);
+    const client = new FourKitesClient(server().baseUrl(tenant), CREDS[0], FAST);
     const started = Date.now();
     const page = await client.fetchPage(1);
     expect(page.shipments).toHaveLength(2);
@@ -163,27 +157,27 @@ describe("retries, timeouts and failures", () => {
   });
 
   test("429 beyond the Retry-After cap, or past the attempts, fails as rate_limited", async () => {
-    server.tenants.set("t-429-long", {
+    server().tenants.set("t-429-long", {
       auth: CREDS[0],
       shipments: [],
       shape: "array",
       withTotal: false,
       faults: { 1: [{ kind: "status", status: 429, retryAfter: "3600" }] },
     });
-    const long = await new FourKitesClient(server.baseUrl("t-429-long"), CREDS[0], FAST)
+    const long = await new FourKitesClient(server().baseUrl("t-429-long"), CREDS[0], FAST)
       .fetchPage(1)
       .catch((e: FourKitesApiError) => e);
     expect(long).toMatchObject({ kind: "rate_limited" });
     expect(requestsOf("t-429-long")).toHaveLength(1);
 
-    server.tenants.set("t-429-many", {
+    server().tenants.set("t-429-many", {
       auth: CREDS[0],
       shipments: [],
       shape: "array",
       withTotal: false,
       faults: { 1: Array.from({ length: 5 }, () => ({ kind: "status", status: 429 }) as const) },
     });
-    const many = await new FourKitesClient(server.baseUrl("t-429-many"), CREDS[0], FAST)
+    const many = await new FourKitesClient(server().baseUrl("t-429-many"), CREDS[0], FAST)
       .fetchPage(1)
       .catch((e: FourKitesApiError) => e);
     expect(many).toMatchObject({ kind: "rate_limited" });
@@ -191,7 +185,7 @@ describe("retries, timeouts and failures", () => {
   });
 
   test("5xx is retried with backoff; persistent 5xx fails after maxAttempts; 4xx is not retried", async () => {
-    server.tenants.set("t-500", {
+    server().tenants.set("t-500", {
       auth: CREDS[0],
       shipments: makeShipments(1, 4000, T0),
       shape: "array",
@@ -203,31 +197,31 @@ describe("retries, timeouts and failures", () => {
         ],
       },
     });
-    const ok = await new FourKitesClient(server.baseUrl("t-500"), CREDS[0], FAST).fetchPage(1);
+    const ok = await new FourKitesClient(server().baseUrl("t-500"), CREDS[0], FAST).fetchPage(1);
     expect(ok.shipments).toHaveLength(1);
     expect(requestsOf("t-500").map((r) => r.status)).toEqual([500, 503, 200]);
 
-    server.tenants.set("t-500-always", {
+    server().tenants.set("t-500-always", {
       auth: CREDS[0],
       shipments: [],
       shape: "array",
       withTotal: false,
       faults: { 1: Array.from({ length: 5 }, () => ({ kind: "status", status: 502 }) as const) },
     });
-    const failed = await new FourKitesClient(server.baseUrl("t-500-always"), CREDS[0], FAST)
+    const failed = await new FourKitesClient(server().baseUrl("t-500-always"), CREDS[0], FAST)
       .fetchPage(1)
       .catch((e: FourKitesApiError) => e);
     expect(failed).toMatchObject({ kind: "http", status: 502 });
     expect(requestsOf("t-500-always")).toHaveLength(3);
 
-    server.tenants.set("t-404", {
+    server().tenants.set("t-404", {
       auth: CREDS[0],
       shipments: [],
       shape: "array",
       withTotal: false,
       faults: { 1: [{ kind: "status", status: 404 }] },
     });
-    const notFound = await new FourKitesClient(server.baseUrl("t-404"), CREDS[0], FAST)
+    const notFound = await new FourKitesClient(server().baseUrl("t-404"), CREDS[0], FAST)
       .fetchPage(1)
       .catch((e: FourKitesApiError) => e);
     expect(notFound).toMatchObject({ kind: "http", status: 404 });
@@ -235,20 +229,20 @@ describe("retries, timeouts and failures", () => {
   });
 
   test("a response slower than the timeout is aborted and retried; always slow fails as timeout", async () => {
-    server.tenants.set("t-slow-once", {
+    server().tenants.set("t-slow-once", {
       auth: CREDS[0],
       shipments: makeShipments(1, 5000, T0),
       shape: "array",
       withTotal: false,
       faults: { 1: [{ kind: "slow", ms: 1_000 }] },
     });
-    const ok = await new FourKitesClient(server.baseUrl("t-slow-once"), CREDS[0], FAST).fetchPage(
+    const ok = await new FourKitesClient(server().baseUrl("t-slow-once"), CREDS[0], FAST).fetchPage(
       1,
     );
     expect(ok.shipments).toHaveLength(1);
     expect(requestsOf("t-slow-once")).toHaveLength(2);
 
-    server.tenants.set("t-slow", {
+    server().tenants.set("t-slow", {
       auth: CREDS[0],
       shipments: [],
       shape: "array",
@@ -256,7 +250,7 @@ describe("retries, timeouts and failures", () => {
       faults: { 1: Array.from({ length: 3 }, () => ({ kind: "slow", ms: 1_000 }) as const) },
     });
     const started = Date.now();
-    const slow = await new FourKitesClient(server.baseUrl("t-slow"), CREDS[0], FAST)
+    const slow = await new FourKitesClient(server().baseUrl("t-slow"), CREDS[0], FAST)
       .fetchPage(1)
       .catch((e: FourKitesApiError) => e);
     expect(slow).toMatchObject({ kind: "timeout" });
@@ -276,14 +270,14 @@ describe("retries, timeouts and failures", () => {
     ];
     for (const [i, body] of bodies.entries()) {
       const tenant = `t-malformed-${i}`;
-      server.tenants.set(tenant, {
+      server().tenants.set(tenant, {
         auth: CREDS[0],
         shipments: [],
         shape: "array",
         withTotal: false,
         faults: { 1: [{ kind: "raw", body }] },
       });
-      const e = await new FourKitesClient(server.baseUrl(tenant), CREDS[0], FAST)
+      const e = await new FourKitesClient(server().baseUrl(tenant), CREDS[0], FAST)
         .fetchPage(1)
         .catch((x: FourKitesApiError) => x);
       expect(e, body).toMatchObject({ kind: "malformed" });
@@ -292,14 +286,14 @@ describe("retries, timeouts and failures", () => {
 
   test("an OAuth2 token that stops working mid-run is refreshed once and the run goes on", async () => {
     const auth = CREDS[1];
-    server.tenants.set("t-expiring", {
+    server().tenants.set("t-expiring", {
       auth,
       shipments: makeShipments(7, 6000, T0),
       shape: "dataShipments",
       withTotal: true,
       tokenMaxUses: 2,
     });
-    const client = new FourKitesClient(server.baseUrl("t-expiring"), auth, FAST);
+    const client = new FourKitesClient(server().baseUrl("t-expiring"), auth, FAST);
     const { all } = await readAll(client, 2);
     expect(all).toHaveLength(7);
     // 4 pages, 2 per token: the 3rd page got a 401, a new token, and went through.
@@ -317,7 +311,7 @@ describe("retries, timeouts and failures", () => {
 
   test("an OAuth2 token past its announced expiry is renewed before use", async () => {
     const auth = CREDS[1];
-    server.tenants.set("t-ttl", {
+    server().tenants.set("t-ttl", {
       auth,
       shipments: makeShipments(3, 6100, T0),
       shape: "data",
@@ -325,7 +319,7 @@ describe("retries, timeouts and failures", () => {
       tokenTtlSeconds: 60,
     });
     let now = Date.now();
-    const client = new FourKitesClient(server.baseUrl("t-ttl"), auth, FAST, () => now);
+    const client = new FourKitesClient(server().baseUrl("t-ttl"), auth, FAST, () => now);
     await client.fetchPage(1, 1);
     now += 45_000; // inside the 30 s margin before the 60 s expiry
     await client.fetchPage(2, 1);
@@ -335,14 +329,14 @@ describe("retries, timeouts and failures", () => {
 
   test("a 401 that persists after the refresh fails as auth (refreshed once, not in a loop)", async () => {
     const auth = CREDS[1];
-    server.tenants.set("t-401", {
+    server().tenants.set("t-401", {
       auth,
       shipments: [],
       shape: "data",
       withTotal: true,
       tokenMaxUses: 0,
     });
-    const e = await new FourKitesClient(server.baseUrl("t-401"), auth, FAST)
+    const e = await new FourKitesClient(server().baseUrl("t-401"), auth, FAST)
       .fetchPage(1)
       .catch((x: FourKitesApiError) => x);
     expect(e).toMatchObject({ kind: "auth" });

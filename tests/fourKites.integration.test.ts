@@ -4,10 +4,10 @@
  * workpool, and the sync's `fetch` really sending to a fake FourKites API on
  * 127.0.0.1 (tests/support/fourKitesServer.ts).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { FourKitesCredentials } from "../convex/model/fourKites/credentials";
-import { startFakeFourKites, type FakeFourKites } from "./support/fourKitesServer";
+import { fakeFourKitesPerFile } from "./support/fourKitesServer";
 import {
   createIntegration,
   cronTick,
@@ -15,7 +15,7 @@ import {
   integrations,
   makeAllDue,
   manager,
-  stubSyncEnv,
+  syncEnvPerTest,
 } from "./support/fourKitesSync";
 import { makeShipment, makeShipments } from "./support/shipmentFixtures";
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
@@ -25,25 +25,15 @@ const T0 = Date.UTC(2024, 4, 2);
 const ORG_C = "org_01CCCCCCCCCCCCCCCCCCCCCCCC";
 const ORG_D = "org_01DDDDDDDDDDDDDDDDDDDDDDDD";
 
-let server: FakeFourKites;
-beforeAll(async () => {
-  server = await startFakeFourKites();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => stubSyncEnv());
-afterEach(() => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-});
+const server = fakeFourKitesPerFile();
+syncEnvPerTest();
 
 let tenantSeq = 0;
 /** A fresh tenant name (tests share one server). */
 const tenantName = (label: string) => `${label}-${++tenantSeq}`;
 
 function gets(tenant: string) {
-  return server.requests.filter((r) => r.tenant === tenant && r.method === "GET");
+  return server().requests.filter((r) => r.tenant === tenant && r.method === "GET");
 }
 
 describe("scheduled pulls", () => {
@@ -74,13 +64,13 @@ describe("scheduled pulls", () => {
       const tenant = tenantName(`sched-${auth.kind}`);
       tenants.push(tenant);
       // The same shipment ids in every tenant: each must land in its own org.
-      server.tenants.set(tenant, {
+      server().tenants.set(tenant, {
         auth,
         shape,
         withTotal,
         shipments: makeShipments(n, 50_000, T0),
       });
-      await createIntegration(t, org, server.baseUrl(tenant), auth);
+      await createIntegration(t, org, server().baseUrl(tenant), auth);
     }
     const tick = await cronTick(t);
     expect(tick.enqueued).toBe(4);
@@ -118,21 +108,21 @@ describe("isolation and failures across orgs", () => {
     const t = newBackend();
     const a = tenantName("two-a");
     const b = tenantName("two-b");
-    server.tenants.set(a, {
+    server().tenants.set(a, {
       auth: { kind: "apikey", apiKey: "right-a" },
       shape: "data",
       withTotal: true,
       shipments: makeShipments(120, 60_000, T0),
     });
-    server.tenants.set(b, {
+    server().tenants.set(b, {
       auth: { kind: "apikey", apiKey: "right-b" },
       shape: "data",
       withTotal: true,
       shipments: makeShipments(80, 60_000, T0),
     });
-    await createIntegration(t, ORG_A, server.baseUrl(a), { kind: "apikey", apiKey: "right-a" });
+    await createIntegration(t, ORG_A, server().baseUrl(a), { kind: "apikey", apiKey: "right-a" });
     // B was given A's key: FourKites refuses it.
-    await createIntegration(t, ORG_B, server.baseUrl(b), { kind: "apikey", apiKey: "right-a" });
+    await createIntegration(t, ORG_B, server().baseUrl(b), { kind: "apikey", apiKey: "right-a" });
     expect((await cronTick(t)).enqueued).toBe(2);
     expect((await orgDocuments(t, ORG_A)).loads).toHaveLength(120);
     expect((await orgDocuments(t, ORG_B)).loads).toHaveLength(0);
@@ -181,14 +171,14 @@ describe("isolation and failures across orgs", () => {
     const t = newBackend();
     const tenant = tenantName("rerun");
     const now = Date.now();
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "bearer", accessToken: "rerun-token" },
       shape: "shipments",
       withTotal: false,
       // Recent updates, so the second pass (cutoff = watermark − lookback) keeps them all.
       shipments: makeShipments(140, 70_000, now - 5 * 60_000),
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), {
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), {
       kind: "bearer",
       accessToken: "rerun-token",
     });
@@ -212,7 +202,7 @@ describe("isolation and failures across orgs", () => {
     const tenant = tenantName("window");
     const now = Date.now();
     const shipments = [makeShipment(80_001, now - 50 * 60_000, "Created")];
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "w" },
       shape: "array",
       withTotal: false,
@@ -221,7 +211,7 @@ describe("isolation and failures across orgs", () => {
     await createIntegration(
       t,
       ORG_A,
-      server.baseUrl(tenant),
+      server().baseUrl(tenant),
       { kind: "apikey", apiKey: "w" },
       {
         lookbackMinutes: 30,
@@ -254,13 +244,13 @@ describe("a deleted organization", () => {
   test("its scheduled sync fetches nothing, imports nothing and records why", async () => {
     const t = newBackend();
     const tenant = tenantName("deleted");
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "d" },
       shape: "array",
       withTotal: false,
       shipments: makeShipments(3, 150_000, T0),
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "d" });
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), { kind: "apikey", apiKey: "d" });
     await t.run(async (ctx) => {
       await markOrganizationDeleted(
         ctx,
@@ -285,7 +275,7 @@ describe("the API misbehaving, through the sync", () => {
     vi.stubEnv("FOURKITES_HTTP_TIMEOUT_MS", "1500");
     const t = newBackend();
     const tenant = tenantName("flaky");
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "flaky" },
       shape: "data",
       withTotal: true,
@@ -299,7 +289,10 @@ describe("the API misbehaving, through the sync", () => {
         3: [{ kind: "slow", ms: 4_000 }],
       },
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "flaky" });
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), {
+      kind: "apikey",
+      apiKey: "flaky",
+    });
     await cronTick(t);
     const log = gets(tenant);
     expect(log.map((r) => r.page)).toEqual([1, 1, 2, 2, 2, 3, 3]);
@@ -318,14 +311,14 @@ describe("the API misbehaving, through the sync", () => {
   test("a malformed page fails the run cleanly; the next run resumes at that page", async () => {
     const t = newBackend();
     const tenant = tenantName("malformed");
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "m" },
       shape: "data",
       withTotal: true,
       shipments: makeShipments(300, 100_000, T0),
       faults: { 2: [{ kind: "raw", body: '{"data": {"items": "oops"}}' }] },
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "m" });
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), { kind: "apikey", apiKey: "m" });
     await cronTick(t);
     const health = await manager(t, ORG_A).query(api.fourKitesIntegrations.getSyncHealth, {
       workosOrgId: ORG_A,
@@ -359,13 +352,13 @@ describe("the API misbehaving, through the sync", () => {
   test("a sync killed mid-pass resumes from its persisted page once its lease expires", async () => {
     const t = newBackend();
     const tenant = tenantName("killed");
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "basic", username: "k", password: "k-pass" },
       shape: "shipments",
       withTotal: false,
       shipments: makeShipments(450, 110_000, T0),
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), {
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), {
       kind: "basic",
       username: "k",
       password: "k-pass",
@@ -386,7 +379,7 @@ describe("the API misbehaving, through the sync", () => {
       workosOrgId: ORG_A,
       runId: "dead-run",
     });
-    const page3 = (server.tenants.get(tenant)?.shipments ?? []).slice(200, 300);
+    const page3 = (server().tenants.get(tenant)?.shipments ?? []).slice(200, 300);
     await t.mutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
       workosOrgId: ORG_A,
       shipments: page3.map((s) => JSON.stringify(s)),
@@ -431,17 +424,17 @@ describe("the API misbehaving, through the sync", () => {
       apiKey: "exp-id",
       clientSecret: "exp-secret",
     };
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth,
       shape: "dataShipments",
       withTotal: true,
       shipments: makeShipments(350, 120_000, T0),
       tokenMaxUses: 2,
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), auth);
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), auth);
     await cronTick(t);
-    const log = server.requests
-      .filter((r) => r.tenant === tenant)
+    const log = server()
+      .requests.filter((r) => r.tenant === tenant)
       .map((r) => `${r.method}${r.page ?? ""}:${r.status}`);
     expect(log).toEqual([
       "POST:200",
@@ -466,14 +459,14 @@ describe("the API misbehaving, through the sync", () => {
     const badLat = JSON.stringify(
       makeShipment(130_003, T0, "Created", (s) => delete s.latestLocation),
     ).replace(/"latitude":[-\d.]+/, '"latitude":-1e400');
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "o" },
       shape: "array",
       withTotal: false,
       shipments: [],
       faults: { 1: [{ kind: "raw", body: `[${JSON.stringify(good)}, ${bad}, ${badLat}]` }] },
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "o" });
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), { kind: "apikey", apiKey: "o" });
     await cronTick(t);
     const [i] = await integrations(t);
     expect(i.lastRun).toMatchObject({ outcome: "completed", counts: { created: 1, rejected: 2 } });
@@ -501,7 +494,7 @@ describe("the API misbehaving, through the sync", () => {
   test("an oversized shipment is rejected alone; the rest of its page imports", async () => {
     const t = newBackend();
     const tenant = tenantName("oversized");
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "big" },
       shape: "array",
       withTotal: false,
@@ -511,7 +504,7 @@ describe("the API misbehaving, through the sync", () => {
         makeShipment(135_003, T0),
       ],
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "big" });
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), { kind: "apikey", apiKey: "big" });
     await cronTick(t);
     const [i] = await integrations(t);
     expect(i.lastRun).toMatchObject({ outcome: "completed", counts: { created: 2, rejected: 1 } });
@@ -524,7 +517,7 @@ describe("the API misbehaving, through the sync", () => {
   test("unknown statuses are imported by the rule and counted in the run summary", async () => {
     const t = newBackend();
     const tenant = tenantName("unknown");
-    server.tenants.set(tenant, {
+    server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "u" },
       shape: "array",
       withTotal: false,
@@ -534,7 +527,7 @@ describe("the API misbehaving, through the sync", () => {
         makeShipment(140_003, T0, "in_transit"),
       ],
     });
-    await createIntegration(t, ORG_A, server.baseUrl(tenant), { kind: "apikey", apiKey: "u" });
+    await createIntegration(t, ORG_A, server().baseUrl(tenant), { kind: "apikey", apiKey: "u" });
     await cronTick(t);
     const health = await manager(t, ORG_A).query(api.fourKitesIntegrations.getSyncHealth, {
       workosOrgId: ORG_A,

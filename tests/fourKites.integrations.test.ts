@@ -4,10 +4,10 @@
  * sweep that finds no plaintext credential in any table, function result or
  * log line.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { FourKitesCredentials } from "../convex/model/fourKites/credentials";
-import { startFakeFourKites, type FakeFourKites } from "./support/fourKitesServer";
+import { fakeFourKitesPerFile } from "./support/fourKitesServer";
 import {
   createIntegration,
   cronTick,
@@ -16,6 +16,7 @@ import {
   makeAllDue,
   manager,
   stubSyncEnv,
+  syncEnvPerTest,
 } from "./support/fourKitesSync";
 import { makeShipments } from "./support/shipmentFixtures";
 import { runFourKitesIntegrationsDemo } from "./support/fourKitesDemo";
@@ -32,25 +33,15 @@ import {
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 
 const T0 = Date.UTC(2024, 4, 2);
-let server: FakeFourKites;
-beforeAll(async () => {
-  server = await startFakeFourKites();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => stubSyncEnv());
-afterEach(() => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-});
+const server = fakeFourKitesPerFile();
+syncEnvPerTest();
 
 const KEY: FourKitesCredentials = { kind: "apikey", apiKey: "mgmt-key" };
 
 describe("who may manage an integration", () => {
   test("needs a token for the org with an integrations permission; INTEGRATIONS_PERMISSIONS configures it", async () => {
     const t = newBackend();
-    const url = server.baseUrl("mgmt");
+    const url = server().baseUrl("mgmt");
     const create = (who: ReturnType<typeof member>, org = ORG_A) =>
       who.action(api.fourKitesIntegrations.createIntegration, {
         workosOrgId: org,
@@ -108,7 +99,7 @@ describe("who may manage an integration", () => {
     const t = newBackend();
     const create = (baseUrl: string, credentials: FourKitesCredentials = KEY, extra = {}) =>
       createIntegration(t, ORG_A, baseUrl, credentials, extra);
-    const ok = server.baseUrl("mgmt");
+    const ok = server().baseUrl("mgmt");
     for (const url of [
       "not a url",
       "http://api.fourkites.com/shipments", // http off loopback
@@ -171,13 +162,15 @@ describe("who may manage an integration", () => {
 describe("enable, disable, schedule", () => {
   test("disabled integrations are not dispatched; enabling makes one due at once", async () => {
     const t = newBackend();
-    server.tenants.set("sched-toggle", {
+    server().tenants.set("sched-toggle", {
       auth: KEY,
       shape: "array",
       withTotal: false,
       shipments: makeShipments(3, 500_000, T0),
     });
-    await createIntegration(t, ORG_A, server.baseUrl("sched-toggle"), KEY, { intervalMinutes: 30 });
+    await createIntegration(t, ORG_A, server().baseUrl("sched-toggle"), KEY, {
+      intervalMinutes: 30,
+    });
     const view = await manager(t, ORG_A).mutation(api.fourKitesIntegrations.disableIntegration, {
       workosOrgId: ORG_A,
     });
@@ -201,7 +194,7 @@ describe("enable, disable, schedule", () => {
   test("a tick with nothing due reads no document; due ones are found through the index", async () => {
     const t = newBackend({ transactionLimits: true });
     for (const [n, org] of [ORG_A, ORG_B].entries()) {
-      await createIntegration(t, org, server.baseUrl(`idle-${n}`), KEY);
+      await createIntegration(t, org, server().baseUrl(`idle-${n}`), KEY);
     }
     // Not due for an hour.
     await t.run(async (ctx) => {
@@ -241,7 +234,7 @@ describe("credentials never leak", () => {
     const results: unknown[] = [];
     const tenants = orgs.map((_, i) => `leak-${i}`);
     for (const [i, org] of orgs.entries()) {
-      server.tenants.set(tenants[i], {
+      server().tenants.set(tenants[i], {
         auth: creds[i],
         shape: "data",
         withTotal: true,
@@ -249,7 +242,7 @@ describe("credentials never leak", () => {
         // One token per page: tokens are renewed mid-run.
         tokenMaxUses: 1,
       });
-      results.push(await createIntegration(t, org, server.baseUrl(tenants[i]), creds[i]));
+      results.push(await createIntegration(t, org, server().baseUrl(tenants[i]), creds[i]));
       const m = manager(t, org);
       results.push(await m.action(api.fourKitesIntegrations.testIntegration, { workosOrgId: org }));
     }
@@ -301,13 +294,13 @@ describe("credentials never leak", () => {
 describe("key rotation", () => {
   test("a sync re-encrypts old ciphertexts with the current key; then the old key can go", async () => {
     const t = newBackend();
-    server.tenants.set("rotate", {
+    server().tenants.set("rotate", {
       auth: KEY,
       shape: "array",
       withTotal: false,
       shipments: makeShipments(2, 800_000, T0),
     });
-    await createIntegration(t, ORG_A, server.baseUrl("rotate"), KEY);
+    await createIntegration(t, ORG_A, server().baseUrl("rotate"), KEY);
     const [before] = await integrations(t);
     expect(before.credentials.keyVersion).toBe(1);
     const oldKey = process.env.FOURKITES_CREDENTIALS_KEY as string;

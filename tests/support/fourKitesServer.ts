@@ -6,6 +6,7 @@
  * logged (never the credentials) so tests can assert what was sent.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { afterAll, beforeAll } from "vitest";
 import type { FourKitesCredentials } from "../../convex/model/fourKites/credentials";
 
 export type Shape = "array" | "data" | "dataShipments" | "shipments";
@@ -200,5 +201,24 @@ export async function startFakeFourKites(): Promise<FakeFourKites> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * One fake FourKites server for the calling test file: started before its
+ * first test, closed after its last. The getter returns it (and throws when
+ * called before the file's `beforeAll` ran).
+ */
+export function fakeFourKitesPerFile(): () => FakeFourKites {
+  let server: FakeFourKites | null = null;
+  beforeAll(async () => {
+    server = await startFakeFourKites();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return () => {
+    if (server === null) throw new Error("the fake FourKites server is not started yet");
+    return server;
   };
 }

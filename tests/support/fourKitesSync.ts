@@ -3,7 +3,7 @@
  * identity, creating integrations, one cron tick run to completion, and a
  * dump of every table.
  */
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { FourKitesCredentials } from "../../convex/model/fourKites/credentials";
 import { member, type Backend } from "./setup";
@@ -20,6 +20,15 @@ export function stubSyncEnv(): void {
   vi.stubEnv("FOURKITES_HTTP_MAX_ATTEMPTS", "3");
   vi.stubEnv("FOURKITES_HTTP_BACKOFF_MS", "5");
   vi.stubEnv("FOURKITES_HTTP_MAX_RETRY_AFTER_MS", "2000");
+}
+
+/** `stubSyncEnv` before each test of the calling file; env stubs and mocks undone after each. */
+export function syncEnvPerTest(): void {
+  beforeEach(() => stubSyncEnv());
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
 }
 
 export const MANAGE = "integrations:manage";
