@@ -17,6 +17,7 @@ import {
   member,
   newBackend,
   ORG_A,
+  insertRawLane,
 } from "./support/setup";
 
 afterEach(() => {
@@ -86,17 +87,7 @@ const PATHS = [
     "checkAndPromoteLoad by a member without billing permission",
     async (t: Backend, loadId: Id<"loads">) => {
       // A lane written around the backfill, so only the member's call promotes.
-      await t.run((ctx) =>
-        ctx.db.insert("lanes", {
-          workosOrgId: ORG_A,
-          origin: DALLAS,
-          destination: ATLANTA,
-          originKey: "DALLAS|TX",
-          destinationKey: "ATLANTA|GA",
-          effectiveFrom: Date.UTC(2024, 0, 1),
-          rateCents: RATE,
-        }),
-      );
+      await insertRawLane(t, { rateCents: RATE });
       const result = await member(t, ORG_A).mutation(api.lazyLoadPromotion.checkAndPromoteLoad, {
         workosOrgId: ORG_A,
         loadId,
@@ -125,18 +116,7 @@ const PATHS = [
     "the cleanup's restart of a due backfill",
     async (t: Backend) => {
       vi.useFakeTimers();
-      await t.run((ctx) =>
-        ctx.db.insert("lanes", {
-          workosOrgId: ORG_A,
-          origin: "*",
-          destination: ATLANTA,
-          originKey: "*",
-          destinationKey: "ATLANTA|GA",
-          effectiveFrom: Date.UTC(2024, 0, 1),
-          rateCents: RATE,
-          backfillDueAt: 1,
-        }),
-      );
+      await insertRawLane(t, { origin: "*", rateCents: RATE, backfillDueAt: 1 });
       await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
       await t.finishAllScheduledFunctions(vi.runAllTimers);
     },
@@ -182,17 +162,7 @@ describe("promotion never undoes a void", () => {
     // Which id the first answer named: the newest voided invoice.
     const t2 = newBackend();
     const second = await voidedUnmappedLoad(t2, 3);
-    await t2.run((ctx) =>
-      ctx.db.insert("lanes", {
-        workosOrgId: ORG_A,
-        origin: DALLAS,
-        destination: ATLANTA,
-        originKey: "DALLAS|TX",
-        destinationKey: "ATLANTA|GA",
-        effectiveFrom: Date.UTC(2024, 0, 1),
-        rateCents: RATE,
-      }),
-    );
+    await insertRawLane(t2, { rateCents: RATE });
     const result = await member(t2, ORG_A).mutation(api.lazyLoadPromotion.checkAndPromoteLoad, {
       workosOrgId: ORG_A,
       loadId: second.loadId,

@@ -19,6 +19,7 @@ import {
   member,
   newBackend,
   ORG_A,
+  insertRawLane,
 } from "./support/setup";
 import { deliver, orgEvent, stubWorkOSEnv } from "./support/workos";
 
@@ -214,26 +215,12 @@ describe("webhook event ids", () => {
 });
 
 describe("lanes and live invoices", () => {
-  async function rawLane(t: Backend, rateCents: number) {
-    return await t.run((ctx) =>
-      ctx.db.insert("lanes", {
-        workosOrgId: ORG_A,
-        origin: DALLAS,
-        destination: ATLANTA,
-        originKey: "DALLAS|TX",
-        destinationKey: "ATLANTA|GA",
-        effectiveFrom: Date.UTC(2024, 0, 1),
-        rateCents,
-      }),
-    );
-  }
-
   test.each([2, 4])(
     "with %i identical overlapping lanes, pricing picks the newest, every time",
     async (n) => {
       const t = newBackend();
       const ids: Id<"lanes">[] = [];
-      for (let i = 0; i < n; i++) ids.push(await rawLane(t, 1000 + i));
+      for (let i = 0; i < n; i++) ids.push(await insertRawLane(t, { rateCents: 1000 + i }));
       const who = member(t, ORG_A);
       for (const ext of ["A", "B"]) {
         const created = await who.mutation(api.loads.createLoad, {
@@ -280,7 +267,7 @@ describe("lanes and live invoices", () => {
         statusChangedAt: Date.now(),
       }),
     );
-    await rawLane(t, 4200);
+    await insertRawLane(t, { rateCents: 4200 });
     const result = await member(t, ORG_A).mutation(api.lazyLoadPromotion.checkAndPromoteLoad, {
       workosOrgId: ORG_A,
       loadId,

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { BACKFILL_BATCH_SIZE } from "../convex/model/lanes/backfill";
+import { BACKFILL_BATCH_SIZE, startedBackfill } from "../convex/model/lanes/backfill";
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 import { seedLoads } from "./support/seed";
 import {
@@ -23,6 +23,7 @@ import {
   DALLAS,
   ATLANTA,
   CHICAGO,
+  insertRawLane,
 } from "./support/setup";
 
 const DENVER = { city: "Denver", state: "CO" };
@@ -206,29 +207,13 @@ describe("createLaneAndBackfill", () => {
       customerId: i % 4 === 0 ? "ACME" : `OTHER-${i}`,
     }));
     const now = Date.now();
-    const laneId = await t.run((ctx) =>
-      ctx.db.insert("lanes", {
-        workosOrgId: ORG_A,
-        customerId: "ACME",
-        origin: DALLAS,
-        destination: ATLANTA,
-        originKey: "DALLAS|TX",
-        destinationKey: "ATLANTA|GA",
-        rateCents: 70_000,
-        effectiveFrom: JAN_2024,
-        backfill: {
-          runId: 1,
-          state: "running",
-          cursor: null,
-          batches: 0,
-          examined: 0,
-          promoted: 0,
-          startedAt: now,
-          updatedAt: now,
-        },
-        backfillDueAt: now + 60_000,
-      }),
-    );
+    const laneId = await insertRawLane(t, {
+      customerId: "ACME",
+      rateCents: 70_000,
+      effectiveFrom: JAN_2024,
+      ...startedBackfill(undefined, now),
+      backfillDueAt: now + 60_000,
+    });
     vi.useFakeTimers();
     const batches = [];
     for (let i = 0; i < 10; i++) {
@@ -374,28 +359,12 @@ describe("continueLaneBackfill", () => {
     const loadIds = await seedLoads(t, ORG_A, 5, () => ({ origin: DALLAS, destination: ATLANTA }));
     const now = Date.now();
     // A running backfill whose lease ran out (its chain died), as the cleanup finds it.
-    const laneId = await t.run((ctx) =>
-      ctx.db.insert("lanes", {
-        workosOrgId: ORG_A,
-        origin: DALLAS,
-        destination: ATLANTA,
-        originKey: "DALLAS|TX",
-        destinationKey: "ATLANTA|GA",
-        rateCents: 70_000,
-        effectiveFrom: JAN_2024,
-        backfill: {
-          runId: 1,
-          state: "running",
-          cursor: null,
-          batches: 0,
-          examined: 0,
-          promoted: 0,
-          startedAt: now - 60_000,
-          updatedAt: now - 60_000,
-        },
-        backfillDueAt: now - 1,
-      }),
-    );
+    const laneId = await insertRawLane(t, {
+      rateCents: 70_000,
+      effectiveFrom: JAN_2024,
+      ...startedBackfill(undefined, now - 60_000),
+      backfillDueAt: now - 1,
+    });
     await t.run((ctx) =>
       markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, now),
     );

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loads/expiry";
-import { BACKFILL_LEASE_MS } from "../convex/model/lanes/backfill";
+import { BACKFILL_LEASE_MS, startedBackfill } from "../convex/model/lanes/backfill";
 import { markOrganizationDeleted } from "../convex/model/organizations/registry";
 import { seedLoads } from "./support/seed";
 import {
@@ -24,6 +24,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
+  insertRawLane,
 } from "./support/setup";
 
 const DENVER = { city: "Denver", state: "CO" };
@@ -35,41 +36,6 @@ afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllEnvs();
 });
-
-/** A lane inserted raw, as if its backfill had not reached every load (yet). */
-async function rawLane(
-  t: Backend,
-  fields: { rateCents: number; effectiveFrom?: number; backfillDueAt?: number } = {
-    rateCents: 50_000,
-  },
-): Promise<Id<"lanes">> {
-  return await t.run((ctx) =>
-    ctx.db.insert("lanes", {
-      workosOrgId: ORG_A,
-      origin: DALLAS,
-      destination: ATLANTA,
-      originKey: "DALLAS|TX",
-      destinationKey: "ATLANTA|GA",
-      effectiveFrom: fields.effectiveFrom ?? Date.UTC(2024, 0, 1),
-      rateCents: fields.rateCents,
-      ...(fields.backfillDueAt === undefined
-        ? {}
-        : {
-            backfillDueAt: fields.backfillDueAt,
-            backfill: {
-              runId: 1,
-              state: "running" as const,
-              cursor: null,
-              batches: 0,
-              examined: 0,
-              promoted: 0,
-              startedAt: fields.backfillDueAt - BACKFILL_LEASE_MS,
-              updatedAt: fields.backfillDueAt - BACKFILL_LEASE_MS,
-            },
-          }),
-    }),
-  );
-}
 
 describe("checkAndPromoteLoad", () => {
   test("promotes an unmapped load once a lane matches, otherwise does nothing", async () => {
@@ -90,7 +56,7 @@ describe("checkAndPromoteLoad", () => {
     expect(none.io.documentsWritten).toBe(0);
     expect(await dump(t)).toEqual(before);
 
-    const laneId = await rawLane(t);
+    const laneId = await insertRawLane(t);
     const first = await a.mutation(api.lazyLoadPromotion.checkAndPromoteLoad, {
       workosOrgId: ORG_A,
       loadId,
@@ -123,7 +89,7 @@ describe("checkAndPromoteLoad", () => {
       origin: DALLAS,
       destination: ATLANTA,
     });
-    await rawLane(t);
+    await insertRawLane(t);
     const args = { workosOrgId: ORG_A, loadId };
     await expectRejected(
       t,
@@ -287,7 +253,11 @@ describe("periodicCleanup: catch-up promotion", () => {
       destination: i < 9 ? ATLANTA : DENVER,
     }));
     // Lease ran out a minute ago: no batch has run for longer than the lease.
-    const laneId = await rawLane(t, { rateCents: 64_000, backfillDueAt: NOW - 60_000 });
+    const laneId = await insertRawLane(t, {
+      rateCents: 64_000,
+      // A backfill whose lease ran out a minute ago.
+      ...startedBackfill(undefined, NOW - 60_000 - BACKFILL_LEASE_MS),
+    });
     const result = await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
     expect(result).toMatchObject({ lanesRestarted: 1, lanesComplete: true, expired: 0 });
     const restarted = await t.run((ctx) => ctx.db.get("lanes", laneId));

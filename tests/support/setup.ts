@@ -10,6 +10,8 @@ import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex
 import { ConvexError } from "convex/values";
 import { expect } from "vitest";
 import schema from "../../convex/schema";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
+import { laneEndKey } from "../../convex/model/lanes/rules";
 import { BILLING_PERMISSION } from "../../convex/lib/auth";
 import { tally, type Counts } from "../../convex/model/stats/counters";
 import {
@@ -41,6 +43,37 @@ export function registerComponents(t: TestConvex<typeof schema>): void {
 export const DALLAS = { city: "Dallas", state: "TX" };
 export const ATLANTA = { city: "Atlanta", state: "GA" };
 export const CHICAGO = { city: "Chicago", state: "IL" };
+
+/** The fields of a lane as stored, keys excepted (`insertRawLane` derives them). */
+type RawLane = Omit<Doc<"lanes">, "_id" | "_creationTime" | "originKey" | "destinationKey">;
+
+/**
+ * Inserts a lane straight into the table, around `createLaneAndBackfill`
+ * (no backfill runs): a lane the code did not write, or one whose backfill
+ * has not reached every load. By default ORG_A's Dallas → Atlanta lane at
+ * $500.00 from 2024-01-01; `fields` override any of that. The keys are built
+ * by `laneEndKey`, as the code builds them.
+ */
+export async function insertRawLane(
+  t: Backend,
+  fields: Partial<RawLane> = {},
+): Promise<Id<"lanes">> {
+  const lane: RawLane = {
+    workosOrgId: ORG_A,
+    origin: DALLAS,
+    destination: ATLANTA,
+    rateCents: 50_000,
+    effectiveFrom: Date.UTC(2024, 0, 1),
+    ...fields,
+  };
+  return await t.run((ctx) =>
+    ctx.db.insert("lanes", {
+      ...lane,
+      originKey: laneEndKey(lane.origin),
+      destinationKey: laneEndKey(lane.destination),
+    }),
+  );
+}
 
 export const ORG_A = "org_01AAAAAAAAAAAAAAAAAAAAAAAA";
 export const ORG_B = "org_01BBBBBBBBBBBBBBBBBBBBBBBB";
