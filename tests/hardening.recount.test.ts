@@ -29,6 +29,7 @@ import {
   ORG_A,
   orgDocuments,
   storedCounters,
+  rawLoad,
 } from "./support/setup";
 
 beforeEach(() => {
@@ -397,18 +398,8 @@ describe("item 7: reports add up without double counting", () => {
       run: async (t) => {
         await negativeOpen(t, "A");
         await t.run(async (ctx) => {
-          const load = {
-            workosOrgId: ORG_A,
-            source: "MANUAL" as const,
-            loadType: "CONTRACT" as const,
-            origin: DALLAS,
-            destination: ATLANTA,
-            originKey: "DALLAS|TX",
-            destinationKey: "ATLANTA|GA",
-            statusChangedAt: 0,
-          };
-          await ctx.db.insert("loads", { ...load, externalLoadId: "X1", status: "Open" });
-          await ctx.db.insert("loads", { ...load, externalLoadId: "X2", status: "Canceled" });
+          await ctx.db.insert("loads", rawLoad({ externalLoadId: "X1", status: "Open" }));
+          await ctx.db.insert("loads", rawLoad({ externalLoadId: "X2", status: "Canceled" }));
         });
         await t.finishAllScheduledFunctions(vi.runAllTimers);
       },
@@ -655,18 +646,10 @@ async function apply(t: Backend, op: Op): Promise<void> {
     }
     case "insertLoad":
       await t.run((ctx) =>
-        ctx.db.insert("loads", {
-          workosOrgId: ORG_A,
-          source: "MANUAL",
-          externalLoadId: `RAW-${Math.random()}`,
-          status: loadStatus(op.status),
-          loadType: "CONTRACT",
-          origin: DALLAS,
-          destination: ATLANTA,
-          originKey: "DALLAS|TX",
-          destinationKey: "ATLANTA|GA",
-          statusChangedAt: 0,
-        }),
+        ctx.db.insert(
+          "loads",
+          rawLoad({ externalLoadId: `RAW-${Math.random()}`, status: loadStatus(op.status) }),
+        ),
       );
       return;
     case "patchLoad": {

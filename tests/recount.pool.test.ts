@@ -20,6 +20,7 @@ import {
   newBackend,
   storedCounters,
   type Backend,
+  rawLoad,
 } from "./support/setup";
 
 afterEach(() => {
@@ -36,18 +37,14 @@ async function manyOrgs(t: Backend, n: number, loads = 1): Promise<void> {
   await t.run(async (ctx) => {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < loads; j++) {
-        await ctx.db.insert("loads", {
-          workosOrgId: orgName(i),
-          source: "MANUAL",
-          externalLoadId: `P-${j}`,
-          status: j % 2 === 0 ? "Open" : "Completed",
-          loadType: "CONTRACT",
-          origin: { city: "Dallas", state: "TX" },
-          destination: { city: "Atlanta", state: "GA" },
-          originKey: "DALLAS|TX",
-          destinationKey: "ATLANTA|GA",
-          statusChangedAt: 0,
-        });
+        await ctx.db.insert(
+          "loads",
+          rawLoad({
+            workosOrgId: orgName(i),
+            externalLoadId: `P-${j}`,
+            status: j % 2 === 0 ? "Open" : "Completed",
+          }),
+        );
       }
     }
   });

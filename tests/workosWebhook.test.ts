@@ -4,7 +4,7 @@
  */
 import { WorkOS } from "@workos-inc/node";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { dump, newBackend, ORG_A, storedCounters, type Backend } from "./support/setup";
+import { dump, newBackend, ORG_A, rawLoad, storedCounters, type Backend } from "./support/setup";
 import {
   CLIENT_ID,
   deliver,
@@ -241,18 +241,10 @@ describe("WorkOS webhook", () => {
     const t = newBackend();
     // A load written before the stats existed (raw insert, as old data would be).
     await t.run(async (ctx) => {
-      await ctx.db.insert("loads", {
-        workosOrgId: ORG_A,
-        source: "MANUAL",
-        externalLoadId: "L-old",
-        status: "Open",
-        loadType: "UNMAPPED",
-        origin: { city: "Dallas", state: "TX" },
-        destination: { city: "Atlanta", state: "GA" },
-        originKey: "DALLAS|TX",
-        destinationKey: "ATLANTA|GA",
-        statusChangedAt: T1,
-      });
+      await ctx.db.insert(
+        "loads",
+        rawLoad({ externalLoadId: "L-old", loadType: "UNMAPPED", statusChangedAt: T1 }),
+      );
     });
     const reply = await deliver(
       t,

@@ -14,7 +14,7 @@ import {
   STATS_ENTITIES,
   type StatsEntity,
 } from "../../convex/model/enums";
-import { type Backend, type Io, measureMutation, DALLAS, ATLANTA } from "./setup";
+import { type Backend, type Io, measureMutation, rawLoad } from "./setup";
 
 /** One transaction of a recount, as measured. */
 export type RecountTransaction = {
@@ -124,19 +124,15 @@ export async function insertRawDocuments(
     invoices += await t.run(async (ctx) => {
       let inserted = 0;
       for (let i = from; i < to; i++) {
-        const loadId: Id<"loads"> = await ctx.db.insert("loads", {
-          workosOrgId,
-          source: "MANUAL",
-          externalLoadId: `RAW-${i}`,
-          status: LOAD_STATUSES[i % LOAD_STATUSES.length],
-          loadType: "CONTRACT",
-          origin: DALLAS,
-          destination: ATLANTA,
-          originKey: "DALLAS|TX",
-          destinationKey: "ATLANTA|GA",
-          statusChangedAt: 0,
-          commodity: loadPad,
-        });
+        const loadId: Id<"loads"> = await ctx.db.insert(
+          "loads",
+          rawLoad({
+            workosOrgId,
+            externalLoadId: `RAW-${i}`,
+            status: LOAD_STATUSES[i % LOAD_STATUSES.length],
+            commodity: loadPad,
+          }),
+        );
         if (!options.withInvoices) continue;
         await ctx.db.insert("invoices", {
           workosOrgId,

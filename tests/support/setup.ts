@@ -12,6 +12,7 @@ import { expect } from "vitest";
 import schema from "../../convex/schema";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
 import { laneEndKey } from "../../convex/model/lanes/rules";
+import { locationKey } from "../../convex/model/validate";
 import { BILLING_PERMISSION } from "../../convex/lib/auth";
 import { tally, type Counts } from "../../convex/model/stats/counters";
 import {
@@ -43,6 +44,34 @@ export function registerComponents(t: TestConvex<typeof schema>): void {
 export const DALLAS = { city: "Dallas", state: "TX" };
 export const ATLANTA = { city: "Atlanta", state: "GA" };
 export const CHICAGO = { city: "Chicago", state: "IL" };
+
+type LoadFields = Omit<Doc<"loads">, "_id" | "_creationTime">;
+
+/**
+ * The stored fields of a load for a raw insert (written around the code, as
+ * old data or a dashboard edit would be): by default ORG_A's `Open` MANUAL
+ * CONTRACT load from Dallas to Atlanta; `fields` override any of that. The
+ * keys are built by `locationKey` from the (overridden) ends.
+ */
+export function rawLoad(
+  fields: Partial<Omit<LoadFields, "originKey" | "destinationKey">> & { externalLoadId: string },
+): LoadFields {
+  const load = {
+    workosOrgId: ORG_A,
+    source: "MANUAL" as const,
+    status: "Open" as const,
+    loadType: "CONTRACT" as const,
+    origin: DALLAS,
+    destination: ATLANTA,
+    statusChangedAt: 0,
+    ...fields,
+  };
+  return {
+    ...load,
+    originKey: locationKey(load.origin),
+    destinationKey: locationKey(load.destination),
+  };
+}
 
 /** The fields of a lane as stored, keys excepted (`insertRawLane` derives them). */
 type RawLane = Omit<Doc<"lanes">, "_id" | "_creationTime" | "originKey" | "destinationKey">;
