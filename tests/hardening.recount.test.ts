@@ -30,6 +30,7 @@ import {
   orgDocuments,
   storedCounters,
   rawLoad,
+  createLoads,
 } from "./support/setup";
 
 beforeEach(() => {
@@ -245,16 +246,7 @@ describe("item 1: a recount terminates and repairs whatever amounts are stored",
       const t = newBackend();
       const who = biller(t, ORG_A);
       const N = 8;
-      const loadIds: Id<"loads">[] = [];
-      for (let i = 0; i < N; i++) {
-        const { loadId } = await who.mutation(api.loads.createLoad, {
-          workosOrgId: ORG_A,
-          externalLoadId: `L-${i}`,
-          origin: DALLAS,
-          destination: ATLANTA,
-        });
-        loadIds.push(loadId);
-      }
+      const loadIds = await createLoads(t, ORG_A, N);
       const [start] = await t.mutation(internal.stats.recalculateOrgStats, {
         workosOrgId: ORG_A,
         entities: ["loads"],

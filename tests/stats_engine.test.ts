@@ -20,6 +20,7 @@ import {
   storedCounters,
   DALLAS,
   ATLANTA,
+  createLoads,
 } from "./support/setup";
 
 beforeEach(() => {
@@ -93,16 +94,7 @@ describe("a recount whose shadow goes negative", () => {
   test("restarts, then finishes exact and reports the whole repair", async () => {
     const t = newBackend();
     const who = biller(t, ORG_A);
-    const loadIds: Id<"loads">[] = [];
-    for (let i = 0; i < 3; i++) {
-      const { loadId } = await who.mutation(api.loads.createLoad, {
-        workosOrgId: ORG_A,
-        externalLoadId: `L-${i}`,
-        origin: DALLAS,
-        destination: ATLANTA,
-      });
-      loadIds.push(loadId);
-    }
+    const loadIds = await createLoads(t, ORG_A, 3);
     const [start] = await t.mutation(internal.stats.recalculateOrgStats, {
       workosOrgId: ORG_A,
       entities: ["loads"],

@@ -9,6 +9,7 @@ import { convexTest, type TestConvex } from "convex-test";
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
 import { ConvexError } from "convex/values";
 import { expect } from "vitest";
+import { api } from "../../convex/_generated/api";
 import schema from "../../convex/schema";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
 import { laneEndKey } from "../../convex/model/lanes/rules";
@@ -115,6 +116,25 @@ export function member(t: Backend, org: string, permissions: string[] = []) {
 /** A member of `org` holding the billing permission. */
 export function biller(t: Backend, org: string) {
   return member(t, org, [BILLING_PERMISSION]);
+}
+
+/**
+ * Creates `n` Dallas → Atlanta loads (`L-0` …) for `org` through
+ * `loads.createLoad`, as a member would (counted writes, each with its
+ * invoice); returns their ids in creation order.
+ */
+export async function createLoads(t: Backend, org: string, n: number): Promise<Id<"loads">[]> {
+  const ids: Id<"loads">[] = [];
+  for (let i = 0; i < n; i++) {
+    const { loadId } = await member(t, org).mutation(api.loads.createLoad, {
+      workosOrgId: org,
+      externalLoadId: `L-${i}`,
+      origin: DALLAS,
+      destination: ATLANTA,
+    });
+    ids.push(loadId);
+  }
+  return ids;
 }
 
 export type Histogram = {
