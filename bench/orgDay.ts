@@ -17,12 +17,13 @@ import {
   measureMutationToLimit,
   measureQueryToLimit,
   sumIo,
+  ZERO_IO,
   type Io,
   type Measurement,
 } from "../tests/support/measure";
 import { runScheduled } from "../tests/support/scheduled";
 import { biller, member, storedCounters } from "../tests/support/setup";
-import { PLACES, type FourKitesShipment, type Place } from "../tests/support/shipments";
+import { PLACES, twoStops, type FourKitesShipment, type Place } from "../tests/support/shipments";
 import { benchApi } from "./backend";
 import { countsInvoice, countsLoad, type Comparison, type DayOp } from "./functions/day";
 import { progress, type World } from "./world";
@@ -103,23 +104,15 @@ export type DayTally = {
   note?: string;
 };
 
-const ZERO: Io = {
-  documentsRead: 0,
-  bytesRead: 0,
-  documentsWritten: 0,
-  bytesWritten: 0,
-  databaseQueries: 0,
-};
-
 function newTally(implementation: DayImplementation, size: number): DayTally {
-  const sources = Object.fromEntries(DAY_SOURCES.map((s) => [s, { ...ZERO }]));
+  const sources = Object.fromEntries(DAY_SOURCES.map((s) => [s, { ...ZERO_IO }]));
   const transactions = Object.fromEntries(DAY_SOURCES.map((s) => [s, 0]));
   return {
     implementation,
     size,
     sources: sources as Record<DaySource, Io>,
     transactions: transactions as Record<DaySource, number>,
-    badgesPerUser: { ...ZERO },
+    badgesPerUser: { ...ZERO_IO },
     reruns: { loads: 0, invoices: 0 },
     rerunsBySource: Object.fromEntries(
       DAY_SOURCES.map((s) => [s, { loads: 0, invoices: 0 }]),
@@ -154,18 +147,6 @@ function kindOf(k: number): Kind {
   return "regular";
 }
 
-function stop(id: number, sequence: number, place: Place, at: number) {
-  const stopType = sequence === 1 ? ("PICKUP" as const) : ("DELIVERY" as const);
-  return {
-    id,
-    sequence,
-    stopType,
-    stopName: `${place.city} ${stopType === "PICKUP" ? "DC" : "Receiving"}`,
-    ...place,
-    appointmentTime: iso(at),
-  };
-}
-
 /** Shipment k as FourKites sends it in `status` at `updatedAt`. */
 function shipment(k: number, status: string, updatedAt: number, now: number): FourKitesShipment {
   const kind = kindOf(k);
@@ -182,10 +163,7 @@ function shipment(k: number, status: string, updatedAt: number, now: number): Fo
     mode: "TL",
     weight: 18_000 + ((k * 2_654_435) % 26_000),
     commodity: "Dry goods, 24 pallets, floor loaded. Driver checks in with the load number.",
-    stops: [
-      stop(2 * id, 1, pair.origin, pickupAt),
-      stop(2 * id + 1, 2, pair.destination, pickupAt + 2 * DAY),
-    ],
+    stops: twoStops(id, pair.origin, pair.destination, pickupAt, iso),
   };
 }
 

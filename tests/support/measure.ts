@@ -38,7 +38,8 @@ export function withinHalfOfLimits(io: Io): boolean {
   return IO_KEYS.every((k) => io[k] <= CONVEX_LIMITS[k] / 2);
 }
 
-const ZERO: Io = {
+/** Nothing used: the start of a sum (copy it, `{ ...ZERO_IO }`). */
+export const ZERO_IO: Readonly<Io> = {
   documentsRead: 0,
   bytesRead: 0,
   documentsWritten: 0,
@@ -182,14 +183,14 @@ export async function measureMutationRolledBack<
 
 /** Sum of a series of per-transaction figures. */
 export function sumIo(series: readonly Io[]): Io {
-  const total = { ...ZERO };
+  const total = { ...ZERO_IO };
   for (const io of series) for (const k of IO_KEYS) total[k] += io[k];
   return total;
 }
 
 /** Largest value of each figure over a series of transactions. */
 export function maxIo(series: readonly Io[]): Io {
-  const max = { ...ZERO };
+  const max = { ...ZERO_IO };
   for (const io of series) {
     for (const k of IO_KEYS) max[k] = Math.max(max[k], io[k]);
   }

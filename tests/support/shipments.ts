@@ -101,21 +101,29 @@ function isoWithOffset(ms: number): string {
   return new Date(ms - 5 * HOUR).toISOString().replace(/\.\d{3}Z$/, "-05:00");
 }
 
-function stop(
+/**
+ * The two stops of shipment `id`: pickup at `origin` at `pickupAt`, delivery
+ * at `destination` two days later; appointment times written by `iso`.
+ */
+export function twoStops(
   id: number,
-  sequence: number,
-  stopType: FourKitesStop["stopType"],
-  place: Place,
-  at: number,
-): FourKitesStop {
-  return {
-    id,
-    sequence,
-    stopType,
-    stopName: `${place.city} ${stopType === "PICKUP" ? "DC" : "Receiving"}`,
-    ...place,
-    appointmentTime: isoWithOffset(at),
+  origin: Place,
+  destination: Place,
+  pickupAt: number,
+  iso: (ms: number) => string = isoWithOffset,
+): FourKitesStop[] {
+  const stop = (sequence: 1 | 2, place: Place, at: number): FourKitesStop => {
+    const stopType = sequence === 1 ? "PICKUP" : "DELIVERY";
+    return {
+      id: 2 * id + sequence - 1,
+      sequence,
+      stopType,
+      stopName: `${place.city} ${stopType === "PICKUP" ? "DC" : "Receiving"}`,
+      ...place,
+      appointmentTime: iso(at),
+    };
   };
+  return [stop(1, origin, pickupAt), stop(2, destination, pickupAt + 2 * DAY)];
 }
 
 /** What `generateShipments` needs for one org. */
@@ -174,10 +182,7 @@ export function generateShipments(spec: ShipmentSpec, count: number): FourKitesS
       mode: "TL",
       weight: 18_000 + Math.floor(random() * 26_000),
       commodity: `${COMMODITIES[i % COMMODITIES.length]}. ${HANDLING}`,
-      stops: [
-        stop(2 * id, 1, "PICKUP", origin, pickupAt),
-        stop(2 * id + 1, 2, "DELIVERY", destination, pickupAt + 2 * DAY),
-      ],
+      stops: twoStops(id, origin, destination, pickupAt),
     });
   }
   return out;
