@@ -11,20 +11,12 @@
  * `prepareNewLoad`, and is priced by the module's lane matching
  * (`LaneFinder`), exactly as `importShipmentBatch` would have done it.
  */
-import type { Doc, Id } from "../convex/_generated/dataModel";
+import type { Id } from "../convex/_generated/dataModel";
 import type { InvoiceStatus, LoadStatus } from "../convex/model/enums";
 import { checkShipmentJson, shipmentToNewLoad } from "../convex/model/fourKites/shipment";
 import { LaneFinder } from "../convex/model/lanes/rules";
-import type { NewLoad } from "../convex/model/loads/rules";
-import {
-  locationKey,
-  MAX_ID_LENGTH,
-  optionalNonNegative,
-  optionalText,
-  optionalTimestamp,
-  requireLocation,
-  requireText,
-} from "../convex/model/validate";
+import { newLoadFields, type LoadFields, type NewLoad } from "../convex/model/loads/rules";
+import { locationKey } from "../convex/model/validate";
 import type { Backend } from "../tests/support/setup";
 import {
   DAY,
@@ -124,33 +116,12 @@ async function createLanes(t: Backend, workosOrgId: string, now: number): Promis
   });
 }
 
-type LoadFields = Omit<Doc<"loads">, "_id" | "_creationTime">;
-
 /**
- * The load as `prepareNewLoad` stores it (same validators and normalized
- * keys), without its uniqueness lookup: every shipment id is new here.
+ * The load as `prepareNewLoad` stores it (`newLoadFields`), without its
+ * uniqueness lookup: every shipment id is new here.
  */
 function storedLoad(input: NewLoad, now: number): LoadFields {
-  const origin = requireLocation(input.origin, "origin");
-  const destination = requireLocation(input.destination, "destination");
-  const fields: LoadFields = {
-    workosOrgId: input.workosOrgId,
-    source: input.source,
-    externalLoadId: requireText(input.externalLoadId, "externalLoadId", MAX_ID_LENGTH),
-    status: input.status ?? "Open",
-    loadType: "UNMAPPED",
-    customerId: optionalText(input.customerId, "customerId", MAX_ID_LENGTH),
-    origin,
-    destination,
-    originKey: locationKey(origin),
-    destinationKey: locationKey(destination),
-    pickupAt: optionalTimestamp(input.pickupAt, "pickupAt"),
-    deliveryAt: optionalTimestamp(input.deliveryAt, "deliveryAt"),
-    externalUpdatedAt: input.externalUpdatedAt,
-    weightLbs: optionalNonNegative(input.weightLbs, "weightLbs"),
-    commodity: optionalText(input.commodity, "commodity"),
-    statusChangedAt: now,
-  };
+  const fields = newLoadFields(input, now);
   // Absent, not `undefined`: that is how Convex stores a missing field.
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) Reflect.deleteProperty(fields, key);

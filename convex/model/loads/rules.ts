@@ -99,17 +99,13 @@ export async function findLoadByExternalId(
 export type LoadFields = Omit<Doc<"loads">, "_id" | "_creationTime">;
 
 /**
- * Validates a new load and checks its (org, source, external id) is free.
- * Returns the fields to insert (type `UNMAPPED` unless `input` says
- * otherwise); writes nothing.
+ * A new load's fields as stored: validated and normalized (trimmed text,
+ * `CITY|ST` keys), type `UNMAPPED` unless `input` says otherwise, status
+ * changed at `now`. Reads nothing: `prepareNewLoad` adds the uniqueness check.
  *
- * @throws `INVALID_ARGUMENT` for bad fields, `ALREADY_EXISTS` when the org
- *   already has a load with this source and external id.
+ * @throws `INVALID_ARGUMENT` for bad fields.
  */
-export async function prepareNewLoad(
-  ctx: Pick<MutationCtx, "db">,
-  input: NewLoad,
-): Promise<LoadFields> {
+export function newLoadFields(input: NewLoad, now: number): LoadFields {
   const externalLoadId = requireText(input.externalLoadId, "externalLoadId", MAX_ID_LENGTH);
   const origin = requireLocation(input.origin, "origin");
   const destination = requireLocation(input.destination, "destination");
@@ -118,18 +114,6 @@ export async function prepareNewLoad(
   if (pickupAt !== undefined && deliveryAt !== undefined && deliveryAt < pickupAt) {
     throw appError("INVALID_ARGUMENT", "deliveryAt must not be before pickupAt.", {
       field: "deliveryAt",
-    });
-  }
-  const existing = await findLoadsByExternalId(
-    ctx,
-    input.workosOrgId,
-    input.source,
-    externalLoadId,
-  );
-  if (existing !== null) {
-    throw appError("ALREADY_EXISTS", `Load ${externalLoadId} already exists.`, {
-      loadId: existing.load._id,
-      ...(existing.duplicateIds.length > 0 ? { duplicateLoadIds: existing.duplicateIds } : {}),
     });
   }
   return {
@@ -149,8 +133,35 @@ export async function prepareNewLoad(
     externalUpdatedAt: input.externalUpdatedAt,
     weightLbs: optionalNonNegative(input.weightLbs, "weightLbs"),
     commodity: optionalText(input.commodity, "commodity"),
-    statusChangedAt: Date.now(),
+    statusChangedAt: now,
   };
+}
+
+/**
+ * Validates a new load (`newLoadFields`) and checks its (org, source,
+ * external id) is free. Returns the fields to insert; writes nothing.
+ *
+ * @throws `INVALID_ARGUMENT` for bad fields, `ALREADY_EXISTS` when the org
+ *   already has a load with this source and external id.
+ */
+export async function prepareNewLoad(
+  ctx: Pick<MutationCtx, "db">,
+  input: NewLoad,
+): Promise<LoadFields> {
+  const fields = newLoadFields(input, Date.now());
+  const existing = await findLoadsByExternalId(
+    ctx,
+    input.workosOrgId,
+    input.source,
+    fields.externalLoadId,
+  );
+  if (existing !== null) {
+    throw appError("ALREADY_EXISTS", `Load ${fields.externalLoadId} already exists.`, {
+      loadId: existing.load._id,
+      ...(existing.duplicateIds.length > 0 ? { duplicateLoadIds: existing.duplicateIds } : {}),
+    });
+  }
+  return fields;
 }
 
 /**
