@@ -10,7 +10,7 @@ import { defineTestApp, type TestConvexRoot } from "convex-test";
 import { defineSchema, defineTable, type GenericDataModel } from "convex/server";
 import { v } from "convex/values";
 import schema from "../convex/schema";
-import { vInvoiceCounts, vLoadCounts } from "../convex/model/stats/counters";
+import { vInvoiceCounts, vLoadCounts } from "../convex/model/counted";
 
 /**
  * Registers one aggregate component instance on a backend and returns its

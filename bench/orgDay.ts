@@ -271,7 +271,9 @@ export async function runOrgDay(
   }
   async function statsBadge(entity: "loads" | "invoices"): Promise<Io> {
     const ref =
-      entity === "loads" ? api.loads.countLoadsByStatus : api.invoices.countInvoicesByStatus;
+      entity === "loads"
+        ? api.loads.countLoadsByStatusDetailed
+        : api.invoices.countInvoicesByStatusDetailed;
     const m = await measureQueryToLimit(member(t, org), ref, args);
     if (!m.ok) throw new Error(`[orgDay] the module's ${entity} badge failed: ${m.error}`);
     return m.io;

@@ -98,10 +98,14 @@ const countQueries: Scenario = {
     const args = { workosOrgId: org };
     const out: Result[] = [];
 
-    const loads = await measureQueryToLimit(member(t, org), api.loads.countLoadsByStatus, args);
+    const loads = await measureQueryToLimit(
+      member(t, org),
+      api.loads.countLoadsByStatusDetailed,
+      args,
+    );
     const invoices = await measureQueryToLimit(
       member(t, org),
-      api.invoices.countInvoicesByStatus,
+      api.invoices.countInvoicesByStatusDetailed,
       args,
     );
     if (!loads.ok || !invoices.ok) throw new Error("a stats count query failed");
@@ -370,7 +374,7 @@ const cleanupNothingToDo: Scenario = {
 
 /** The org's load counters, read through the badge query. */
 async function loadCounts(world: World) {
-  return await member(world.t, world.org).query(api.loads.countLoadsByStatus, {
+  return await member(world.t, world.org).query(api.loads.countLoadsByStatusDetailed, {
     workosOrgId: world.org,
   });
 }
@@ -458,7 +462,7 @@ const badgeWhileNotExact: Scenario = {
     const { t, org, size } = world;
     const who = member(t, org);
     const args = { workosOrgId: org };
-    const badge = () => measureQueryToLimit(who, api.loads.countLoadsByStatus, args);
+    const badge = () => measureQueryToLimit(who, api.loads.countLoadsByStatusDetailed, args);
     const out: Result[] = [];
 
     // Drifted.
@@ -476,7 +480,7 @@ const badgeWhileNotExact: Scenario = {
       if (load === null) throw new Error("no Assigned load");
       return load._id;
     });
-    for (const status of ["Open", "Assigned"]) {
+    for (const status of ["Open", "Assigned"] as const) {
       await biller(t, org).mutation(api.loads.updateLoadStatus, {
         ...args,
         loadId: assigned,
@@ -608,12 +612,12 @@ const recount: Scenario = {
     const who = member(t, org);
     const args = { workosOrgId: org };
     const badgeBytes = async (): Promise<string> => {
-      const l = await measureQueryToLimit(who, api.loads.countLoadsByStatus, args);
-      const i = await measureQueryToLimit(who, api.invoices.countInvoicesByStatus, args);
+      const l = await measureQueryToLimit(who, api.loads.countLoadsByStatusDetailed, args);
+      const i = await measureQueryToLimit(who, api.invoices.countInvoicesByStatusDetailed, args);
       return `${fmtInt(l.io.bytesRead)} B / ${fmtInt(i.io.bytesRead)} B`;
     };
-    const loads = await who.query(api.loads.countLoadsByStatus, args);
-    const invoices = await who.query(api.invoices.countInvoicesByStatus, args);
+    const loads = await who.query(api.loads.countLoadsByStatusDetailed, args);
+    const invoices = await who.query(api.invoices.countInvoicesByStatusDetailed, args);
     const documents = loads.total + invoices.total;
     const before = await badgeBytes();
     // Stats-row writes: transactions after which a row's stored document changed.

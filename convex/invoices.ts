@@ -9,9 +9,11 @@ import type { Id } from "./_generated/dataModel";
 import { mutation, query } from "./functions";
 import { requireBilling, requireOrgMember } from "./lib/auth";
 import { appError } from "./lib/errors";
-import { countByStatusQuery } from "./model/stats/read";
 import type { QueryCtx } from "./model/ctx";
-import { INVOICE_STATUSES, vInvoiceStatus } from "./model/enums";
+import { COUNTED } from "./model/counted";
+import { vInvoiceStatus } from "./model/enums";
+import { countQueries } from "./model/stats/api";
+import { STATS } from "./model/statsConfig";
 import {
   BULK_TARGET_STATUSES,
   bulkResult,
@@ -22,7 +24,7 @@ import {
   vBulkResult,
 } from "./model/invoices/rules";
 import { getOrgLoad } from "./model/loads/rules";
-import { optionalText, parseEnum, requireIdList } from "./model/validate";
+import { optionalText, requireIdList } from "./model/validate";
 
 const vOnIneligible = v.optional(literals("reject", "skip"));
 
@@ -78,14 +80,13 @@ export const bulkUpdateStatus = mutation({
   args: {
     workosOrgId: v.string(),
     invoiceIds: v.array(v.id("invoices")),
-    status: v.string(),
+    status: literals(...BULK_TARGET_STATUSES),
     onIneligible: vOnIneligible,
   },
   returns: vBulkResult,
   handler: async (ctx, args) => {
     const ids = await requireBulkCaller(ctx, args);
-    const status = parseEnum(INVOICE_STATUSES, args.status, "status");
-    const to = parseEnum(BULK_TARGET_STATUSES, status, "status");
+    const to = args.status;
     const invoices = await getOrgInvoices(ctx, args.workosOrgId, ids);
     return bulkResult(
       await setInvoicesStatus(ctx, invoices, to, { onIneligible: args.onIneligible ?? "reject" }),
@@ -119,14 +120,25 @@ export const bulkVoidInvoices = mutation({
   },
 });
 
+const counts = countQueries(STATS, "invoices", COUNTED.invoices, async (ctx, workosOrgId) => {
+  await requireOrgMember(ctx, workosOrgId);
+});
+
 /**
- * Invoice counts and amounts (cents) by status for the dashboard badges: one
+ * Invoice counts by status for the dashboard badges, flat:
+ * `{ MISSING_DATA, DRAFT, BILLED, PENDING_PAYMENT, PAID, VOID, total }`. One
  * document read (two while the org's counters are being seeded; a bounded
- * scan when it has none yet). `state`, `progress` and `knownDrift` as for
- * `loads:countLoadsByStatus` (`docs/badges.md`).
+ * scan when it has none yet); the closest honest numbers in every state.
  *
  * ```tsx
  * const invoices = useQuery(api.invoices.countInvoicesByStatus, { workosOrgId });
+ * const drafts = invoices?.DRAFT ?? 0;
  * ```
  */
-export const countInvoicesByStatus = query(countByStatusQuery("invoices"));
+export const countInvoicesByStatus = query(counts.flat);
+
+/**
+ * Invoice counts and amounts (cents) by status, with `state`, `progress` and
+ * `knownDrift` as for `loads:countLoadsByStatusDetailed` (`docs/badges.md`).
+ */
+export const countInvoicesByStatusDetailed = query(counts.detailed);

@@ -8,7 +8,8 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { internalAction, internalMutation, internalQuery } from "./functions";
-import { upsertOrganizations, vBatchResult, vOrgSnapshot } from "./model/organizations/registry";
+import { upsertOrganizations, vBatchResult } from "./model/organizations/lifecycle";
+import { vOrgSnapshot } from "./model/organizations/registry";
 import {
   syncOrganizationsFromWorkOS,
   vRegistryEntry,

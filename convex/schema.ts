@@ -1,20 +1,15 @@
 /**
- * Database schema. Counted tables (`loads`, `invoices`) are written only by
- * `convex/model/`; their counters live in `organizationStats`, one row per
- * organization and entity.
+ * Database schema. The counted tables (`loads`, `invoices`, declared in
+ * `model/counted.ts`) keep their counters in `organizationStats`, one row per
+ * organization and table; the stats module's tables come from
+ * `statsTables`. Imports declarations only (enums, validators, fields).
  */
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import {
-  vDriftReportFields,
-  vInvoiceStatsRow,
-  vLoadStatsRow,
-  vRecountDeltaFields,
-  vRecountJobFields,
-  vRecountStateFields,
-} from "./model/stats/tables";
-import { vDryRunFields } from "./model/stats/dryRun";
+import { COUNTED } from "./model/counted";
+import { statsTables } from "./model/stats/tables";
 import { statsAlertFields } from "./model/alerts/fields";
+import { vLaneBackfill, vLocation } from "./model/fields";
 import {
   vInvoiceStatus,
   vLoadSource,
@@ -26,32 +21,9 @@ import {
 } from "./model/enums";
 import { fourKitesIntegrationFields } from "./model/fourKites/integrations";
 
-/** A stop location as loads and lanes store it. */
-export const vLocation = v.object({
-  city: v.string(),
-  state: v.string(),
-  postalCode: v.optional(v.string()),
-  latitude: v.optional(v.number()),
-  longitude: v.optional(v.number()),
-});
-
-/**
- * Backfill state of a lane (see `model/lanes/backfill.ts`). Each (re)start gets
- * a new `runId`; a scheduled batch of an older run is a no-op.
- */
-export const vLaneBackfill = v.object({
-  runId: v.number(),
-  state: v.union(v.literal("running"), v.literal("done")),
-  /** `paginate` cursor into the lane's range of unmapped loads; null = start. */
-  cursor: v.union(v.null(), v.string()),
-  batches: v.number(),
-  examined: v.number(),
-  promoted: v.number(),
-  startedAt: v.number(),
-  updatedAt: v.number(),
-});
-
 export default defineSchema({
+  ...statsTables(COUNTED),
+
   /** Registry of WorkOS organizations (kept by the webhook and the sync). */
   organizations: defineTable({
     workosOrgId: v.string(),
@@ -171,33 +143,6 @@ export default defineSchema({
     // Catch-up of lane backfills in `periodicCleanup`.
     .index("by_backfill_due_at", ["backfillDueAt"]),
 
-  /** Counters: one row per (org, entity). See `stats_helpers.ts`. */
-  organizationStats: defineTable(v.union(vLoadStatsRow, vInvoiceStatsRow))
-    .index("by_org_and_entity", ["workosOrgId", "entity"])
-    .index("by_entity", ["entity"])
-    // Operator status: rows not exact.
-    .index("by_exact", ["exact"]),
-
-  /** Running recounts: cursor and shadow counters, one per (org, entity). See `docs/recount.md`. */
-  statsRecounts: defineTable(vRecountStateFields)
-    .index("by_org_and_entity", ["workosOrgId", "entity"])
-    .index("by_started_at", ["startedAt"]),
-
-  /** Daily runs and migrations over all orgs: walk position and outcome counts. See `docs/recount.md`. */
-  statsRecountJobs: defineTable(vRecountJobFields).index("by_kind_and_started_at", [
-    "kind",
-    "startedAt",
-  ]),
-
-  /** Dry runs of the seeding migration: paged progress and report. See `model/stats/dryRun.ts`. */
-  statsDryRuns: defineTable(vDryRunFields),
-
-  /** Shadow changes of counted writes behind a recount's cursor, not yet folded in. */
-  statsRecountDeltas: defineTable(vRecountDeltaFields).index("by_org_and_entity", [
-    "workosOrgId",
-    "entity",
-  ]),
-
   /**
    * One FourKites integration per org: encrypted credentials, schedule, sync
    * progress and health (see `model/fourKites/integrations.ts`).
@@ -206,14 +151,6 @@ export default defineSchema({
     .index("by_org", ["workosOrgId"])
     // The dispatcher's range: enabled integrations due now.
     .index("by_enabled_and_next_due_at", ["enabled", "nextDueAt"]),
-
-  /**
-   * Drift found in counters: by a recount (stored vs recounted), or live when
-   * a counter would have gone negative.
-   */
-  statsDriftReports: defineTable(vDriftReportFields)
-    .index("by_org_and_entity", ["workosOrgId", "entity"])
-    .index("by_detected_at", ["detectedAt"]),
 
   /**
    * Alert deliveries to `STATS_ALERT_WEBHOOK_URL`: one row per drift report

@@ -57,8 +57,8 @@ function reads(m: Measurement<unknown>): string {
 export async function printDashboard(t: Backend, org: DemoOrg): Promise<void> {
   const who = member(t, org.workosOrgId);
   const args = { workosOrgId: org.workosOrgId };
-  const loads = await measureQueryToLimit(who, api.loads.countLoadsByStatus, args);
-  const invoices = await measureQueryToLimit(who, api.invoices.countInvoicesByStatus, args);
+  const loads = await measureQueryToLimit(who, api.loads.countLoadsByStatusDetailed, args);
+  const invoices = await measureQueryToLimit(who, api.invoices.countInvoicesByStatusDetailed, args);
   if (!loads.ok || !invoices.ok) throw new Error("a badge query failed");
   const scanLoads = await measureReadToLimit(t, (db) => scanLoadCounts(db, org.workosOrgId));
   const scanInvoices = await measureReadToLimit(t, (db) => scanInvoiceCounts(db, org.workosOrgId));

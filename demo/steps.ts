@@ -181,7 +181,7 @@ async function fourKitesSync(demo: Demo): Promise<void> {
 
   // A batch with one bad shipment is refused whole, and writes nothing.
   const acme = demo.orgs[0];
-  const before = await member(t, acme.workosOrgId).query(api.loads.countLoadsByStatus, {
+  const before = await member(t, acme.workosOrgId).query(api.loads.countLoadsByStatusDetailed, {
     workosOrgId: acme.workosOrgId,
   });
   const good = [0, 1].map((i) => renumbered(acme.shipments[i], acme.spec.idBase + 950_000 + i));
@@ -200,7 +200,7 @@ async function fourKitesSync(demo: Demo): Promise<void> {
     say("  importShipmentBatch with 2 good shipments and 1 malformed one is refused whole:");
     say(`    ${String(e.data.code)}: ${String(e.data.message)}`);
   }
-  const after = await member(t, acme.workosOrgId).query(api.loads.countLoadsByStatus, {
+  const after = await member(t, acme.workosOrgId).query(api.loads.countLoadsByStatusDetailed, {
     workosOrgId: acme.workosOrgId,
   });
   if (after.total !== before.total) throw new Error("a refused batch wrote loads");
@@ -348,7 +348,7 @@ async function billing(demo: Demo): Promise<void> {
 }
 
 async function loadCounts(demo: Demo, org: DemoOrg) {
-  return await member(demo.t, org.workosOrgId).query(api.loads.countLoadsByStatus, {
+  return await member(demo.t, org.workosOrgId).query(api.loads.countLoadsByStatusDetailed, {
     workosOrgId: org.workosOrgId,
   });
 }
@@ -496,7 +496,7 @@ async function finale(demo: Demo): Promise<void> {
   }
   const count = await measureQueryToLimit(
     member(demo.t, demo.orgs[2].workosOrgId),
-    api.loads.countLoadsByStatus,
+    api.loads.countLoadsByStatusDetailed,
     { workosOrgId: demo.orgs[2].workosOrgId },
   );
   say(

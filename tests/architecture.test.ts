@@ -14,8 +14,6 @@ import { join, posix, relative } from "node:path";
 import type { GenericValidator } from "convex/values";
 import { describe, expect, test } from "vitest";
 import schema from "../convex/schema";
-import { guardCountedTables } from "../convex/functions";
-import { newBackend } from "./support/setup";
 
 const ROOT = join(__dirname, "..");
 const CONVEX = join(ROOT, "convex");
@@ -53,15 +51,12 @@ function offending(pattern: RegExp, allow: (path: string) => boolean = () => fal
   );
 }
 
-/** A write naming a counted table (the write layer's privilege). */
-const WRITE_TO_COUNTED = /\.(insert|patch|replace|delete)\(\s*["'](loads|invoices)["']/;
-
 describe("static rules", () => {
   test("the source scan sees the project's files", () => {
     expect(files.map((f) => f.path)).toEqual(
       expect.arrayContaining([
         "convex/functions.ts",
-        "convex/model/stats/writer.ts",
+        "convex/model/stats/write/db.ts",
         "convex/loads.ts",
       ]),
     );
@@ -86,18 +81,9 @@ describe("static rules", () => {
     ).toEqual([]);
   });
 
-  test("the rules see calls split over several lines", () => {
-    const sample = 'await ctx.db.insert(\n      "loads",\n      fields,\n    );';
-    expect(WRITE_TO_COUNTED.test(sample)).toBe(true);
-  });
-
-  test("only the write layer writes loads and invoices", () => {
-    const direct = offending(WRITE_TO_COUNTED, (path) => path === "convex/model/stats/writer.ts");
-    expect(direct).toEqual([]);
-  });
-
   test("ctx.db.get/patch/replace/delete always name the table", () => {
-    expect(offending(/\bdb\.(get|patch|replace|delete)\(\s*(?!["'\s])/)).toEqual([]);
+    // A string literal, or (in the stats module) the declared counted table.
+    expect(offending(/\bdb\.(get|patch|replace|delete)\(\s*(?!["'\s]|def\.table\b)/)).toEqual([]);
   });
 
   test("no .collect() and no query .filter in Convex code", () => {
@@ -363,50 +349,5 @@ describe("validators", () => {
     const tables = Object.values(schema.tables);
     expect(tables.length).toBeGreaterThanOrEqual(6);
     for (const table of tables) expect(containsAny(table.validator)).toBe(false);
-  });
-});
-
-describe("runtime guard", () => {
-  test("the db given to wrapped mutations refuses writes to counted tables", async () => {
-    const t = newBackend();
-    await t.run(async (ctx) => {
-      const db = guardCountedTables(ctx.db);
-      const laneId = await db.insert("lanes", {
-        workosOrgId: "org_x",
-        origin: "*",
-        destination: { city: "Dallas", state: "TX" },
-        originKey: "*",
-        destinationKey: "DALLAS|TX",
-        rateCents: 1,
-        effectiveFrom: 1,
-      });
-      expect(laneId).toBeTruthy();
-      const loadId = await ctx.db.insert("loads", {
-        workosOrgId: "org_x",
-        source: "MANUAL",
-        externalLoadId: "X",
-        status: "Open",
-        loadType: "UNMAPPED",
-        origin: { city: "A", state: "B" },
-        destination: { city: "C", state: "D" },
-        originKey: "A|B",
-        destinationKey: "C|D",
-        statusChangedAt: 1,
-      });
-      expect(() => db.patch("loads", loadId, { status: "Canceled" })).toThrow(/write-layer/);
-      // The legacy overload without a table name is caught through the id.
-      expect(() => db.patch(loadId, { status: "Canceled" })).toThrow(/write-layer/);
-      expect(() => db.delete(loadId)).toThrow(/write-layer/);
-      expect(() =>
-        db.insert("invoices", {
-          workosOrgId: "org_x",
-          loadId,
-          status: "DRAFT",
-          amountCents: 1,
-          statusChangedAt: 1,
-        }),
-      ).toThrow(/write-layer/);
-      expect((await db.get("loads", loadId))?.status).toBe("Open");
-    });
   });
 });

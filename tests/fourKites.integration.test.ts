@@ -18,7 +18,7 @@ import {
   syncEnvPerTest,
 } from "./support/fourKitesSync";
 import { makeShipment, makeShipments } from "./support/shipmentFixtures";
-import { markOrganizationDeleted } from "../convex/model/organizations/registry";
+import { deleteOrganization } from "../convex/model/organizations/lifecycle";
 import { expectCountersExact, newBackend, orgDocuments, ORG_A, ORG_B } from "./support/setup";
 
 const T0 = Date.UTC(2024, 4, 2);
@@ -252,7 +252,7 @@ describe("a deleted organization", () => {
     });
     await createIntegration(t, ORG_A, server().baseUrl(tenant), { kind: "apikey", apiKey: "d" });
     await t.run(async (ctx) => {
-      await markOrganizationDeleted(
+      await deleteOrganization(
         ctx,
         { workosOrgId: ORG_A, name: "A", workosUpdatedAt: Date.now() },
         Date.now(),

@@ -30,7 +30,7 @@ import {
   ORG_A,
   ORG_B,
 } from "./support/setup";
-import { markOrganizationDeleted } from "../convex/model/organizations/registry";
+import { deleteOrganization } from "../convex/model/organizations/lifecycle";
 
 const T0 = Date.UTC(2024, 4, 2);
 const server = fakeFourKitesPerFile();
@@ -141,7 +141,7 @@ describe("who may manage an integration", () => {
     expect(await integrations(t)).toHaveLength(1);
     // A deleted org cannot get one.
     await t.run(async (ctx) => {
-      await markOrganizationDeleted(
+      await deleteOrganization(
         ctx,
         { workosOrgId: ORG_B, name: "B", workosUpdatedAt: Date.now() },
         Date.now(),

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { IMPORT_BATCH_SIZE } from "../convex/model/fourKites/import";
 import { FOURKITES_STATUS_MAP, mapFourKitesStatus } from "../convex/model/fourKites/shipment";
-import { markOrganizationDeleted } from "../convex/model/organizations/registry";
+import { deleteOrganization } from "../convex/model/organizations/lifecycle";
 import baseShipment from "./fixtures/fourkites/shipment-in-transit.json";
 import page1 from "./fixtures/fourkites/shipments-page-1.json";
 import page2 from "./fixtures/fourkites/shipments-page-2-mixed.json";
@@ -722,7 +722,7 @@ describe("a deleted organization", () => {
       shipment: shipment(),
     });
     await t.run((ctx) =>
-      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
+      deleteOrganization(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
     );
     const newer = shipment((s) => {
       s.status = "Delivered";

@@ -7,9 +7,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
-import { CountedWriter } from "../convex/model/stats/writer";
+import { StatsAccumulator } from "../convex/model/stats/engine";
+import { CountedDb } from "../convex/model/stats/write/db";
+import { STATS } from "../convex/model/statsConfig";
 import { isValidAmountCents, MAX_AMOUNT_CENTS } from "../convex/model/validate";
-import { StatsAccumulator } from "../convex/stats_helpers";
 import { seedOrg } from "./support/seed";
 import {
   biller,
@@ -88,9 +89,10 @@ describe("amount cap", () => {
     const t = newBackend();
     const { loadIds } = await seedOrg(t, ORG_A, { loads: 1, invoiceStatus: () => null });
     const code = await t.run(async (ctx) => {
-      const writer = new CountedWriter(ctx.db, new StatsAccumulator({ refuseDeletedOrgs: false }));
+      const stats = new StatsAccumulator(STATS, { refuseDeletedOrgs: false });
+      const { db } = new CountedDb(ctx.db, STATS.entities, stats);
       return await errorCode(
-        writer.insertInvoice({
+        db.insert("invoices", {
           workosOrgId: ORG_A,
           loadId: loadIds[0],
           status: "DRAFT",

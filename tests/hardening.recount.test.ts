@@ -12,9 +12,10 @@ import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
-import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../convex/model/enums";
+import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
+import type { StatsEntity } from "../convex/model/counted";
 import { MAX_INVALID_LISTED } from "../convex/model/stats/invalid";
-import { MAX_RESTARTS } from "../convex/model/stats/recount/pages";
+import { MAX_RESTARTS } from "../convex/model/stats/recount/state";
 import { MAX_AMOUNT_CENTS } from "../convex/model/validate";
 import { defined, quietLogs } from "./support/recount";
 import { seedOrg } from "./support/seed";
@@ -28,6 +29,8 @@ import {
   newBackend,
   ORG_A,
   orgDocuments,
+  lastRecounts,
+  recountStates,
   storedCounters,
   rawLoad,
   createLoads,
@@ -60,7 +63,8 @@ const INVALID_AMOUNTS = [
 type Report = Doc<"statsDriftReports">;
 
 async function reportsOf(t: Backend, org: string): Promise<Report[]> {
-  return await t.query(internal.stats.listDriftReports, { workosOrgId: org, limit: 100 });
+  const reports = await t.query(internal.stats.listDriftReports, { workosOrgId: org, limit: 100 });
+  return reports as Report[];
 }
 
 /**
@@ -90,8 +94,7 @@ async function recountAsScheduled(t: Backend, org: string, maxDocs = 1000) {
     }
   }
   await t.finishAllScheduledFunctions(vi.runAllTimers);
-  const rows = await storedCounters(t, org);
-  return { loads: rows.loads?.lastRecount, invoices: rows.invoices?.lastRecount };
+  return await lastRecounts(t, org);
 }
 
 /** Inserts an invoice around the code (as a dashboard edit or an import would). */
@@ -263,7 +266,6 @@ describe("item 1: a recount terminates and repairs whatever amounts are stored",
           entity: "loads",
           runId,
           maxDocs: 1,
-          scheduleNext: false,
         });
         statuses.push(page.status);
         pagesInPass++;
@@ -470,9 +472,9 @@ describe("item 9 (stats): duplicate rows and recount states never wedge an org",
       });
       // Reads answer from the oldest row (the real counters), writes count on it.
       const who = biller(t, ORG_A);
-      const loads = await who.query(api.loads.countLoadsByStatus, { workosOrgId: ORG_A });
+      const loads = await who.query(api.loads.countLoadsByStatusDetailed, { workosOrgId: ORG_A });
       expect(loads.total).toBe(4);
-      await who.query(api.invoices.countInvoicesByStatus, { workosOrgId: ORG_A });
+      await who.query(api.invoices.countInvoicesByStatusDetailed, { workosOrgId: ORG_A });
       await who.mutation(api.loads.updateLoadStatus, {
         workosOrgId: ORG_A,
         loadId: loadIds[0],
@@ -512,7 +514,6 @@ describe("item 9 (stats): duplicate rows and recount states never wedge an org",
         entity: "loads",
         runId,
         maxDocs: 2,
-        scheduleNext: false,
       });
       await t.run(async (ctx) => {
         const state = defined(await ctx.db.query("statsRecounts").first(), "state");
@@ -522,7 +523,7 @@ describe("item 9 (stats): duplicate rows and recount states never wedge an org",
         }
       });
       // A counted write during the run reads the state: no unique() error.
-      await biller(t, ORG_A).query(api.loads.countLoadsByStatus, { workosOrgId: ORG_A });
+      await biller(t, ORG_A).query(api.loads.countLoadsByStatusDetailed, { workosOrgId: ORG_A });
       // The rest of the run, page by page, as the stats pool chains it.
       for (;;) {
         const page = await t.mutation(internal.stats.recountPage, {

@@ -153,7 +153,7 @@ describe("organization registry entries", () => {
       Array.from({ length: n }, (_, i) => `Copy ${i}`),
     );
     // Counting works (the badge path reads the registry too).
-    const counts = await member(t, ORG_A).query(api.loads.countLoadsByStatus, {
+    const counts = await member(t, ORG_A).query(api.loads.countLoadsByStatusDetailed, {
       workosOrgId: ORG_A,
     });
     expect(counts).toBeDefined();

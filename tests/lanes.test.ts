@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { BACKFILL_BATCH_SIZE, startedBackfill } from "../convex/model/lanes/backfill";
-import { markOrganizationDeleted } from "../convex/model/organizations/registry";
+import { deleteOrganization } from "../convex/model/organizations/lifecycle";
 import { seedLoads } from "./support/seed";
 import {
   type Accessor,
@@ -254,7 +254,9 @@ describe("createLaneAndBackfill", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     const stored = await t.run((ctx) => ctx.db.get("lanes", result.laneId));
     expect(stored?.backfill).toMatchObject({ state: "done", promoted: m, batches: 3 });
-    const counts = await a.query(api.invoices.countInvoicesByStatus, { workosOrgId: ORG_A });
+    const counts = await a.query(api.invoices.countInvoicesByStatusDetailed, {
+      workosOrgId: ORG_A,
+    });
     expect(counts.counts).toMatchObject({ DRAFT: m, MISSING_DATA: 30 });
     expect(counts.amountCents.DRAFT).toBe(m * 99_00);
     await expectCountersExact(t, ORG_A);
@@ -332,7 +334,7 @@ describe("createLaneAndBackfill", () => {
 
     // A deleted org: refused even by a biller, whether or not a load would be promoted.
     await t.run((ctx) =>
-      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
+      deleteOrganization(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, 1),
     );
     await expectRejected(t, () => create(biller(t, ORG_A)), "ORG_DELETED");
     await expectRejected(
@@ -366,7 +368,7 @@ describe("continueLaneBackfill", () => {
       backfillDueAt: now - 1,
     });
     await t.run((ctx) =>
-      markOrganizationDeleted(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, now),
+      deleteOrganization(ctx, { workosOrgId: ORG_A, name: "A", workosUpdatedAt: 1 }, now),
     );
     const cleanup = await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
     expect(cleanup.lanesRestarted).toBe(1);

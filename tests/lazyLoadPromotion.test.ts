@@ -8,7 +8,7 @@ import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loads/expiry";
 import { BACKFILL_LEASE_MS, startedBackfill } from "../convex/model/lanes/backfill";
-import { markOrganizationDeleted } from "../convex/model/organizations/registry";
+import { deleteOrganization } from "../convex/model/organizations/lifecycle";
 import { seedLoads } from "./support/seed";
 import {
   type Backend,
@@ -217,7 +217,7 @@ describe("periodicCleanup: expiry", () => {
       pickupAt: NOW - 2 * DAY - i * 1000,
     }));
     await t.run((ctx) =>
-      markOrganizationDeleted(ctx, { workosOrgId: ORG_B, name: "B", workosUpdatedAt: 1 }, NOW),
+      deleteOrganization(ctx, { workosOrgId: ORG_B, name: "B", workosUpdatedAt: 1 }, NOW),
     );
 
     const first = await t.mutation(internal.lazyLoadPromotion.periodicCleanup, {});
@@ -238,7 +238,7 @@ describe("periodicCleanup: expiry", () => {
     // The deleted org's public functions still refuse.
     await expectRejected(
       t,
-      () => member(t, ORG_B).query(api.loads.countLoadsByStatus, { workosOrgId: ORG_B }),
+      () => member(t, ORG_B).query(api.loads.countLoadsByStatusDetailed, { workosOrgId: ORG_B }),
       "ORG_DELETED",
     );
   });
@@ -269,7 +269,7 @@ describe("periodicCleanup: catch-up promotion", () => {
     const done = await t.run((ctx) => ctx.db.get("lanes", laneId));
     expect(done?.backfill).toMatchObject({ runId: 2, state: "done", promoted: 9 });
     expect(done?.backfillDueAt).toBeUndefined();
-    const counts = await member(t, ORG_A).query(api.invoices.countInvoicesByStatus, {
+    const counts = await member(t, ORG_A).query(api.invoices.countInvoicesByStatusDetailed, {
       workosOrgId: ORG_A,
     });
     expect(counts.counts).toMatchObject({ DRAFT: 9, MISSING_DATA: 3 });

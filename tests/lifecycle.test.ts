@@ -89,7 +89,9 @@ describe("applying organization events from any receiver", () => {
     expect((await registry(t))[0]).toMatchObject({ status: "deleted", deletedAt: T0 + 9 });
     // The deletion reaches the public functions.
     expect(
-      await errorCode(member(t, ORG_A).query(api.loads.countLoadsByStatus, { workosOrgId: ORG_A })),
+      await errorCode(
+        member(t, ORG_A).query(api.loads.countLoadsByStatusDetailed, { workosOrgId: ORG_A }),
+      ),
     ).toBe("ORG_DELETED");
     // No event ids were recorded: the component deduplicates its own deliveries.
     expect(await t.run(async (ctx) => await ctx.db.query("workosWebhookEvents").take(10))).toEqual(

@@ -8,7 +8,7 @@ import { api, internal } from "../convex/_generated/api";
 import { INVOICE_STATUSES, LOAD_STATUSES } from "../convex/model/enums";
 import { ORGS_PER_PAGE } from "../convex/model/stats/recount/orgWalk";
 import { insertRawDocuments, quietLogs } from "./support/recount";
-import { runScheduledOnly } from "./support/scheduled";
+import { runRecountWork } from "./support/scheduled";
 import {
   type Backend,
   biller,
@@ -82,16 +82,15 @@ async function world(): Promise<Backend> {
 }
 
 const run = internal.migrations.initializeOrgStats.run;
-const DRY_RUN_STEP = "migrations/initializeOrgStats:dryRunStep";
 
 /**
- * Starts a dry run and runs its scheduled steps (only those: other pending
+ * Starts a dry run and runs its walk steps and pages by hand (other pending
  * jobs stay pending), then returns its report. Needs fake timers.
  */
 async function dryRunToEnd(t: Backend, args: { dryRun: true; maxDocs?: number }) {
   const started = await t.action(run, args);
   if (!started.dryRun) throw new Error("expected a dry run");
-  const steps = await runScheduledOnly(t, DRY_RUN_STEP);
+  const steps = await runRecountWork(t);
   for (const step of steps) expect(step.measurement.ok).toBe(true);
   const status = await t.query(internal.migrations.initializeOrgStats.dryRunReport, {
     dryRunId: started.dryRunId,
@@ -207,7 +206,7 @@ describe("migrations/initializeOrgStats", () => {
     expect(await storedCounters(t, ORG_D)).toEqual(dBefore);
     // Seeding is not drift.
     expect(await t.query(internal.stats.listDriftReports, {})).toEqual([]);
-    const counts = await biller(t, ORG_A).query(api.loads.countLoadsByStatus, {
+    const counts = await biller(t, ORG_A).query(api.loads.countLoadsByStatusDetailed, {
       workosOrgId: ORG_A,
     });
     expect(counts).toMatchObject({ exact: true, source: "stats", total: 40 });
@@ -240,7 +239,7 @@ describe("migrations/initializeOrgStats", () => {
     expect(await storedCounters(t, ORG_B)).toEqual(bAfterResume);
   });
 
-  test("the dry run is paged: no step reads more than one page of orgs or of documents", async () => {
+  test("the dry run is paged: no transaction reads more than one page of orgs or of documents", async () => {
     vi.useFakeTimers();
     const t = newBackend({ transactionLimits: true });
     const orgs = Array.from({ length: 2 * ORGS_PER_PAGE + 30 }, (_, i) => {
@@ -269,29 +268,35 @@ describe("migrations/initializeOrgStats", () => {
     const maxDocs = 10;
     const started = await t.action(run, { dryRun: true, maxDocs });
     if (!started.dryRun) throw new Error("expected a dry run");
-    const steps = await runScheduledOnly(t, DRY_RUN_STEP);
+    const steps = await runRecountWork(t);
     expect(await dump(t)).toEqual(before);
 
-    const kinds = { walk: 0, count: 0, finished: 0, superseded: 0 };
+    const kinds = { walk: 0, page: 0, finished: 0, superseded: 0 };
     for (const step of steps) {
       if (!step.measurement.ok) throw new Error(step.measurement.error);
-      const result = step.measurement.result as { kind: keyof typeof kinds; items: number };
-      kinds[result.kind]++;
       const reads = step.measurement.io.documentsRead;
-      if (result.kind === "walk") {
-        expect(result.items).toBeLessThanOrEqual(ORGS_PER_PAGE);
-        // The walk page, and per org and entity its stats row and recount state, and the dry run.
-        expect(reads).toBeLessThanOrEqual(ORGS_PER_PAGE * (1 + 2 * 2) + 2);
-      } else if (result.kind === "count") {
-        expect(result.items).toBeLessThanOrEqual(maxDocs);
-        // One page of documents, the look-ahead one, the dry run and one of bookkeeping.
-        expect(reads, JSON.stringify(step)).toBeLessThanOrEqual(maxDocs + 3);
+      if (step.name === "stats:recountWalkStep") {
+        kinds.walk++;
+        const result = step.measurement.result as { targets: number };
+        expect(result.targets).toBeLessThanOrEqual(ORGS_PER_PAGE);
+        // The walk page, per org its registry entry and per entity its stats
+        // row, recount state and row again (page size), and the job.
+        expect(reads).toBeLessThanOrEqual(ORGS_PER_PAGE * (2 + 2 * 3) + 2);
+      } else {
+        kinds.page++;
+        const result = step.measurement.result as { status: string; documentsCounted: number };
+        if (result.status === "finished") kinds.finished++;
+        if (result.status === "superseded") kinds.superseded++;
+        expect(result.documentsCounted).toBeLessThanOrEqual(maxDocs);
+        // One page of documents, the look-ahead one, the state, the deltas
+        // probe, and on the last page the stats row, its summary and the job.
+        expect(reads, JSON.stringify(step)).toBeLessThanOrEqual(maxDocs + 6);
       }
     }
-    // Several walk pages, and the big org (95 loads, 95 invoices) over many counting pages.
+    // Several walk pages, and the big org (95 loads, 95 invoices) over many pages.
     expect(kinds.walk).toBeGreaterThanOrEqual(3);
-    expect(kinds.count).toBeGreaterThanOrEqual(2 * 10);
-    expect(kinds.finished).toBe(1);
+    expect(kinds.page).toBeGreaterThanOrEqual(2 * 10);
+    expect(kinds.finished).toBe(2 * orgs.length);
     expect(kinds.superseded).toBe(0);
 
     const status = await t.query(internal.migrations.initializeOrgStats.dryRunReport, {});
@@ -301,19 +306,27 @@ describe("migrations/initializeOrgStats", () => {
       createRow: 2 * orgs.length,
       documentsCounted: documents,
     });
-    // A duplicate of a step that ran does nothing.
-    const again = await t.mutation(internal.migrations.initializeOrgStats.dryRunStep, {
-      dryRunId: started.dryRunId,
-      step: 2,
+    // A duplicate of a page that ran does nothing.
+    const page = steps.find((s) => s.name === "stats:recountPage");
+    if (page === undefined) throw new Error("no page ran");
+    const again = await t.mutation(internal.stats.recountPage, {
+      ...(page.args as { workosOrgId: string; entity: "loads"; runId: string }),
     });
-    expect(again.kind).toBe("superseded");
+    expect(again.status).toBe("superseded");
   });
 
   test("dry run: bad input is refused with a code and writes nothing", async () => {
     vi.useFakeTimers();
     const t = await world();
     const noDryRuns = async () =>
-      expect(await t.run(async (ctx) => await ctx.db.query("statsDryRuns").first())).toBeNull();
+      expect(
+        await t.run(async (ctx) =>
+          ctx.db
+            .query("statsRecountJobs")
+            .withIndex("by_kind_and_started_at", (q) => q.eq("kind", "report"))
+            .first(),
+        ),
+      ).toBeNull();
     for (const maxDocs of [0, -5, 2.5]) {
       await expectRejected(t, () => t.action(run, { dryRun: true, maxDocs }), "INVALID_ARGUMENT");
     }
@@ -322,7 +335,7 @@ describe("migrations/initializeOrgStats", () => {
     expect(await t.query(internal.migrations.initializeOrgStats.dryRunReport, {})).toBeNull();
     const started = await t.action(run, { dryRun: true });
     if (!started.dryRun) throw new Error("expected a dry run");
-    await t.run(async (ctx) => ctx.db.delete("statsDryRuns", started.dryRunId));
+    await t.run(async (ctx) => ctx.db.delete("statsRecountJobs", started.dryRunId));
     await expectRejected(
       t,
       () =>

@@ -64,8 +64,12 @@ describe("a deleted organization", () => {
     expect(reply.json).toMatchObject({ outcome: "deleted" });
 
     const o = { workosOrgId: ORG_A };
-    await expectRejected(t, () => a.query(api.loads.countLoadsByStatus, o), "ORG_DELETED");
-    await expectRejected(t, () => a.query(api.invoices.countInvoicesByStatus, o), "ORG_DELETED");
+    await expectRejected(t, () => a.query(api.loads.countLoadsByStatusDetailed, o), "ORG_DELETED");
+    await expectRejected(
+      t,
+      () => a.query(api.invoices.countInvoicesByStatusDetailed, o),
+      "ORG_DELETED",
+    );
     await expectRejected(
       t,
       () => a.mutation(api.loads.createLoad, newLoad(ORG_A, "L-3")),
@@ -124,7 +128,7 @@ describe("a deleted organization", () => {
     // Other orgs are unaffected.
     const b = biller(t, ORG_B);
     await b.mutation(api.loads.createLoad, newLoad(ORG_B, "L-1"));
-    const counts = await b.query(api.loads.countLoadsByStatus, { workosOrgId: ORG_B });
+    const counts = await b.query(api.loads.countLoadsByStatusDetailed, { workosOrgId: ORG_B });
     expect(counts).toMatchObject({ total: 1, exact: true });
   });
 });

@@ -7,8 +7,10 @@ import fc from "fast-check";
 import { ConvexError } from "convex/values";
 import { expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
-import { LOAD_STATUSES } from "../convex/model/enums";
+import { LOAD_STATUSES, type LoadStatus } from "../convex/model/enums";
 import { BULK_TARGET_STATUSES } from "../convex/model/invoices/rules";
+
+type BulkTarget = (typeof BULK_TARGET_STATUSES)[number];
 import {
   type Backend,
   biller,
@@ -100,7 +102,9 @@ async function run(t: Backend, o: Op): Promise<boolean> {
     case "updateLoadStatus": {
       const loadId = at(loads, o.pick);
       if (!loadId) return false;
-      await who.mutation(api.loads.updateLoadStatus, { workosOrgId, loadId, status: o.status });
+      // "Bogus" does not compile against the api; the validator refuses it.
+      const status = o.status as LoadStatus;
+      await who.mutation(api.loads.updateLoadStatus, { workosOrgId, loadId, status });
       return true;
     }
     case "deleteLoad": {
@@ -131,7 +135,8 @@ async function run(t: Backend, o: Op): Promise<boolean> {
       await who.mutation(api.invoices.bulkUpdateStatus, {
         workosOrgId,
         invoiceIds: [...new Set(o.picks.flatMap((p) => at(invoices, p) ?? []))],
-        status: o.status,
+        // MISSING_DATA is no bulk target: the validator refuses it.
+        status: o.status as BulkTarget,
         onIneligible: o.skip ? "skip" : "reject",
       });
       return true;
@@ -191,7 +196,8 @@ test("counters equal a from-scratch histogram after any sequence of operations",
         try {
           if (await run(t, o)) applied.set(o.kind, (applied.get(o.kind) ?? 0) + 1);
         } catch (e) {
-          if (!(e instanceof ConvexError)) throw e;
+          // A contract error, or arguments the validators refuse.
+          if (!(e instanceof ConvexError) && !/Validator error/.test(String(e))) throw e;
           rejected++;
           expect(await dump(t)).toEqual(before);
         }

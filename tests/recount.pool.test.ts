@@ -6,7 +6,8 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { BILLING_PERMISSION } from "../convex/lib/auth";
 import { injectPageFault } from "../convex/model/stats/recount/faults";
-import { DEFAULT_MAX_PARALLELISM, MAX_PAGE_FAILURES } from "../convex/model/stats/recount/pool";
+import { MAX_PAGE_FAILURES } from "../convex/model/stats/recount/completion";
+import { DEFAULT_MAX_PARALLELISM } from "../convex/model/stats/recount/enqueue";
 import { drainPool, poolInFlight } from "./support/pool";
 import { insertRawDocuments, quietLogs } from "./support/recount";
 import {
@@ -18,6 +19,7 @@ import {
   expectCountersExact,
   expectRejected,
   newBackend,
+  lastRecounts,
   storedCounters,
   type Backend,
   rawLoad,
@@ -140,8 +142,7 @@ describe("failed pages", () => {
     expect(sizes.filter((n) => n <= 300).length).toBeGreaterThanOrEqual(3);
     // Backoff: 1 s before the first retry, 2 s before the second.
     expect(Date.now() - start).toBeGreaterThanOrEqual(3_000);
-    const { loads } = await storedCounters(t, ORG_A);
-    expect(loads?.lastRecount).toMatchObject({ documentsCounted: 600 });
+    expect((await lastRecounts(t, ORG_A)).loads).toMatchObject({ documentsCounted: 600 });
   });
 
   test(`after ${MAX_PAGE_FAILURES} failures the run is reported failed, alerted, and the next daily run repairs it`, async () => {

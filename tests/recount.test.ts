@@ -25,6 +25,8 @@ import {
   newBackend,
   ORG_A,
   ORG_B,
+  lastRecounts,
+  recountStates,
   storedCounters,
   DALLAS,
   ATLANTA,
@@ -159,7 +161,7 @@ describe("recount", () => {
     const { loads } = await storedCounters(t, ORG_A);
     expect(loads).toMatchObject({ exact: false });
     const member = biller(t, ORG_A);
-    const count = () => member.query(api.loads.countLoadsByStatus, { workosOrgId: ORG_A });
+    const count = () => member.query(api.loads.countLoadsByStatusDetailed, { workosOrgId: ORG_A });
     expect(await count()).toMatchObject({ exact: false, source: "scan" });
 
     const pagesSeen: Array<{ exact: boolean; source: string; state: string }> = [];
@@ -184,8 +186,8 @@ describe("recount", () => {
     await expectCountersExact(t, ORG_A);
     // Seeding is not drift.
     expect(await t.query(internal.stats.listDriftReports, {})).toEqual([]);
-    const after = await storedCounters(t, ORG_A);
-    expect(after.loads?.lastRecount).toMatchObject({
+    const after = await lastRecounts(t, ORG_A);
+    expect(after.loads).toMatchObject({
       driftFound: false,
       pages: 3,
       documentsCounted: FALLBACK_SCAN_LIMIT + 51,
@@ -247,12 +249,12 @@ describe("recount", () => {
       { status: "DRAFT", measure: "amountCents", stored: 16_234, actual: 10_000, delta: -6234 },
       { status: "PAID", measure: "amountCents", stored: 0, actual: 5000, delta: 5000 },
     ]);
-    const after = await storedCounters(t, ORG_A);
-    expect(after.loads?.lastRecount).toMatchObject({
+    const after = await lastRecounts(t, ORG_A);
+    expect(after.loads).toMatchObject({
       driftFound: true,
       runId: byEntity.loads.runId,
     });
-    expect(after.loads?.recount).toBeUndefined();
+    expect(await recountStates(t, ORG_A)).toEqual([]);
 
     const status = await t.query(internal.stats.recountStatus, { workosOrgId: ORG_A });
     expect(status.running).toEqual([]);
@@ -272,11 +274,12 @@ describe("recount", () => {
     for (const page of pages) {
       // The recount state (read, then replaced: a replace reads too), the
       // counted documents, and the first document of the next page. The last
-      // page also reads and replaces the stats row and deletes the state.
+      // page also reads and replaces the stats row, deletes the state and
+      // stores the run's summary beside it (a first summary reads nothing).
       const last = page.status === "finished";
       expect(page.io.documentsRead).toBe((last ? 4 : 2) + page.documentsCounted + page.lookahead);
       expect(page.lookahead).toBe(last ? 0 : 1);
-      expect(page.io.documentsWritten).toBe(last ? 2 : 1);
+      expect(page.io.documentsWritten).toBe(last ? 3 : 1);
     }
     // ceil(1000 / 150) = 7 pages per entity.
     expect(pages).toHaveLength(14);
@@ -312,7 +315,6 @@ describe("recount", () => {
       workosOrgId: ORG_A,
       entity: "loads",
       runId: defined(first.runId, "run id"),
-      scheduleNext: false,
     });
     expect(stalePage.status).toBe("superseded");
     expect(await storedCounters(t, ORG_A)).toEqual(before);
@@ -360,10 +362,9 @@ describe("recount", () => {
       workosOrgId: ORG_A,
       entity: "loads",
       runId: defined(started.runId, "run id"),
-      scheduleNext: false,
     });
     expect(page.status).toBe("abandoned");
-    expect((await storedCounters(t, ORG_A)).loads?.recount).toBeUndefined();
+    expect(await recountStates(t, ORG_A)).toEqual([]);
     const [skipped] = await t.mutation(internal.stats.recalculateOrgStats, {
       workosOrgId: ORG_A,
       entities: ["loads"],
@@ -438,9 +439,9 @@ describe("recount", () => {
 
     for (const org of [ORG_A, ORG_C, ORG_D, ORG_E]) {
       await expectCountersExact(t, org);
-      const rows = await storedCounters(t, org);
-      expect(rows.loads?.lastRecount).toBeDefined();
-      expect(rows.invoices?.lastRecount).toBeDefined();
+      const summaries = await lastRecounts(t, org);
+      expect(summaries.loads).toBeDefined();
+      expect(summaries.invoices).toBeDefined();
     }
     expect(await storedCounters(t, ORG_B)).toEqual({ loads: null, invoices: null });
     expect((await histogram(t, ORG_D)).loads.Open).toBe(2);

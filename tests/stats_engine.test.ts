@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { STATS_ENTITIES } from "../convex/model/enums";
+import { STATS_ENTITIES } from "../convex/model/counted";
 import { FALLBACK_SCAN_LIMIT } from "../convex/model/stats/read";
 import schema from "../convex/schema";
 import { defined, insertRawDocuments, quietLogs } from "./support/recount";
@@ -74,13 +74,17 @@ describe("an org with data from before the counters", () => {
       destination: ATLANTA,
     });
     const who = member(t, ORG_A);
-    const before = await measureQuery(who, api.loads.countLoadsByStatus, { workosOrgId: ORG_A });
+    const before = await measureQuery(who, api.loads.countLoadsByStatusDetailed, {
+      workosOrgId: ORG_A,
+    });
     expect(before.result).toMatchObject({ exact: false, source: "scan" });
     expect(before.result.total).toBe(FALLBACK_SCAN_LIMIT);
     expect(before.io.documentsRead).toBeLessThanOrEqual(FALLBACK_SCAN_LIMIT + 2);
 
     await t.finishAllScheduledFunctions(vi.runAllTimers);
-    const after = await measureQuery(who, api.loads.countLoadsByStatus, { workosOrgId: ORG_A });
+    const after = await measureQuery(who, api.loads.countLoadsByStatusDetailed, {
+      workosOrgId: ORG_A,
+    });
     expect(after.result).toMatchObject({
       exact: true,
       source: "stats",
@@ -106,7 +110,6 @@ describe("a recount whose shadow goes negative", () => {
         entity: "loads",
         runId,
         maxDocs: 2,
-        scheduleNext: false,
       });
     const first = await page(defined(start.runId, "a run id"));
     expect(first).toMatchObject({ status: "continued", documentsCounted: 2 });

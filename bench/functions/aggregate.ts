@@ -8,7 +8,8 @@
 import { TableAggregate } from "@convex-dev/aggregate";
 import { v } from "convex/values";
 import type { DataModel } from "../../convex/_generated/dataModel";
-import { tally, vInvoiceCounts, vLoadCounts } from "../../convex/model/stats/counters";
+import { tally } from "../../convex/model/stats/counters";
+import { vInvoiceCounts, vLoadCounts } from "../../convex/model/counted";
 import {
   INVOICE_STATUSES,
   LOAD_STATUSES,

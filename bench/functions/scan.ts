@@ -4,7 +4,7 @@
  */
 import { v } from "convex/values";
 import type { DatabaseReader } from "../../convex/_generated/server";
-import { vInvoiceCounts, vLoadCounts } from "../../convex/model/stats/counters";
+import { vInvoiceCounts, vLoadCounts } from "../../convex/model/counted";
 import { scanInvoiceCounts, scanLoadCounts } from "../../tests/support/scanCount";
 import { app } from "../app";
 

@@ -7,7 +7,7 @@
  * page, and overwrites the counters at the end. Bench only.
  */
 import { v, type GenericId } from "convex/values";
-import { vInvoiceCounts, vLoadCounts } from "../../convex/model/stats/counters";
+import { vInvoiceCounts, vLoadCounts } from "../../convex/model/counted";
 import type { InvoiceStatus, LoadStatus } from "../../convex/model/enums";
 import { app } from "../app";
 import type { GenericMutationCtx, GenericQueryCtx } from "convex/server";

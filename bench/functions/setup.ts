@@ -1,7 +1,7 @@
 /**
  * Bench-only setup writes: adds loads (each with its invoice) to a world
- * through the module's own write layer (`ctx.counted` of the wrapped
- * builder), so the counters stay exact by construction. Used to put
+ * with plain `ctx.db` writes in a wrapped builder (the module's write layer
+ * counts them), so the counters stay exact by construction. Used to put
  * `UNMAPPED` loads in front of a new lane and stale `Open` loads in front of
  * the periodic cleanup. Not measured; registered only on the bench backend.
  */
@@ -9,7 +9,7 @@ import { v } from "convex/values";
 import { internalMutation } from "../../convex/functions";
 import { vInvoiceStatus, vLoadStatus, vLoadType } from "../../convex/model/enums";
 import { locationKey } from "../../convex/model/validate";
-import { vLocation } from "../../convex/schema";
+import { vLocation } from "../../convex/model/fields";
 
 /** Most loads one call adds (two writes each, far inside the 16,000-write limit). */
 export const MAX_LOADS_PER_CALL = 2_000;
@@ -42,7 +42,7 @@ export const insertLoads = internalMutation({
     }
     const now = Date.now();
     for (const spec of loads) {
-      const loadId = await ctx.counted.insertLoad({
+      const loadId = await ctx.db.insert("loads", {
         workosOrgId,
         source: "MANUAL",
         externalLoadId: spec.externalLoadId,
@@ -56,7 +56,7 @@ export const insertLoads = internalMutation({
         commodity,
         statusChangedAt: now,
       });
-      await ctx.counted.insertInvoice({
+      await ctx.db.insert("invoices", {
         workosOrgId,
         loadId,
         status: spec.invoiceStatus,

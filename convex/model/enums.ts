@@ -33,11 +33,6 @@ export const INVOICE_STATUSES = [
 export const vInvoiceStatus = literals(...INVOICE_STATUSES);
 export type InvoiceStatus = Infer<typeof vInvoiceStatus>;
 
-/** The two counted tables; each has one `organizationStats` row per org. */
-export const STATS_ENTITIES = ["loads", "invoices"] as const;
-export const vStatsEntity = literals(...STATS_ENTITIES);
-export type StatsEntity = Infer<typeof vStatsEntity>;
-
 /** The tables the retention purge keeps bounded (`model/retention/purge.ts`). */
 export const RETENTION_TABLES = [
   "workosWebhookEvents",

@@ -5,7 +5,8 @@
  */
 import type { Infer } from "convex/values";
 import { appError } from "../lib/errors";
-import type { vLocation } from "../schema";
+import type { vLocation } from "./fields";
+import { isValidAmountCents, MAX_AMOUNT_CENTS } from "./stats/amounts";
 
 /** A stop location (city, state, optional postal code and coordinates). */
 export type Location = Infer<typeof vLocation>;
@@ -88,27 +89,12 @@ export function requireInteger(
 }
 
 /**
- * The most any one amount may be, in cents: $1,000,000.00, on every path that
- * sets one (invoice amounts, lane rates, and through them imports and
- * promotions). Why this bound: the counters sum amounts per org and status in
- * plain numbers, exact only below 2^53 (about 9.007e15). At the cap an org
- * needs more than 2^53 / 1e8, about 90 million invoices, before a sum can
- * leave that range, far beyond any realistic org (10,000 loads a day for 20
- * years is 73 million). The schema cannot express the range (Convex
- * validators have no numeric bounds), so documents written around the code
- * can still hold larger or invalid values; see docs/hardening.md.
+ * The amount rule (integer cents, 0..`MAX_AMOUNT_CENTS`, $1,000,000.00) is
+ * the counters' own: see `model/stats/amounts.ts`. Every path that sets an
+ * amount (invoice amounts, lane rates, and through them imports and
+ * promotions) checks it here.
  */
-export const MAX_AMOUNT_CENTS = 100_000_000;
-
-/** Whether `value` is an amount the code would write: integer cents, 0..`MAX_AMOUNT_CENTS`. */
-export function isValidAmountCents(value: unknown): value is number {
-  return (
-    typeof value === "number" &&
-    Number.isSafeInteger(value) &&
-    value >= 0 &&
-    value <= MAX_AMOUNT_CENTS
-  );
-}
+export { isValidAmountCents, MAX_AMOUNT_CENTS };
 
 /** Integer cents, 0..`MAX_AMOUNT_CENTS` (see `requireInteger`). */
 export function requireCents(value: number, field: string): number {

@@ -8,12 +8,8 @@ import { vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { tally } from "../../convex/model/stats/counters";
-import {
-  INVOICE_STATUSES,
-  LOAD_STATUSES,
-  STATS_ENTITIES,
-  type StatsEntity,
-} from "../../convex/model/enums";
+import { INVOICE_STATUSES, LOAD_STATUSES } from "../../convex/model/enums";
+import { STATS_ENTITIES, type StatsEntity } from "../../convex/model/counted";
 import { type Backend, type Io, measureMutation, rawLoad } from "./setup";
 
 /** One transaction of a recount, as measured. */
@@ -67,7 +63,7 @@ export async function recountByPages(
   });
   const running = new Map<StatsEntity, string>();
   for (const r of start.result) {
-    if (r.runId !== null) running.set(r.entity, r.runId);
+    if (r.runId !== null) running.set(r.entity as StatsEntity, r.runId);
   }
   while (running.size > 0) {
     for (const [entity, runId] of [...running]) {
@@ -76,7 +72,6 @@ export async function recountByPages(
         entity,
         runId,
         maxDocs: options.maxDocs,
-        scheduleNext: false,
       });
       transactions.push({
         kind: "page",

@@ -62,7 +62,7 @@ async function nextRecountWork(
   t: Backend,
 ): Promise<{ name: string; args: Record<string, Value> } | null> {
   return await t.run(async (ctx): Promise<{ name: string; args: Record<string, Value> } | null> => {
-    for (const kind of ["daily", "seed"] as const) {
+    for (const kind of ["daily", "seed", "report"] as const) {
       const job = await ctx.db
         .query("statsRecountJobs")
         .withIndex("by_kind_and_started_at", (q) => q.eq("kind", kind))
@@ -75,15 +75,35 @@ async function nextRecountWork(
     }
     for await (const state of ctx.db.query("statsRecounts").withIndex("by_started_at")) {
       if (state.failure !== undefined) continue;
+      // A dry run's pages keep to its page size (`maxDocs`).
+      const job =
+        state.jobId === undefined ? null : await ctx.db.get("statsRecountJobs", state.jobId);
       const args: Record<string, Value> = {
         workosOrgId: state.workosOrgId,
         entity: state.entity,
         runId: state.runId,
+        ...(job?.pageCap === undefined ? {} : { maxDocs: job.pageCap }),
       };
       return { name: "stats:recountPage", args };
     }
     return null;
   });
+}
+
+/**
+ * Runs recount work by hand (walk steps of running jobs, pages of running
+ * runs, `nextRecountWork`) until none is left, each measured; other
+ * scheduled jobs stay pending. Requires fake timers.
+ */
+export async function runRecountWork(t: Backend, maxJobs = 10_000): Promise<ScheduledRun[]> {
+  const runs: ScheduledRun[] = [];
+  for (;;) {
+    const job = await nextRecountWork(t);
+    if (job === null) return runs;
+    if (runs.length >= maxJobs) throw new Error(`[bench.scheduled] more than ${maxJobs} jobs`);
+    const ref = makeFunctionReference<"mutation", Record<string, Value>, unknown>(job.name);
+    runs.push({ ...job, measurement: await measureMutationToLimit(t, ref, job.args) });
+  }
 }
 
 /** Number of scheduled jobs still pending. */

@@ -100,7 +100,7 @@ export async function differences(t: Backend, org: string): Promise<Difference[]
     "invoices",
     "amountCents",
     INVOICE_STATUSES,
-    storedInvoices.amountCents,
+    storedInvoices.amountCents ?? zeroCounts(INVOICE_STATUSES),
     truth.invoiceCents,
   );
   return out;

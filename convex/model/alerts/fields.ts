@@ -5,7 +5,7 @@
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
-import { vStatsEntity } from "../enums";
+import { vStatsEntity } from "../counted";
 
 /** What an alert is about. */
 export const ALERT_KINDS = ["drift", "run_failed"] as const;

@@ -15,7 +15,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../ctx";
 import { components } from "../../lib/components";
 import { appError } from "../../lib/errors";
-import type { StatsEntity } from "../enums";
+import type { StatsEntity } from "../counted";
 import { ALERT_RETRY, ALERT_URL_ENV, MAX_ERROR_CHARS, alertEndpoint, redact } from "./config";
 import { ALERT_STATES, vAlertState } from "./fields";
 import { driftAlertBody, runFailedAlertBody } from "./payload";

@@ -221,7 +221,7 @@ export async function importShipment(
   }
   // An unmapped status leaves the stored one (see `UNKNOWN_STATUS_RULE`).
   const status = s.status ?? existing.status;
-  await ctx.counted.patchLoad(existing, {
+  await ctx.db.patch("loads", existing._id, {
     status,
     ...(status !== existing.status ? { statusChangedAt: Date.now() } : {}),
     pickupAt: s.pickupAt,

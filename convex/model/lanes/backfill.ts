@@ -16,7 +16,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
-import { vLocation } from "../../schema";
+import { vLocation } from "../fields";
 import { getStatsRow } from "../../stats_helpers";
 import { isOrgDeleted } from "../organizations/deleted";
 import { insertLane, LaneFinder, promoteLoad, WILDCARD, type NewLane } from "./rules";

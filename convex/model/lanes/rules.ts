@@ -276,7 +276,7 @@ export async function promoteLoad(
   if (load.loadType !== "UNMAPPED") {
     throw new Error(`[lanes.promote] load ${load._id} is already ${load.loadType}`);
   }
-  await ctx.counted.patchLoad(load, { loadType: match.loadType, laneId: match.lane._id });
+  await ctx.db.patch("loads", load._id, { loadType: match.loadType, laneId: match.lane._id });
   const invoice = await findLoadInvoice(ctx, load._id, "active");
   if (invoice === null) {
     const voided = await findLoadInvoice(ctx, load._id, "voided");
@@ -298,7 +298,7 @@ export async function promoteLoad(
     return { invoice: "created", invoiceId };
   }
   if (invoice.status !== "MISSING_DATA") return { invoice: "kept", invoiceId: invoice._id };
-  await ctx.counted.patchInvoice(invoice, {
+  await ctx.db.patch("invoices", invoice._id, {
     status: "DRAFT",
     amountCents: match.lane.rateCents,
     laneId: match.lane._id,

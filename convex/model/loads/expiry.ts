@@ -70,7 +70,7 @@ export async function expireBatch(
     )
     .paginate({ cursor: options.cursor, numItems: options.batchSize });
   for (const load of page.page) {
-    await ctx.counted.patchLoad(load, { status: "Expired", statusChangedAt: options.now });
+    await ctx.db.patch("loads", load._id, { status: "Expired", statusChangedAt: options.now });
   }
   return { expired: page.page.length, done: page.isDone, continueCursor: page.continueCursor };
 }

@@ -44,7 +44,7 @@ export async function createLoadWithInvoice(
   const match = await finder.match(fields, Date.now());
   const loadType: LoadType = match?.loadType ?? "UNMAPPED";
   const laneId = match?.lane._id;
-  const loadId = await ctx.counted.insertLoad({ ...fields, loadType, laneId });
+  const loadId = await ctx.db.insert("loads", { ...fields, loadType, laneId });
   const invoiceStatus = match === null ? "MISSING_DATA" : "DRAFT";
   const invoiceId = await createInvoice(ctx, {
     load: { _id: loadId, workosOrgId: fields.workosOrgId },

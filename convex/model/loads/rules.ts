@@ -1,6 +1,7 @@
 /**
- * Load rules: creation, the status transition table and deletion. Writes go
- * through `ctx.counted`, so every function here keeps the counters exact.
+ * Load rules: creation, the status transition table and deletion. Writes use
+ * plain `ctx.db`: in a mutation built with `convex/functions.ts` the write
+ * layer counts them, so every function here keeps the counters exact.
  */
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
@@ -198,7 +199,7 @@ export async function transitionLoad(
       to,
     });
   }
-  await ctx.counted.patchLoad(load, { status: to, statusChangedAt: Date.now() });
+  await ctx.db.patch("loads", load._id, { status: to, statusChangedAt: Date.now() });
   return true;
 }
 
@@ -225,7 +226,7 @@ export async function deleteLoad(
       { invoiceIds: kept.map((i) => i._id) },
     );
   }
-  for (const invoice of invoices) await ctx.counted.deleteInvoice(invoice);
-  await ctx.counted.deleteLoad(load);
+  for (const invoice of invoices) await ctx.db.delete("invoices", invoice._id);
+  await ctx.db.delete("loads", load._id);
   return { invoicesDeleted: invoices.length };
 }

@@ -9,7 +9,8 @@ import { v, type Infer, type ObjectType } from "convex/values";
 import { z } from "zod";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
-import { ensureEmptyOrgStats } from "../../stats_helpers";
+import { ensureEmptyOrgStats, markOrgStatsDeleted } from "../stats/engine";
+import { STATS } from "../statsConfig";
 import { pickUnique } from "../uniqueness";
 import {
   ORGANIZATION_EVENTS,
@@ -51,25 +52,55 @@ export const vLifecycleResult = v.object({
 export type LifecycleResult = Infer<typeof vLifecycleResult>;
 
 /**
- * Applies one organization event to the registry (and the org's stats rows).
- *
- * `organization.created` also makes sure both stats rows exist (exact zeros
- * for an org without documents), even when an earlier update or a sync
- * registered the org first. Deletion is final (see `registry.ts`).
+ * Registers or updates an org; a newly registered one also gets its stats
+ * rows (exact zeros when it has no documents yet), and so does any org on
+ * `organization.created`, even when an earlier update or a sync registered
+ * it first.
  */
+async function registerOrganization(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  snapshot: OrgSnapshot,
+  created: boolean,
+): Promise<RegistryChange> {
+  const change = await upsertOrganization(ctx, snapshot);
+  if (change.outcome === "registered" || (created && change.outcome !== "ignored_deleted")) {
+    change.documentsWritten += await ensureEmptyOrgStats(ctx, STATS, snapshot.workosOrgId);
+  }
+  return change;
+}
+
+/**
+ * Deletes an org: deletion is final (see `registry.ts`). The registry entry
+ * and every stats row are marked (missing rows created for it), so public
+ * functions refuse the org (the flush of a public mutation and the count
+ * queries read the mark on the row) and the recount skips it. Idempotent.
+ *
+ * @param deletedAt when WorkOS deleted it (the event's `created_at`).
+ */
+export async function deleteOrganization(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  snapshot: OrgSnapshot,
+  deletedAt: number,
+): Promise<RegistryChange> {
+  const change = await markOrganizationDeleted(ctx, snapshot, deletedAt);
+  change.documentsWritten += await markOrgStatsDeleted(ctx, STATS, snapshot.workosOrgId);
+  return change;
+}
+
+/** Applies one organization event to the registry and the org's stats rows. */
 export async function applyOrganizationChange(
   ctx: Pick<MutationCtx, "db" | "scheduler">,
   input: LifecycleEvent,
 ): Promise<RegistryChange> {
   if (input.event === "organization.deleted") {
     const deletedAt = input.eventCreatedAt ?? input.organization.workosUpdatedAt;
-    return await markOrganizationDeleted(ctx, input.organization, deletedAt);
+    return await deleteOrganization(ctx, input.organization, deletedAt);
   }
-  const change = await upsertOrganization(ctx, input.organization);
-  if (input.event === "organization.created" && change.outcome !== "ignored_deleted") {
-    change.documentsWritten += await ensureEmptyOrgStats(ctx, input.organization.workosOrgId);
-  }
-  return change;
+  return await registerOrganization(
+    ctx,
+    input.organization,
+    input.event === "organization.created",
+  );
 }
 
 /**
@@ -189,4 +220,77 @@ export function workosWebhookPath(raw: string | undefined): string | null {
     );
   }
   return value;
+}
+
+/** Totals of one batch of snapshots. */
+export const vBatchResult = v.object({
+  registered: v.number(),
+  updated: v.number(),
+  unchanged: v.number(),
+  stale: v.number(),
+  /** Orgs WorkOS lists that the registry holds as deleted (not resurrected). */
+  deletedInRegistry: v.array(v.string()),
+  /** Documents written (registry entries and new stats rows). */
+  documentsWritten: v.number(),
+});
+export type BatchResult = Infer<typeof vBatchResult>;
+
+/** A `BatchResult` of nothing yet, to add batches into. */
+export function emptyBatchResult(): BatchResult {
+  return {
+    registered: 0,
+    updated: 0,
+    unchanged: 0,
+    stale: 0,
+    deletedInRegistry: [],
+    documentsWritten: 0,
+  };
+}
+
+/** Most snapshots one `upsertOrganizations` call takes (keeps a batch far below transaction limits). */
+export const MAX_UPSERT_BATCH = 100;
+
+/**
+ * Upserts up to `MAX_UPSERT_BATCH` snapshots. Per org: 1 registry read, and
+ * for a new org 4 more reads (stats rows, document probes) and 3 writes.
+ *
+ * @throws `INVALID_ARGUMENT` for a larger batch or a repeated org id.
+ */
+export async function upsertOrganizations(
+  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  snapshots: OrgSnapshot[],
+): Promise<BatchResult> {
+  if (snapshots.length > MAX_UPSERT_BATCH) {
+    throw appError("INVALID_ARGUMENT", `At most ${MAX_UPSERT_BATCH} organizations per batch.`, {
+      count: snapshots.length,
+    });
+  }
+  const seen = new Set<string>();
+  for (const s of snapshots) {
+    if (seen.has(s.workosOrgId)) {
+      throw appError("INVALID_ARGUMENT", "An organization appears twice in the batch.", {
+        workosOrgId: s.workosOrgId,
+      });
+    }
+    seen.add(s.workosOrgId);
+  }
+  const result = emptyBatchResult();
+  for (const snapshot of snapshots) {
+    const change = await registerOrganization(ctx, snapshot, false);
+    result.documentsWritten += change.documentsWritten;
+    switch (change.outcome) {
+      case "registered":
+      case "updated":
+      case "unchanged":
+      case "stale":
+        result[change.outcome]++;
+        break;
+      case "ignored_deleted":
+        result.deletedInRegistry.push(snapshot.workosOrgId);
+        break;
+      default:
+        throw new Error(`[organizations.upsert] unexpected outcome ${change.outcome}`);
+    }
+  }
+  return result;
 }

@@ -23,8 +23,7 @@ import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../ctx";
 import { clampToSkew, trustedStoredTime } from "../../lib/clock";
 import { appError, orgDeletedError } from "../../lib/errors";
-import { ensureEmptyOrgStats, getStatsRow } from "../../stats_helpers";
-import { STATS_ENTITIES, type RegistryOutcome } from "../enums";
+import type { RegistryOutcome } from "../enums";
 import { pickUnique } from "../uniqueness";
 import { isOrgDeleted } from "./deleted";
 
@@ -65,11 +64,11 @@ export async function getOrganization(
 
 /**
  * Registers or updates an org from a snapshot (see the file comment for the
- * ordering rules). A newly registered org also gets its stats rows: exact
- * zeros when it has no documents yet (`ensureEmptyOrgStats`).
+ * ordering rules). Writes only the registry: what a new org needs besides
+ * (its stats rows) is the lifecycle's (`lifecycle.ts`).
  */
 export async function upsertOrganization(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: Pick<MutationCtx, "db">,
   snapshot: OrgSnapshot,
 ): Promise<RegistryChange> {
   const now = Date.now();
@@ -83,8 +82,7 @@ export async function upsertOrganization(
       updatedAt: now,
       workosUpdatedAt,
     });
-    const statsRows = await ensureEmptyOrgStats(ctx, snapshot.workosOrgId);
-    return { outcome: "registered", documentsWritten: 1 + statsRows };
+    return { outcome: "registered", documentsWritten: 1 };
   }
   if (isOrgDeleted(existing)) return { outcome: "ignored_deleted", documentsWritten: 0 };
   const storedAt = trustedStoredTime(existing.workosUpdatedAt, now);
@@ -103,19 +101,16 @@ export async function upsertOrganization(
 }
 
 /**
- * Marks an org deleted, in the registry and on both of its stats rows
- * (`orgDeleted`), which is what makes its public functions refuse: the stats
- * flush of a public mutation throws `ORG_DELETED` for any write that would
- * change its counters, and the count queries throw it on reading the row.
- * Internal mutations may still maintain its counters (e.g. the expiry);
- * those that must not act for it check `assertOrgActive`. Missing stats rows are
- * created for that purpose (exact only when the org has no documents).
- * Idempotent: a second call writes nothing.
+ * Marks an org deleted in the registry. Writes only the registry; the
+ * lifecycle also marks its stats rows (`lifecycle.ts`), which is what makes
+ * its public functions refuse. Internal mutations that must not act for a
+ * deleted org check `assertOrgActive`. Idempotent: a second call writes
+ * nothing.
  *
  * @param deletedAt when WorkOS deleted it (the event's `created_at`).
  */
 export async function markOrganizationDeleted(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: Pick<MutationCtx, "db">,
   snapshot: OrgSnapshot,
   deletedAt: number,
 ): Promise<RegistryChange> {
@@ -143,14 +138,6 @@ export async function markOrganizationDeleted(
     });
     documentsWritten++;
   }
-  documentsWritten += await ensureEmptyOrgStats(ctx, snapshot.workosOrgId);
-  for (const entity of STATS_ENTITIES) {
-    const row = await getStatsRow(ctx.db, snapshot.workosOrgId, entity);
-    if (row === null) throw new Error("[organizations.delete] stats row missing after ensure");
-    if (isOrgDeleted(row)) continue;
-    await ctx.db.patch("organizationStats", row._id, { orgDeleted: true, updatedAt: now });
-    documentsWritten++;
-  }
   return { outcome, documentsWritten };
 }
 
@@ -173,77 +160,4 @@ export async function assertOrgActive(
   if (isOrgDeleted(org)) {
     throw orgDeletedError(workosOrgId);
   }
-}
-
-/** Totals of one batch of snapshots. */
-export const vBatchResult = v.object({
-  registered: v.number(),
-  updated: v.number(),
-  unchanged: v.number(),
-  stale: v.number(),
-  /** Orgs WorkOS lists that the registry holds as deleted (not resurrected). */
-  deletedInRegistry: v.array(v.string()),
-  /** Documents written (registry entries and new stats rows). */
-  documentsWritten: v.number(),
-});
-export type BatchResult = Infer<typeof vBatchResult>;
-
-/** A `BatchResult` of nothing yet, to add batches into. */
-export function emptyBatchResult(): BatchResult {
-  return {
-    registered: 0,
-    updated: 0,
-    unchanged: 0,
-    stale: 0,
-    deletedInRegistry: [],
-    documentsWritten: 0,
-  };
-}
-
-/** Most snapshots one `upsertOrganizations` call takes (keeps a batch far below transaction limits). */
-export const MAX_UPSERT_BATCH = 100;
-
-/**
- * Upserts up to `MAX_UPSERT_BATCH` snapshots. Per org: 1 registry read, and
- * for a new org 4 more reads (stats rows, document probes) and 3 writes.
- *
- * @throws `INVALID_ARGUMENT` for a larger batch or a repeated org id.
- */
-export async function upsertOrganizations(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
-  snapshots: OrgSnapshot[],
-): Promise<BatchResult> {
-  if (snapshots.length > MAX_UPSERT_BATCH) {
-    throw appError("INVALID_ARGUMENT", `At most ${MAX_UPSERT_BATCH} organizations per batch.`, {
-      count: snapshots.length,
-    });
-  }
-  const seen = new Set<string>();
-  for (const s of snapshots) {
-    if (seen.has(s.workosOrgId)) {
-      throw appError("INVALID_ARGUMENT", "An organization appears twice in the batch.", {
-        workosOrgId: s.workosOrgId,
-      });
-    }
-    seen.add(s.workosOrgId);
-  }
-  const result = emptyBatchResult();
-  for (const snapshot of snapshots) {
-    const change = await upsertOrganization(ctx, snapshot);
-    result.documentsWritten += change.documentsWritten;
-    switch (change.outcome) {
-      case "registered":
-      case "updated":
-      case "unchanged":
-      case "stale":
-        result[change.outcome]++;
-        break;
-      case "ignored_deleted":
-        result.deletedInRegistry.push(snapshot.workosOrgId);
-        break;
-      default:
-        throw new Error(`[organizations.upsert] unexpected outcome ${change.outcome}`);
-    }
-  }
-  return result;
 }

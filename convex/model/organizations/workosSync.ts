@@ -17,13 +17,8 @@ import { internal } from "../../_generated/api";
 import type { ActionCtx } from "../ctx";
 import { workosClient, zWorkOSTimestamp } from "../../lib/workos";
 import { vOrganizationStatus } from "../enums";
-import {
-  emptyBatchResult,
-  MAX_UPSERT_BATCH,
-  vBatchResult,
-  type BatchResult,
-  type OrgSnapshot,
-} from "./registry";
+import { emptyBatchResult, MAX_UPSERT_BATCH, vBatchResult, type BatchResult } from "./lifecycle";
+import type { OrgSnapshot } from "./registry";
 
 /** Most ids listed in a sync result (the counts are complete). */
 export const MAX_REPORTED_IDS = 100;

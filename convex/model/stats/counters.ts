@@ -3,8 +3,7 @@
  * as rows store them, and untyped tallies (maps) the engine folds deltas in.
  * Pure functions; nothing here touches the database.
  */
-import { v, type VFloat64 } from "convex/values";
-import { INVOICE_STATUSES, LOAD_STATUSES } from "../enums";
+import { MEASURES, type Measure } from "./tables";
 
 /** One number per status. */
 export type Counts<S extends string> = Record<S, number>;
@@ -41,21 +40,9 @@ export function countsEqual<S extends string>(
   return statuses.every((s) => a[s] === b[s]);
 }
 
-/** `{ [status]: number }` for the given statuses. */
-export function vCounts<S extends string>(statuses: readonly S[]) {
-  // Same construction as `tally`, but for validators.
-  const fields = {} as Record<S, VFloat64<number>>;
-  for (const status of statuses) fields[status] = v.number();
-  return v.object(fields);
-}
-
 // ---------------------------------------------------------------------------
 // Buckets and tallies: what the engine, the recount and the read side fold
 // ---------------------------------------------------------------------------
-
-/** The measures a counted table may store per status. */
-export const MEASURES = ["count", "amountCents"] as const;
-export type Measure = (typeof MEASURES)[number];
 
 /** What one document adds to its org's counters. */
 export type Bucket = { status: string; amountCents: number };
@@ -124,7 +111,4 @@ export function tallyOfStored(stored: StoredCounters): Tally {
   return out;
 }
 
-/** `{ [LoadStatus]: number }` */
-export const vLoadCounts = vCounts(LOAD_STATUSES);
-/** `{ [InvoiceStatus]: number }`, used for both invoice counts and cents. */
-export const vInvoiceCounts = vCounts(INVOICE_STATUSES);
+export type { Measure };

@@ -5,9 +5,8 @@
 import type { Tally } from "./counters";
 import type { EntityDef } from "./entities";
 import type { DriftBucket, KnownDrift } from "./tables";
-import type { StatsEntity } from "../enums";
 
-type Shape = Pick<EntityDef<StatsEntity>, "statuses" | "measures">;
+type Shape = Pick<EntityDef, "statuses" | "measures">;
 
 /** Calls `visit` with both tallies' values of every bucket the entity stores. */
 function eachBucket(

@@ -2,19 +2,18 @@
  * The stats engine: the per-mutation accumulator that folds every counted
  * write into one delta per stats row, and the flush that applies it, once per
  * touched row, in the same transaction as the writes. Written once over the
- * entity table (`entities.ts`).
+ * declared counted tables.
  *
- * Only the write layer (`writer.ts`) records changes here, and only the
- * wrapped builders in `convex/functions.ts` flush. Reached through
- * `convex/stats_helpers.ts`, the engine's front door.
+ * The write layer (`write/`) records changes here; the wrapped builders flush
+ * once after the handler succeeds. Drift found here is stored as a report and
+ * handed to the app's subscriber (`config.onDriftReport`); the engine knows
+ * nothing of who listens.
  */
-import { internal } from "../../_generated/api";
-import type { Id } from "../../_generated/dataModel";
-import type { RawMutationCtx as MutationCtx } from "../ctx";
-import { NO_WRITES, recordWrites } from "../../lib/contention";
+import { makeFunctionReference } from "convex/server";
+import type { GenericId } from "convex/values";
 import { orgDeletedError } from "../../lib/errors";
-import { enqueueDriftAlert } from "../alerts/queue";
-import { STATS_ENTITIES, type StatsEntity } from "../enums";
+import { NO_WRITES, recordWrites } from "../../lib/contention";
+import type { StatsConfig } from "./config";
 import {
   addBucket,
   emptyTally,
@@ -22,37 +21,47 @@ import {
   plusTally,
   sameBucket,
   tallyOfStored,
-  type Bucket,
   type Tally,
 } from "./counters";
+import { statsDb, type StatsMutationCtx } from "./ctx";
 import { mergeKnownDrift, negativeBuckets } from "./drift";
-import { entityDef, type StatsRowFieldsOf } from "./entities";
-import { getStatsRow, getStatsRows, newStatsRow, orgHasDocuments, splitRow } from "./rows";
+import { entityIn, type EntityDef, type Side } from "./entities";
+import {
+  getStatsRow,
+  getStatsRows,
+  isRowOrgDeleted,
+  newStatsRow,
+  orgHasDocuments,
+  splitRow,
+} from "./rows";
 import { getRecountState, storedOf } from "./shadow";
-import { isOrgDeleted } from "../organizations/deleted";
+import type { StatsRowFields } from "./tables";
 
-// `runMutation` / `runQuery`: the flush queues drift alerts (`alerts/queue.ts`).
-type EngineCtx = Pick<MutationCtx, "db" | "scheduler" | "runMutation" | "runQuery">;
+type EngineCtx = Pick<StatsMutationCtx, "db" | "scheduler" | "runMutation" | "runQuery">;
 
-/** The net change of one document within the current mutation. */
+/** The net change of one counted document within the current mutation. */
 export type DocChange = {
-  entity: StatsEntity;
-  id: Id<StatsEntity>;
-  workosOrgId: string;
+  entity: string;
+  id: string;
   /** Null while unknown: the document was inserted by this mutation. */
   creationTime: number | null;
-  /** Bucket before the mutation; null when this mutation inserted it. */
-  before: Bucket | null;
-  /** Bucket now; null when this mutation deleted it. */
-  after: Bucket | null;
+  /** Where it counted before the mutation; null when absent or not counted. */
+  before: Side | null;
+  /** Where it counts now; null when deleted or not counted. */
+  after: Side | null;
 };
 
 /** What one flush did, for logs and tests. */
-export type FlushResult = {
-  rowsWritten: number;
-  rowsCreated: number;
-  negativeCounters: number;
-};
+export type FlushResult = { rowsWritten: number; rowsCreated: number; negativeCounters: number };
+
+/** Whether two sides count the same (same org, same bucket). */
+function sameSide(a: Side | null, b: Side | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.workosOrgId === b.workosOrgId && sameBucket(a.bucket, b.bucket);
+}
+
+/** One row's part of a change: its sign and bucket. */
+type RowPart = { change: DocChange; before: boolean; after: boolean };
 
 /**
  * Collects every counted write of one mutation and applies them at the end.
@@ -60,7 +69,8 @@ export type FlushResult = {
  * Folding happens per document (a document inserted and then patched three
  * times is one change from "nothing" to its final bucket) and then per stats
  * row, so a mutation that touches 500 invoices reads and writes its stats row
- * once.
+ * once. A document that moved to another org counts as leaving one row and
+ * entering the other.
  *
  * Caveat: counters read from a stats row inside the same mutation, before the
  * flush, do not include that mutation's own writes yet.
@@ -71,36 +81,35 @@ export class StatsAccumulator {
 
   /**
    * @param options.refuseDeletedOrgs Public mutations refuse to change the
-   *   counters of a deleted org (`ORG_DELETED`); internal maintenance (expiry,
-   *   imports that checked the registry) keeps them exact instead.
+   *   counters of a deleted org (`ORG_DELETED`); internal maintenance keeps
+   *   them exact instead.
    */
-  constructor(private readonly options: { refuseDeletedOrgs: boolean }) {}
+  constructor(
+    private readonly config: StatsConfig,
+    private readonly options: { refuseDeletedOrgs: boolean },
+  ) {}
 
-  /**
-   * Records that a counted document went from bucket `before` to `after`
-   * (null = absent). `creationTime` is the document's `_creationTime`, or null
-   * for a document this mutation inserted.
-   */
+  /** Records that a counted document went from `before` to `after` (null = not counted). */
   record(change: DocChange): void {
-    if (this.flushed) {
-      throw new Error("[stats] write recorded after the stats flush");
-    }
+    if (this.flushed) throw new Error("[stats] write recorded after the stats flush");
     const existing = this.changes.get(change.id);
     if (existing === undefined) {
       this.changes.set(change.id, { ...change });
       return;
     }
-    if (existing.workosOrgId !== change.workosOrgId) {
-      throw new Error("[stats] a counted document cannot change organization");
-    }
     existing.after = change.after;
     existing.creationTime ??= change.creationTime;
   }
 
+  /** Whether nothing was recorded (the flush then reads nothing). */
+  isEmpty(): boolean {
+    return this.changes.size === 0;
+  }
+
   /**
    * Applies all recorded changes: for each touched (org, entity) one read and
-   * one write of its stats row (plus, only while a recount of that row is
-   * running, what `updateShadow` reads and writes).
+   * one write of its stats row (plus, only while a recount of that row runs,
+   * what `updateShadow` reads and writes).
    *
    * @throws `ORG_DELETED` when a touched org was deleted and
    *   `refuseDeletedOrgs` is set; the whole mutation is then rolled back.
@@ -108,18 +117,35 @@ export class StatsAccumulator {
   async flush(ctx: EngineCtx): Promise<FlushResult> {
     if (this.flushed) throw new Error("[stats] flushed twice");
     this.flushed = true;
-    const groups = new Map<string, DocChange[]>();
-    for (const change of this.changes.values()) {
-      if (sameBucket(change.before, change.after)) continue;
-      const key = `${change.entity}\u0000${change.workosOrgId}`;
+    const groups = new Map<string, RowPart[]>();
+    const add = (side: Side, part: RowPart, entity: string) => {
+      const key = `${entity}\u0000${side.workosOrgId}`;
       const group = groups.get(key);
-      if (group === undefined) groups.set(key, [change]);
-      else group.push(change);
+      if (group === undefined) groups.set(key, [part]);
+      else group.push(part);
+    };
+    for (const change of this.changes.values()) {
+      if (sameSide(change.before, change.after)) continue;
+      const { before, after } = change;
+      if (before !== null && after !== null && before.workosOrgId === after.workosOrgId) {
+        add(before, { change, before: true, after: true }, change.entity);
+        continue;
+      }
+      if (before !== null) add(before, { change, before: true, after: false }, change.entity);
+      if (after !== null) add(after, { change, before: false, after: true }, change.entity);
     }
     const result: FlushResult = { rowsWritten: 0, rowsCreated: 0, negativeCounters: 0 };
-    for (const group of groups.values()) {
-      const { entity, workosOrgId } = group[0];
-      const { created, negatives } = await flushRow(ctx, entity, workosOrgId, group, this.options);
+    for (const [key, parts] of groups) {
+      const [entity, workosOrgId] = key.split("\u0000");
+      const def = entityIn(this.config.entities, entity);
+      const { created, negatives } = await flushRow(
+        ctx,
+        this.config,
+        def,
+        workosOrgId,
+        parts,
+        this.options,
+      );
       result.rowsWritten++;
       if (created) result.rowsCreated++;
       result.negativeCounters += negatives;
@@ -128,71 +154,75 @@ export class StatsAccumulator {
   }
 }
 
-/** The folded delta of `changes`. */
-function deltaOf(changes: DocChange[]): Tally {
+/** The folded delta of `parts` on one row. */
+function deltaOf(parts: RowPart[]): Tally {
   const delta = emptyTally();
-  for (const c of changes) {
-    if (c.before !== null) addBucket(delta, c.before, -1);
-    if (c.after !== null) addBucket(delta, c.after, 1);
+  for (const p of parts) {
+    if (p.before && p.change.before !== null) addBucket(delta, p.change.before.bucket, -1);
+    if (p.after && p.change.after !== null) addBucket(delta, p.change.after.bucket, 1);
   }
   return delta;
 }
 
 /** Applies the changes of one (org, entity) to its stats row. */
-async function flushRow<T extends StatsEntity>(
+async function flushRow(
   ctx: EngineCtx,
-  entity: T,
+  config: StatsConfig,
+  def: EntityDef,
   workosOrgId: string,
-  changes: DocChange[],
+  parts: RowPart[],
   options: { refuseDeletedOrgs: boolean },
 ): Promise<{ created: boolean; negatives: number }> {
-  const def = entityDef(entity);
+  const db = statsDb(ctx.db);
   const now = Date.now();
-  const delta = deltaOf(changes);
-  const rows = await getStatsRows(ctx.db, workosOrgId, entity);
+  const delta = deltaOf(parts);
+  const rows = await getStatsRows(ctx.db, workosOrgId, def.table);
   const existing = rows?.row ?? null;
-  if (isOrgDeleted(existing) && options.refuseDeletedOrgs) {
+  if (isRowOrgDeleted(existing) && options.refuseDeletedOrgs) {
     throw orgDeletedError(workosOrgId);
   }
   if (rows !== null && rows.duplicates.length > 0 && rows.row.recounting !== true) {
     // Duplicate rows (written around the code): this write counts on the
     // picked row; the recount removes the others.
-    await scheduleRecount(ctx, workosOrgId, entity);
+    await scheduleRecount(ctx, workosOrgId, def.table);
   }
-  let base: StatsRowFieldsOf<T>;
+  let base: StatsRowFields;
   if (existing === null) {
     // First counted write of this org: the row is exact only if the org had
-    // no documents before this mutation: every change is an insert and no
-    // other document exists.
-    const inserted = new Set<string>(changes.filter((c) => c.before === null).map((c) => c.id));
+    // no documents before this mutation: every part enters the org (an
+    // insert, or a move from another org) and no other document exists.
+    const entering = new Set(parts.filter((p) => !p.before).map((p) => p.change.id));
     const exact =
-      inserted.size === changes.length &&
-      !(await orgHasDocuments(ctx.db, workosOrgId, entity, inserted));
-    base = newStatsRow(workosOrgId, entity, exact, now);
-    if (!exact) {
-      // The org had data before the counters: seed them now rather than
-      // serve bounded scans until the daily recount.
-      await scheduleRecount(ctx, workosOrgId, entity);
-    }
+      entering.size === parts.length &&
+      !(await orgHasDocuments(ctx.db, def, workosOrgId, entering));
+    base = newStatsRow(def, workosOrgId, exact);
+    // The org had data before the counters: seed them now rather than serve
+    // bounded scans until the daily recount.
+    if (!exact) await scheduleRecount(ctx, workosOrgId, def.table);
   } else {
-    base = splitRow(existing, entity).fields;
+    base = splitRow(existing).fields;
   }
 
   const before = tallyOfStored(base);
   const after = plusTally(before, delta);
   const negatives = negativeBuckets(def, before, after);
-  let next: StatsRowFieldsOf<T> = {
+  // Fields older versions kept on the row go with its next write.
+  let next: StatsRowFields = {
     ...base,
     ...def.counters(after),
-    // The write-rate estimate recount pages size themselves from (no extra read or write).
-    writeRate: recordWrites(base.writeRate ?? NO_WRITES, now, changes.length),
-    updatedAt: now,
+    updatedAt: undefined,
+    lastRecount: undefined,
+    writeRate: undefined,
   };
-  if (base.recounting === true) await updateShadow(ctx, entity, workosOrgId, changes);
+  if (base.recounting === true) {
+    // The recount sizes its pages from the write rate (no extra read or write).
+    next.writeRate = recordWrites(base.writeRate ?? NO_WRITES, now, parts.length);
+    await updateShadow(ctx, def, workosOrgId, parts);
+  }
 
   // A counter below zero on a row believed exact means the row had drifted
-  // (a write bypassed the write layer). Keep the value, report it, and stop
-  // serving the row as exact until a recount repairs it.
+  // (a write bypassed the counted writes). Keep the value, report it, and
+  // stop serving the row as exact until a recount repairs it.
   if (negatives.length > 0 && !base.exact && base.seeded === true) {
     // Already drifted: what the badge knows of the error grows (no new report).
     next = { ...next, knownDrift: mergeKnownDrift(base.knownDrift, negatives) };
@@ -201,24 +231,24 @@ async function flushRow<T extends StatsEntity>(
     // `seeded` stays true and `knownDrift` names the buckets, so the badge
     // keeps answering from these counters (`read.ts`) until the repair.
     next = { ...next, exact: false, seeded: true, knownDrift: mergeKnownDrift([], negatives) };
-    const reportId = await ctx.db.insert("statsDriftReports", {
+    const reportId = await db.insert("statsDriftReports", {
       workosOrgId,
-      entity,
+      entity: def.table,
       source: "negative_counter",
       detectedAt: now,
       buckets: negatives,
     });
-    await enqueueDriftAlert(ctx, reportId);
     console.warn("[stats.flush] counter went negative", {
       workosOrgId,
-      entity,
+      entity: def.table,
       buckets: negatives,
     });
+    await config.onDriftReport?.(ctx as StatsMutationCtx, reportId);
     // Repair it: a recount (kept if one is running) finds the true values.
-    await scheduleRecount(ctx, workosOrgId, entity);
+    await scheduleRecount(ctx, workosOrgId, def.table);
   }
-  if (existing === null) await ctx.db.insert("organizationStats", next);
-  else await ctx.db.replace("organizationStats", existing._id, next);
+  if (existing === null) await db.insert("organizationStats", next);
+  else await db.replace("organizationStats", existing._id, next);
   return { created: existing === null, negatives: negatives.length };
 }
 
@@ -231,68 +261,92 @@ async function flushRow<T extends StatsEntity>(
  * writes behind the cursor do not conflict on it); pages fold deltas in.
  */
 async function updateShadow(
-  ctx: Pick<MutationCtx, "db">,
-  entity: StatsEntity,
+  ctx: Pick<StatsMutationCtx, "db">,
+  def: EntityDef,
   workosOrgId: string,
-  changes: DocChange[],
+  parts: RowPart[],
 ): Promise<void> {
-  const state = await getRecountState(ctx.db, workosOrgId, entity);
-  if (state === null || state.cursor === null) return;
-  const behind: DocChange[] = [];
-  for (const c of changes) {
-    let creationTime = c.creationTime;
+  const state = await getRecountState(ctx.db, workosOrgId, def.table);
+  if (state === null || state.cursor === null || state.report !== undefined) return;
+  const behind: RowPart[] = [];
+  for (const p of parts) {
+    let creationTime = p.change.creationTime;
     if (creationTime === null) {
-      // Inserted by this mutation; not deleted again (its change is not a no-op).
-      const doc = await entityDef(c.entity).get(ctx.db, c.id);
+      // Inserted by this mutation and still there (its change is not a no-op).
+      const doc = await ctx.db.get(def.table, p.change.id as GenericId<string>);
       if (doc === null) throw new Error("[stats] inserted document not found");
-      creationTime = doc._creationTime;
+      creationTime = doc._creationTime as number;
     }
-    if (creationTime <= state.cursor) behind.push(c);
+    if (creationTime <= state.cursor) behind.push(p);
   }
   const delta = deltaOf(behind);
   if (isZeroTally(delta)) return;
-  await ctx.db.insert("statsRecountDeltas", {
+  await statsDb(ctx.db).insert("statsRecountDeltas", {
     workosOrgId,
-    entity,
+    entity: def.table,
     runId: state.runId,
     ...storedOf(delta),
   });
 }
 
+/** `stats:recalculateOrgStats`, which every app registers at that path. */
+const recalculateOrgStats = makeFunctionReference<
+  "mutation",
+  { workosOrgId: string; entities?: string[] }
+>("stats:recalculateOrgStats");
+
 /**
  * Schedules an exact recount of (org, entity), e.g. for a row that is not
- * exact. A recount already running for the row is kept (`recalculateOrgStats`).
+ * exact. A recount already running for the row is kept.
  */
 export async function scheduleRecount(
-  ctx: Pick<MutationCtx, "scheduler">,
+  ctx: Pick<StatsMutationCtx, "scheduler">,
   workosOrgId: string,
-  entity: StatsEntity,
+  entity: string,
 ): Promise<void> {
-  await ctx.scheduler.runAfter(0, internal.stats.recalculateOrgStats, {
-    workosOrgId,
-    entities: [entity],
-  });
+  await ctx.scheduler.runAfter(0, recalculateOrgStats, { workosOrgId, entities: [entity] });
 }
 
 /**
  * Creates zeroed rows for every counted table of an org that has no
- * documents yet (e.g. on `organization.created`), marked exact. For an entity
+ * documents yet (e.g. on `organization.created`), marked exact. For a table
  * that already has documents the row is created not exact and a recount is
  * scheduled to seed it. Existing rows are left as they are. Returns the
  * number of rows created.
  */
 export async function ensureEmptyOrgStats(
-  ctx: Pick<MutationCtx, "db" | "scheduler">,
+  ctx: Pick<StatsMutationCtx, "db" | "scheduler">,
+  config: StatsConfig,
   workosOrgId: string,
 ): Promise<number> {
   let created = 0;
-  const now = Date.now();
-  for (const entity of STATS_ENTITIES) {
-    if ((await getStatsRow(ctx.db, workosOrgId, entity)) !== null) continue;
-    const exact = !(await orgHasDocuments(ctx.db, workosOrgId, entity, new Set()));
-    await ctx.db.insert("organizationStats", newStatsRow(workosOrgId, entity, exact, now));
-    if (!exact) await scheduleRecount(ctx, workosOrgId, entity);
+  for (const def of config.entities.values()) {
+    if ((await getStatsRow(ctx.db, workosOrgId, def.table)) !== null) continue;
+    const exact = !(await orgHasDocuments(ctx.db, def, workosOrgId, new Set()));
+    await statsDb(ctx.db).insert("organizationStats", newStatsRow(def, workosOrgId, exact));
+    if (!exact) await scheduleRecount(ctx, workosOrgId, def.table);
     created++;
   }
   return created;
+}
+
+/**
+ * Marks every stats row of an org deleted (creating missing ones first, so
+ * the mark is there for every counted table): public functions then refuse
+ * the org, and the recount skips it. Returns the rows written.
+ */
+export async function markOrgStatsDeleted(
+  ctx: Pick<StatsMutationCtx, "db" | "scheduler">,
+  config: StatsConfig,
+  workosOrgId: string,
+): Promise<number> {
+  let written = await ensureEmptyOrgStats(ctx, config, workosOrgId);
+  for (const def of config.entities.values()) {
+    const row = await getStatsRow(ctx.db, workosOrgId, def.table);
+    if (row === null) throw new Error("[stats.delete] stats row missing after ensure");
+    if (isRowOrgDeleted(row)) continue;
+    await statsDb(ctx.db).patch("organizationStats", row._id, { orgDeleted: true });
+    written++;
+  }
+  return written;
 }

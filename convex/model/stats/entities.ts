@@ -1,211 +1,177 @@
 /**
- * The entity table: what is counted, declared once per counted table.
- *
- * Each declaration says which statuses a table is counted by, what one
- * document adds (its bucket), which measures its stats row stores, how its
- * counter fields look (the validators the schema builds the stats row and the
- * recount shadow from), which index the recount walks, and what a write must
- * satisfy. The engine (`engine.ts`), the write layer (`writer.ts`), the read
- * side (`read.ts`), the recount (`recount/`) and the migration's dry run are
- * written once over these declarations; none of them names a table.
- *
- * Adding a counted table: `docs/adding-a-counted-table.md`.
+ * What the engine knows of one counted table, built from its declaration
+ * (`declare.ts`): the bucket a document counts in, the values it holds that
+ * the code never writes, its counters as a row stores them, and the recount's
+ * walk over its org index. The engine (`engine.ts`), the write layer
+ * (`write/`), the read side (`read.ts`) and the recount (`recount/`) are
+ * written once over these; none of them names an app table.
  */
-import type { OrderedQuery, NamedTableInfo, WithoutSystemFields } from "convex/server";
-import type { DataModel, Doc, Id } from "../../_generated/dataModel";
-import type { DatabaseReader } from "../../_generated/server";
+import type { GenericDocument } from "convex/server";
+import type { AnyReader as StatsAnyReader } from "./ctx";
+import type { GenericId } from "convex/values";
 import { appError } from "../../lib/errors";
-import { INVOICE_STATUSES, LOAD_STATUSES, type StatsEntity } from "../enums";
-import { isValidAmountCents, MAX_AMOUNT_CENTS } from "../validate";
-import type { InvalidDocument } from "./tables";
-import {
-  countsOf,
-  emptyTally,
-  vInvoiceCounts,
-  vLoadCounts,
-  type Bucket,
-  type Measure,
-  type Tally,
-} from "./counters";
+import { countedCents, isValidAmountCents, MAX_AMOUNT_CENTS } from "./amounts";
+import { addBucket, countsOf, emptyTally, type Bucket, type Tally } from "./counters";
+import type { CountedTable, CountedTables } from "./declare";
+import { MEASURES, type InvalidDocument, type Measure, type StatsRowFields } from "./tables";
 
-/**
- * The counter fields of each entity's stats row (and recount shadow), as
- * validators. The schema spreads these into `organizationStats`.
- */
-export const ENTITY_COUNTERS = {
-  loads: { counts: vLoadCounts },
-  invoices: { counts: vInvoiceCounts, amountCents: vInvoiceCounts },
-} as const;
+/** A stored document of a counted table, as the engine reads it. */
+export type CountedDoc = GenericDocument & { _id: GenericId<string>; _creationTime: number };
 
-/** A patch of a document `D`, as `db.patch` takes it. */
-export type PatchValue<D> = { [P in keyof D]?: undefined extends D[P] ? D[P] | undefined : D[P] };
+/** Where a document counts: its org and bucket. */
+export type Side = { workosOrgId: string; bucket: Bucket };
 
-/** The fields of a counted document as written (no system fields). */
-export type CountedFields<T extends StatsEntity> = WithoutSystemFields<Doc<T>>;
-
-/** A stats row of `T`. */
-export type StatsRowOf<T extends StatsEntity> = Extract<Doc<"organizationStats">, { entity: T }>;
-
-/** A stats row of `T` without its system fields, as inserted or replaced. */
-export type StatsRowFieldsOf<T extends StatsEntity> = Extract<
-  WithoutSystemFields<Doc<"organizationStats">>,
-  { entity: T }
->;
-
-/** The fields every stats row has, whatever it counts. */
-export type StatsRowCommon = Pick<
-  StatsRowOf<StatsEntity>,
-  "workosOrgId" | "exact" | "seeded" | "orgDeleted" | "lastRecount" | "recounting" | "updatedAt"
->;
-
-/** The counter fields of `T`'s stats row: `counts` (and `amountCents` where measured). */
-export type CountersOf<T extends StatsEntity> = {
-  [K in keyof (typeof ENTITY_COUNTERS)[T]]: StatsRowOf<T>[K & keyof StatsRowOf<T>];
+/** A query over a counted table, in index order (what the walk iterates). */
+export type CountedQuery = {
+  take(n: number): Promise<CountedDoc[]>;
+  first(): Promise<CountedDoc | null>;
+  [Symbol.asyncIterator](): AsyncIterator<CountedDoc>;
 };
 
+/** Any database reader: the engine reads app tables by their declared names. */
+type AnyReader = StatsAnyReader;
+
+/**
+ * An index range builder over a declared field. Convex types index fields per
+ * concrete table only; the declaration names them at run time.
+ */
+type RangeBuilder = {
+  eq(field: string, value: string): RangeBuilder;
+  gt(field: string, value: string | number): RangeBuilder;
+};
+
+/** The fields every stats row has besides its counters. */
+export type StatsRowCommon = Omit<StatsRowFields, "entity" | "counts" | "amountCents">;
+
 /** Everything the counters need to know about one counted table. */
-export type EntityDef<T extends StatsEntity> = {
-  table: T;
+export type EntityDef = {
+  table: string;
+  decl: CountedTable;
   /** The statuses counted, in display order. */
   statuses: readonly string[];
   /** What the stats row stores per status (`count` always). */
   measures: readonly Measure[];
   /**
-   * What one document adds to its org's counters. The live path (write
-   * layer) and the recount both count through this, so they agree on any
-   * stored value, also one written around the code (see `countedCents`).
+   * Where `doc` counts, or null when it does not count (no org id, or a
+   * status the declaration does not list). The live path (write layer) and
+   * the recount both count through this, so they agree on any stored value.
    */
-  bucket: (doc: Doc<T> | CountedFields<T>) => Bucket;
-  /**
-   * The fields of `doc` holding values the code never writes (written
-   * around it: a dashboard edit, an import), for the recount's drift report.
-   */
-  invalidFields: (doc: Doc<T>) => InvalidDocument[];
-  /** A tally as the row's typed counter fields (statuses missing from it count 0). */
-  counters: (t: Tally) => CountersOf<T>;
-  /**
-   * The org's documents after `cursor` (a `_creationTime`; null = from the
-   * start) in `_creationTime` order: the index the recount walks.
-   */
-  documentsAfter: (
-    db: DatabaseReader,
-    workosOrgId: string,
-    cursor: number | null,
-  ) => OrderedQuery<NamedTableInfo<DataModel, T>>;
+  sideOf: (doc: GenericDocument) => Side | null;
+  /** The fields of `doc` holding values the code never writes, for the recount's report. */
+  invalidFields: (doc: CountedDoc) => InvalidDocument[];
+  /** A tally as the row's counter fields (statuses missing from it count 0). */
+  counters: (t: Tally) => { counts: Record<string, number>; amountCents?: Record<string, number> };
+  /** The org's documents after `cursor` (a `_creationTime`; null = from the start), in creation order. */
+  documentsAfter: (db: AnyReader, workosOrgId: string, cursor: number | null) => CountedQuery;
   /** The first documents of orgs after `previous` in the same index (a skip scan of orgs). */
-  orgsAfter: (
-    db: DatabaseReader,
-    previous: string | null,
-  ) => OrderedQuery<NamedTableInfo<DataModel, T>>;
-  /** `db.get` on this table. */
-  get: (db: DatabaseReader, id: Id<T>) => Promise<Doc<T> | null>;
-  /** Refuses (with a `ConvexError`) fields that cannot be counted. */
-  check: (fields: object) => void;
+  orgsAfter: (db: AnyReader, previous: string | null) => CountedQuery;
+  /** The org of a document of this table (as stored; may be anything). */
+  orgOf: (doc: GenericDocument) => unknown;
+  /**
+   * Refuses (`INVALID_ARGUMENT`, before anything is written) fields a write
+   * sets that cannot be counted exactly: an amount outside the amount rule.
+   */
+  check: (fields: GenericDocument) => void;
   /** A stats row of this table with `common` fields and zero counters. */
-  emptyRow: (common: StatsRowCommon) => StatsRowFieldsOf<T>;
+  emptyRow: (common: StatsRowCommon) => StatsRowFields;
 };
-
-/**
- * What an invoice's `amountCents` adds to its status's amount counter: the
- * amount when it is one the code writes (`isValidAmountCents`: an integer
- * 0..`MAX_AMOUNT_CENTS`), else 0. The invoice is still counted in `counts`.
- * This keeps every sum finite and exact (no NaN poisoning, no rounding past
- * 2^53, so adding and later subtracting a document cancels exactly) while
- * the histogram stays well defined for whatever is stored; the recount lists
- * the offending documents (`invalidFields`) so an operator can fix them.
- */
-export function countedCents(amountCents: unknown): number {
-  // `+ 0` turns -0 into 0, so no counter is ever -0.
-  return isValidAmountCents(amountCents) ? amountCents + 0 : 0;
-}
 
 /** The JavaScript `String()` of a stored value, keeping -0 apart from 0. */
 function valueString(value: unknown): string {
   return Object.is(value, -0) ? "-0" : String(value);
 }
 
-function assertCents(fields: object): void {
-  if (!("amountCents" in fields) || fields.amountCents === undefined) return;
-  const amountCents = typeof fields.amountCents === "number" ? fields.amountCents : NaN;
-  if (!isValidAmountCents(amountCents)) {
-    throw appError(
-      "INVALID_ARGUMENT",
-      `amountCents must be a non-negative integer number of cents, at most ${MAX_AMOUNT_CENTS}.`,
-      { amountCents },
-    );
-  }
-}
-
-/**
- * The recount's walk over a counted table, through its `by_org` index
- * (`["workosOrgId", "_creationTime"]`; every counted table declares it, and
- * `tests/schema.test.ts` checks that). Written once for all of them.
- */
-function byOrgWalk<T extends StatsEntity>(
-  table: T,
-): Pick<EntityDef<T>, "documentsAfter" | "orgsAfter"> {
-  // Convex resolves index names only for a concrete table, not a type
-  // parameter; over the union of counted tables `by_org` is the shared index,
-  // and every query below reads `table` only, so the narrowing casts hold.
-  type Walk = OrderedQuery<NamedTableInfo<DataModel, T>>;
-  const counted: StatsEntity = table;
+/** The engine's view of declared table `table`. */
+export function entityOf(table: string, decl: CountedTable): EntityDef {
+  const measures: Measure[] = decl.amountField === undefined ? ["count"] : [...MEASURES];
+  const statuses = decl.statuses;
+  const known = new Set<string>(statuses);
+  const amountOf = (doc: GenericDocument): unknown =>
+    decl.amountField === undefined ? 0 : doc[decl.amountField];
+  const counters = (t: Tally) =>
+    decl.amountField === undefined
+      ? { counts: countsOf(statuses, t, "count") }
+      : {
+          counts: countsOf(statuses, t, "count"),
+          amountCents: countsOf(statuses, t, "amountCents"),
+        };
+  const query = (db: AnyReader) => db.query(table);
   return {
+    table,
+    decl,
+    statuses,
+    measures,
+    sideOf: (doc) => {
+      const workosOrgId = doc[decl.orgField];
+      const status = doc[decl.statusField];
+      if (typeof workosOrgId !== "string" || workosOrgId === "") return null;
+      if (typeof status !== "string" || !known.has(status)) return null;
+      return { workosOrgId, bucket: { status, amountCents: countedCents(amountOf(doc)) } };
+    },
+    invalidFields: (doc) => {
+      const out: InvalidDocument[] = [];
+      const id = doc._id;
+      const org = doc[decl.orgField];
+      if (typeof org !== "string" || org === "") {
+        out.push({ id, field: decl.orgField, value: valueString(org) });
+      }
+      const status = doc[decl.statusField];
+      if (typeof status !== "string" || !known.has(status)) {
+        out.push({ id, field: decl.statusField, value: valueString(status) });
+      }
+      if (decl.amountField !== undefined && !isValidAmountCents(doc[decl.amountField])) {
+        out.push({ id, field: decl.amountField, value: valueString(doc[decl.amountField]) });
+      }
+      return out;
+    },
+    counters,
+    // The walk's index is declared per table; Convex types index names per
+    // concrete table only, so the range builder is typed loosely here.
     documentsAfter: (db, workosOrgId, cursor) =>
-      db
-        .query(counted)
-        .withIndex("by_org", (q) =>
-          cursor === null
-            ? q.eq("workosOrgId", workosOrgId)
-            : q.eq("workosOrgId", workosOrgId).gt("_creationTime", cursor),
-        ) as unknown as Walk,
+      query(db).withIndex(decl.orgIndex, (q) => {
+        const org = (q as unknown as RangeBuilder).eq(decl.orgField, workosOrgId);
+        return (cursor === null ? org : org.gt("_creationTime", cursor)) as unknown as typeof q;
+      }) as unknown as CountedQuery,
     orgsAfter: (db, previous) =>
-      db
-        .query(counted)
-        .withIndex("by_org", (q) =>
-          previous === null ? q : q.gt("workosOrgId", previous),
-        ) as unknown as Walk,
+      query(db).withIndex(decl.orgIndex, (q) =>
+        previous === null
+          ? q
+          : ((q as unknown as RangeBuilder).gt(decl.orgField, previous) as unknown as typeof q),
+      ) as unknown as CountedQuery,
+    orgOf: (doc) => doc[decl.orgField],
+    check: (fields) => {
+      if (decl.amountField === undefined) return;
+      const amount = fields[decl.amountField];
+      if (amount === undefined || isValidAmountCents(amount)) return;
+      throw appError(
+        "INVALID_ARGUMENT",
+        `${decl.amountField} must be a non-negative integer number of cents, at most ${MAX_AMOUNT_CENTS}.`,
+        { [decl.amountField]: typeof amount === "number" ? amount : String(amount) },
+      );
+    },
+    emptyRow: (common) => ({ ...common, entity: table, ...counters(emptyTally()) }),
   };
 }
 
-/** Loads: counted by status, no amount. */
-const loads: EntityDef<"loads"> = {
-  table: "loads",
-  statuses: LOAD_STATUSES,
-  measures: ["count"],
-  bucket: (doc) => ({ status: doc.status, amountCents: 0 }),
-  // Only the status is counted, and the schema allows only known statuses.
-  invalidFields: () => [],
-  counters: (t) => ({ counts: countsOf(LOAD_STATUSES, t, "count") }),
-  ...byOrgWalk("loads"),
-  get: (db, id) => db.get("loads", id),
-  check: () => {},
-  emptyRow: (common) => ({ ...common, entity: "loads", ...loads.counters(emptyTally()) }),
-};
+/** The engine's view of every declared table, by name. */
+export type Entities = ReadonlyMap<string, EntityDef>;
 
-/** Invoices: counted by status, with their amount in cents. */
-const invoices: EntityDef<"invoices"> = {
-  table: "invoices",
-  statuses: INVOICE_STATUSES,
-  measures: ["count", "amountCents"],
-  bucket: (doc) => ({ status: doc.status, amountCents: countedCents(doc.amountCents) }),
-  invalidFields: (doc) =>
-    isValidAmountCents(doc.amountCents)
-      ? []
-      : [{ id: doc._id, field: "amountCents", value: valueString(doc.amountCents) }],
-  counters: (t) => ({
-    counts: countsOf(INVOICE_STATUSES, t, "count"),
-    amountCents: countsOf(INVOICE_STATUSES, t, "amountCents"),
-  }),
-  ...byOrgWalk("invoices"),
-  get: (db, id) => db.get("invoices", id),
-  check: assertCents,
-  emptyRow: (common) => ({ ...common, entity: "invoices", ...invoices.counters(emptyTally()) }),
-};
-
-/** Every counted table's declaration, by table name. */
-export const ENTITIES: { [T in StatsEntity]: EntityDef<T> } = { loads, invoices };
-
-/** The declaration of `entity`. */
-export function entityDef<T extends StatsEntity>(entity: T): EntityDef<T> {
-  return ENTITIES[entity];
+/** Builds the engine's view of `tables` (once per app, at module load). */
+export function entitiesOf(tables: CountedTables): Entities {
+  return new Map(Object.entries(tables).map(([table, decl]) => [table, entityOf(table, decl)]));
 }
+
+/** The definition of `entity`; throws for a table that is not counted. */
+export function entityIn(entities: Entities, entity: string): EntityDef {
+  const def = entities.get(entity);
+  if (def === undefined) throw new Error(`[stats] ${entity} is not a counted table`);
+  return def;
+}
+
+/** Adds `doc` to `t` when it counts (the recount's per-document step). */
+export function addDocument(def: EntityDef, t: Tally, doc: GenericDocument): void {
+  const side = def.sideOf(doc);
+  if (side !== null) addBucket(t, side.bucket, 1);
+}
+
+export { emptyTally };

@@ -8,12 +8,9 @@
  * `budgetFromMetrics`). `countPage` applies it to an entity's documents.
  */
 import type { TransactionMetrics } from "convex/server";
-import type { Doc } from "../../_generated/dataModel";
-import type { DatabaseReader } from "../../_generated/server";
-import type { QueryCtx } from "../ctx";
-import type { StatsEntity } from "../enums";
-import { addBucket, emptyTally, type Tally } from "./counters";
-import { entityDef } from "./entities";
+import { emptyTally, type Tally } from "./counters";
+import type { AnyReader, StatsQueryCtx } from "./ctx";
+import { addDocument, type CountedDoc, type EntityDef } from "./entities";
 
 /**
  * Fraction of a read limit (documents or bytes) after which a page stops
@@ -131,22 +128,21 @@ export async function scanPage<D extends { _creationTime: number }>(
  * fallback scan.
  */
 export async function countPage(
-  ctx: { db: DatabaseReader; meta: Pick<QueryCtx["meta"], "getTransactionMetrics"> },
+  ctx: { db: AnyReader; meta: Pick<StatsQueryCtx["meta"], "getTransactionMetrics"> },
+  def: EntityDef,
   workosOrgId: string,
-  entity: StatsEntity,
   cursor: number | null,
   maxDocs: number,
-  /** Also sees every counted document (the recount lists invalid values with it). */
-  inspect?: (doc: Doc<StatsEntity>) => void,
+  /** Also sees every document read (the recount lists invalid values with it). */
+  inspect?: (doc: CountedDoc) => void,
 ): Promise<{ tally: Tally; scan: PageScan; firstCreationTime: number | null }> {
-  const def = entityDef(entity);
   const tally = emptyTally();
   let firstCreationTime: number | null = null;
   const scan = await scanPage(
     def.documentsAfter(ctx.db, workosOrgId, cursor),
     (doc) => {
       firstCreationTime ??= doc._creationTime;
-      addBucket(tally, def.bucket(doc), 1);
+      addDocument(def, tally, doc);
       inspect?.(doc);
     },
     {

@@ -6,14 +6,12 @@
  * writes behind the cursor), the recount pages and the read side (badges of
  * a row being seeded), none of which imports another for it.
  */
-import type { Doc } from "../../_generated/dataModel";
-import type { DatabaseReader, DatabaseWriter } from "../../_generated/server";
-import type { StatsEntity } from "../enums";
 import { pickUnique } from "../uniqueness";
-import { MEASURES, plusTally, tallyOfStored, emptyTally, type Tally } from "./counters";
+import { plusTally, tallyOfStored, emptyTally, type Tally } from "./counters";
+import { statsDb, type AnyReader } from "./ctx";
+import { MEASURES, type RecountState, type StatsWriter } from "./tables";
 
-/** A running recount's state. */
-export type RecountState = Doc<"statsRecounts">;
+export type { RecountState };
 
 /**
  * The recount state of (org, entity), or null when no run is in progress. One
@@ -22,21 +20,21 @@ export type RecountState = Doc<"statsRecounts">;
  * the others (`getRecountStates`).
  */
 export async function getRecountState(
-  db: DatabaseReader,
+  db: AnyReader,
   workosOrgId: string,
-  entity: StatsEntity,
+  entity: string,
 ): Promise<RecountState | null> {
   return (await getRecountStates(db, workosOrgId, entity))?.state ?? null;
 }
 
 /** The state `getRecountState` picks, and the duplicates it passed over. */
 export async function getRecountStates(
-  db: DatabaseReader,
+  db: AnyReader,
   workosOrgId: string,
-  entity: StatsEntity,
+  entity: string,
 ): Promise<{ state: RecountState; duplicates: RecountState[] } | null> {
   const picked = await pickUnique(
-    db
+    statsDb(db)
       .query("statsRecounts")
       .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity)),
     "statsRecounts",
@@ -63,7 +61,7 @@ export const DELTA_BATCH = 200;
  * counted. `done` when none is left.
  */
 export async function foldDeltas(
-  db: DatabaseWriter,
+  db: StatsWriter,
   state: RecountState,
 ): Promise<{ tally: Tally; folded: number; done: boolean }> {
   const deltas = await db

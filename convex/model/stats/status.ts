@@ -5,14 +5,13 @@
  */
 import { v, type Infer } from "convex/values";
 import { appError } from "../../lib/errors";
-import { alertStatus, vAlertStatus } from "../alerts/queue";
-import type { QueryCtx } from "../ctx";
-import { STATS_ENTITIES, vStatsEntity, type StatsEntity } from "../enums";
-import { getStatsRow, type StatsRow } from "./rows";
-import { getRecountState, type RecountState } from "./shadow";
+import type { StatsConfig } from "./config";
+import { statsDb, type AnyReader } from "./ctx";
 import { jobActive, latestJob, type RecountJob } from "./recount/jobs";
-import { vDriftReportFields, vLastRecount, vRecountJobKind } from "./tables";
-import { isOrgDeleted } from "../organizations/deleted";
+import { readSummary } from "./recount/summaries";
+import { getStatsRow, isRowOrgDeleted } from "./rows";
+import { getRecountState, type RecountState } from "./shadow";
+import { vDriftReportFields, vLastRecount, vRecountJobKind, type StatsRow } from "./tables";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -39,7 +38,7 @@ export type DriftReport = Infer<typeof vDriftReport>;
 /** One stats row's recount status. */
 export const vRowStatus = v.object({
   workosOrgId: v.string(),
-  entity: vStatsEntity,
+  entity: v.string(),
   exact: v.boolean(),
   orgDeleted: v.boolean(),
   lastRecount: v.union(vLastRecount, v.null()),
@@ -61,13 +60,17 @@ export const vRowStatus = v.object({
 });
 export type RowStatus = Infer<typeof vRowStatus>;
 
-function rowStatus(row: StatsRow, state: RecountState | null): RowStatus {
+function rowStatus(
+  row: StatsRow,
+  state: RecountState | null,
+  lastRecount: RowStatus["lastRecount"],
+): RowStatus {
   return {
     workosOrgId: row.workosOrgId,
     entity: row.entity,
     exact: row.exact,
-    orgDeleted: isOrgDeleted(row),
-    lastRecount: row.lastRecount ?? null,
+    orgDeleted: isRowOrgDeleted(row),
+    lastRecount,
     running:
       state === null
         ? null
@@ -82,31 +85,38 @@ function rowStatus(row: StatsRow, state: RecountState | null): RowStatus {
   };
 }
 
+/** The last finished recount of `row` (its summary; rows of older versions carry it). */
+async function lastRecountOf(db: AnyReader, row: StatsRow): Promise<RowStatus["lastRecount"]> {
+  const summary = await readSummary(db, row.workosOrgId, row.entity);
+  return summary?.lastRecount ?? row.lastRecount ?? null;
+}
+
 /** The status of `row`, reading its recount state only when the row says one runs. */
-async function statusOf(ctx: Pick<QueryCtx, "db">, row: StatsRow): Promise<RowStatus> {
+async function statusOf(db: AnyReader, row: StatsRow): Promise<RowStatus> {
   const state =
-    row.recounting === true ? await getRecountState(ctx.db, row.workosOrgId, row.entity) : null;
-  return rowStatus(row, state);
+    row.recounting === true ? await getRecountState(db, row.workosOrgId, row.entity) : null;
+  return rowStatus(row, state, await lastRecountOf(db, row));
 }
 
 /** Newest drift reports, optionally of one org (and entity), at most `limit`. */
 export async function recentDriftReports(
-  ctx: Pick<QueryCtx, "db">,
+  db: AnyReader,
+  config: StatsConfig,
   limit: number,
   workosOrgId: string | undefined,
-  entity: StatsEntity | undefined,
+  entity: string | undefined,
 ): Promise<DriftReport[]> {
   if (workosOrgId === undefined) {
-    return await ctx.db
+    return await statsDb(db)
       .query("statsDriftReports")
       .withIndex("by_detected_at")
       .order("desc")
       .take(limit);
   }
   const perEntity = [];
-  for (const e of entity === undefined ? STATS_ENTITIES : [entity]) {
+  for (const e of entity === undefined ? config.entities.keys() : [entity]) {
     perEntity.push(
-      ...(await ctx.db
+      ...(await statsDb(db)
         .query("statsDriftReports")
         .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", e))
         .order("desc")
@@ -183,8 +193,6 @@ export const vRecountStatus = v.object({
   rowsNotExact: v.number(),
   /** The oldest run still in progress (not failed): a stuck one shows here. */
   oldestRunning: v.union(vRowStatus, v.null()),
-  /** Drift / run-failure alert deliveries (`alerts:alertStatus`). */
-  alerts: vAlertStatus,
   rows: v.array(vRowStatus),
   continueCursor: v.union(v.string(), v.null()),
   running: v.array(vRowStatus),
@@ -198,19 +206,21 @@ export type RecountStatus = Infer<typeof vRecountStatus>;
  * Without `workosOrgId`, `rows` is one page of all stats rows.
  */
 export async function recountStatus(
-  ctx: Pick<QueryCtx, "db">,
+  db: AnyReader,
+  config: StatsConfig,
   args: { workosOrgId?: string; limit?: number; cursor?: string | null },
 ): Promise<RecountStatus> {
   const limit = requireLimit(args.limit);
-  const recentDrift = await recentDriftReports(ctx, limit, args.workosOrgId, undefined);
-  const overview = await runOverview(ctx, limit);
+  const recentDrift = await recentDriftReports(db, config, limit, args.workosOrgId, undefined);
+  const overview = await runOverview(db);
   const workosOrgId = args.workosOrgId;
+  const stats = statsDb(db);
   if (workosOrgId !== undefined) {
-    const rows = await ctx.db
+    const rows = await stats
       .query("organizationStats")
       .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId))
-      .take(STATS_ENTITIES.length);
-    const statuses = await Promise.all(rows.map((row) => statusOf(ctx, row)));
+      .take(config.entities.size);
+    const statuses = await Promise.all(rows.map((row) => statusOf(db, row)));
     return {
       ...overview,
       rows: statuses,
@@ -219,39 +229,40 @@ export async function recountStatus(
       recentDrift,
     };
   }
-  const page = await ctx.db
+  const page = await stats
     .query("organizationStats")
     .paginate({ numItems: limit, cursor: args.cursor ?? null });
   // Oldest runs first: a stuck one shows at the top.
-  const states = await ctx.db.query("statsRecounts").withIndex("by_started_at").take(limit);
+  const states = await stats.query("statsRecounts").withIndex("by_started_at").take(limit);
   const running = [];
   for (const state of states) {
-    const row = await getStatsRow(ctx.db, state.workosOrgId, state.entity);
-    if (row !== null) running.push(rowStatus(row, state));
+    const row = await getStatsRow(db, state.workosOrgId, state.entity);
+    if (row !== null) running.push(rowStatus(row, state, await lastRecountOf(db, row)));
   }
   return {
     ...overview,
-    rows: await Promise.all(page.page.map((row) => statusOf(ctx, row))),
+    rows: await Promise.all(page.page.map((row) => statusOf(db, row))),
     continueCursor: page.isDone ? null : page.continueCursor,
     running,
     recentDrift,
   };
 }
 
-/** The jobs, rows not exact, the oldest running run and the alerts. */
-async function runOverview(ctx: Pick<QueryCtx, "db">, limit: number) {
-  const daily = await latestJob(ctx, "daily");
-  const migration = await latestJob(ctx, "seed");
-  const notExact = await ctx.db
+/** The jobs, rows not exact and the oldest running run. */
+async function runOverview(db: AnyReader) {
+  const stats = statsDb(db);
+  const daily = await latestJob(db, "daily");
+  const migration = await latestJob(db, "seed");
+  const notExact = await stats
     .query("organizationStats")
     .withIndex("by_exact", (q) => q.eq("exact", false))
     .take(NOT_EXACT_CAP);
   let oldestRunning: RowStatus | null = null;
   // Failed runs are skipped (they show in the jobs' counts); bounded.
-  for (const state of await ctx.db.query("statsRecounts").withIndex("by_started_at").take(100)) {
+  for (const state of await stats.query("statsRecounts").withIndex("by_started_at").take(100)) {
     if (state.failure !== undefined) continue;
-    const row = await getStatsRow(ctx.db, state.workosOrgId, state.entity);
-    if (row !== null) oldestRunning = rowStatus(row, state);
+    const row = await getStatsRow(db, state.workosOrgId, state.entity);
+    if (row !== null) oldestRunning = rowStatus(row, state, await lastRecountOf(db, row));
     break;
   }
   return {
@@ -259,6 +270,5 @@ async function runOverview(ctx: Pick<QueryCtx, "db">, limit: number) {
     migration: migration === null ? null : jobSummary(migration),
     rowsNotExact: notExact.length,
     oldestRunning,
-    alerts: await alertStatus(ctx, Math.min(limit, 20)),
   };
 }

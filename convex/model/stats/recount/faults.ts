@@ -10,12 +10,11 @@
  * the same process (a convex-test test) can. With no fault set the check is
  * one comparison.
  */
-import type { StatsEntity } from "../../enums";
 
 /** What a fault sees of the page about to run. */
 export type PageFaultInput = {
   workosOrgId: string;
-  entity: StatsEntity;
+  entity: string;
   runId: string;
   maxDocs: number | undefined;
 };

@@ -1,25 +1,54 @@
 /**
- * The walk of a recount job (daily run or seeding migration) over all orgs,
- * one step per work item of the stats workpool: each step walks one page of
- * orgs (`orgWalk.ts`), starts their recounts, and records the position and
- * counts in the job. The pool's completion handler enqueues the next step
- * (`pool.ts`).
+ * The walk of a recount job (daily run, seeding migration or its dry run)
+ * over all orgs, one step per work item of the stats workpool: each step
+ * walks one page of orgs (`orgWalk.ts`), starts their recounts, and records
+ * the position and counts in the job. The pool's completion enqueues the
+ * next step through `continueWalk`, which also keeps the number of running
+ * rows bounded.
  */
-import type { Id } from "../../../_generated/dataModel";
-import type { MutationCtx } from "../../ctx";
-import { countJob, createJob } from "./jobs";
-import { vWalkPhase, walkAndStart, type WalkPosition, type WalkStep } from "./orgWalk";
-import { continueWalk } from "./pool";
-import type { RecountJobKind } from "../tables";
+import type { StatsConfig } from "../config";
+import { statsDb, type StatsMutationCtx } from "../ctx";
+import type { Id } from "../ids";
+import type { RecountJobKind, SeedAction, SeedReportEntry } from "../tables";
+import { enqueueWalkStep } from "./enqueue";
+import { countJob, createJob, jobRunning, type RecountJob, type WalkPosition } from "./jobs";
+import { walkAndStart, type WalkStep } from "./orgWalk";
+import type { StartResult } from "./start";
+import type { RecountMode } from "./state";
 
-type Ctx = Pick<MutationCtx, "db" | "runMutation">;
+/**
+ * The walk of a job pauses while this many of the rows it started are still
+ * running, and resumes when a run's end brings them below `WALK_RESUME`. So
+ * a night with thousands of orgs keeps a bounded queue (and marks rows
+ * `recounting` only shortly before their pages run).
+ */
+export const WALK_AHEAD = 200;
+export const WALK_RESUME = 100;
 
-function modeOf(kind: RecountJobKind) {
-  return kind === "daily" ? ("daily" as const) : ("seed" as const);
+type Ctx = Pick<StatsMutationCtx, "db" | "runMutation">;
+
+function modeOf(kind: RecountJobKind): RecountMode {
+  return kind;
 }
 
-function isPhase(phase: string): phase is WalkPosition["phase"] {
-  return (vWalkPhase.members as { value: string }[]).some((m) => m.value === phase);
+/** A dry run's line for a row the walk did not start (skipped or already running). */
+function skipEntry(
+  target: { workosOrgId: string; foundBy: SeedReportEntry["foundBy"] },
+  result: StartResult,
+): SeedReportEntry | null {
+  let action: SeedAction;
+  if (result.status === "running") action = "skip_running";
+  else if (result.status === "skipped") {
+    action = result.reason === "org_deleted" ? "skip_deleted" : "skip_exact";
+  } else return null;
+  return {
+    workosOrgId: target.workosOrgId,
+    entity: result.entity,
+    foundBy: target.foundBy,
+    action,
+    documents: null,
+    changes: [],
+  };
 }
 
 /**
@@ -28,19 +57,26 @@ function isPhase(phase: string): phase is WalkPosition["phase"] {
  */
 export async function walkJobStep(
   ctx: Ctx,
+  config: StatsConfig,
   jobId: Id<"statsRecountJobs">,
 ): Promise<WalkStep | null> {
-  const job = await ctx.db.get("statsRecountJobs", jobId);
+  const job = await statsDb(ctx.db).get("statsRecountJobs", jobId);
   if (job === null || job.canceledAt !== undefined || job.walk === null) return null;
-  const { phase, cursor } = job.walk;
-  if (!isPhase(phase)) throw new Error(`[stats.walk] unknown phase ${phase}`);
-  const step = await walkAndStart(ctx, modeOf(job.kind), { phase, cursor }, jobId);
-  await ctx.db.patch("statsRecountJobs", jobId, { walk: step.next, walkFailures: 0 });
-  await countJob(ctx, jobId, {
-    started: step.started,
-    skipped: step.skipped,
-    alreadyRunning: step.running,
+  const { step, results } = await walkAndStart(ctx, config, modeOf(job.kind), job.walk, {
+    jobId,
+    maxPage: job.pageCap,
   });
+  await statsDb(ctx.db).patch("statsRecountJobs", jobId, { walk: step.next, walkFailures: 0 });
+  const entries =
+    job.kind === "report"
+      ? results.flatMap(({ target, result }) => skipEntry(target, result) ?? [])
+      : [];
+  await countJob(
+    ctx,
+    jobId,
+    { started: step.started, skipped: step.skipped, alreadyRunning: step.running },
+    entries,
+  );
   return step;
 }
 
@@ -50,13 +86,43 @@ export async function walkJobStep(
  */
 export async function startJob(
   ctx: Ctx,
+  config: StatsConfig,
   kind: RecountJobKind,
   start: WalkPosition,
+  options: { pageCap?: number } = {},
 ): Promise<{ jobId: Id<"statsRecountJobs">; step: WalkStep }> {
-  const jobId = await createJob(ctx, kind, start);
-  const step = await walkJobStep(ctx, jobId);
+  const jobId = await createJob(ctx, kind, start, options);
+  const step = await walkJobStep(ctx, config, jobId);
   if (step === null) throw new Error("[stats.walk] a new job has no walk");
-  const job = await ctx.db.get("statsRecountJobs", jobId);
-  if (job !== null) await continueWalk(ctx, job);
+  const job = await statsDb(ctx.db).get("statsRecountJobs", jobId);
+  if (job !== null) await continueWalk(ctx, config, job);
   return { jobId, step };
+}
+
+/**
+ * After a walk step or a run's end: enqueues the next walk step of `job`
+ * when its walk has more orgs, none is queued, and fewer than the limit of
+ * its rows are running; otherwise marks the walk paused (`walkQueued: false`).
+ * `fromWalkStep` says the caller is the walk step's own completion.
+ */
+export async function continueWalk(
+  ctx: Ctx,
+  config: StatsConfig,
+  job: RecountJob,
+  options: { fromWalkStep?: boolean } = {},
+): Promise<void> {
+  const db = statsDb(ctx.db);
+  if (job.walk === null || job.canceledAt !== undefined || job.walkError !== undefined) {
+    if (job.walkQueued) await db.patch("statsRecountJobs", job._id, { walkQueued: false });
+    return;
+  }
+  const queued = job.walkQueued && options.fromWalkStep !== true;
+  if (queued) return;
+  const limit = options.fromWalkStep === true ? WALK_AHEAD : WALK_RESUME;
+  if (jobRunning(job) < limit) {
+    await enqueueWalkStep(ctx, config, job._id);
+    if (!job.walkQueued) await db.patch("statsRecountJobs", job._id, { walkQueued: true });
+  } else if (job.walkQueued) {
+    await db.patch("statsRecountJobs", job._id, { walkQueued: false });
+  }
 }

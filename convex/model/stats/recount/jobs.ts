@@ -1,67 +1,129 @@
 /**
  * Recount jobs (`statsRecountJobs`): one document per daily run or seeding
- * migration over all orgs, holding where its walk is and how many of the
- * rows it started finished, failed or were canceled. Status reads it; the
- * walk steps, each run's end and cancels write it (a few writes per run).
+ * migration (or its report-only dry run) over all orgs, holding where its
+ * walk is, how many of the rows it started finished, failed or were
+ * canceled, and for a dry run its report. Status reads it; the walk steps,
+ * each run's end and cancels write it (a few writes per run).
  */
-import type { Doc, Id } from "../../../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../../ctx";
-import type { RecountJobKind } from "../tables";
-import type { WalkPosition } from "./orgWalk";
+import { statsDb, type AnyReader, type StatsMutationCtx } from "../ctx";
+import type { Id } from "../ids";
+import type {
+  RecountJob,
+  RecountJobKind,
+  SeedReport,
+  SeedReportEntry,
+  StatsFields,
+} from "../tables";
 
-export type RecountJob = Doc<"statsRecountJobs">;
+export type { RecountJob };
+
+/** Where a walk continues: a phase and its cursor (a paginate cursor or the last org id). */
+export type WalkPosition = NonNullable<StatsFields<"statsRecountJobs">["walk"]>;
+
+/** Most rows a dry run's report lists (the totals cover all of them). */
+export const SEED_REPORT_LIMIT = 200;
 
 /** The counters of a job that `countJob` adds to. */
 export type JobCounts = Partial<
   Pick<RecountJob, "started" | "finished" | "failed" | "canceled" | "skipped" | "alreadyRunning">
 >;
 
+function emptyReport(): SeedReport {
+  return {
+    dryRun: true,
+    totals: {
+      rows: 0,
+      createRow: 0,
+      seed: 0,
+      skipExact: 0,
+      skipRunning: 0,
+      skipDeleted: 0,
+      rowsThatWouldChange: 0,
+      documentsCounted: 0,
+    },
+    entries: [],
+    truncated: false,
+  };
+}
+
 /** Creates a job whose walk starts at `start`. */
 export async function createJob(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<StatsMutationCtx, "db">,
   kind: RecountJobKind,
   start: WalkPosition,
+  options: { pageCap?: number } = {},
 ): Promise<Id<"statsRecountJobs">> {
-  return await ctx.db.insert("statsRecountJobs", {
+  return await statsDb(ctx.db).insert("statsRecountJobs", {
     kind,
     startedAt: Date.now(),
     walk: start,
     walkFailures: 0,
     walkQueued: false,
+    pageCap: options.pageCap,
     started: 0,
     finished: 0,
     failed: 0,
     canceled: 0,
     skipped: 0,
     alreadyRunning: 0,
+    report: kind === "report" ? emptyReport() : undefined,
   });
 }
 
+const TOTALS_KEY = {
+  create_row: "createRow",
+  seed: "seed",
+  skip_exact: "skipExact",
+  skip_running: "skipRunning",
+  skip_deleted: "skipDeleted",
+} as const;
+
+/** `report` with `entries` added (totals for all, the first `SEED_REPORT_LIMIT` listed). */
+function withEntries(report: SeedReport, entries: SeedReportEntry[]): SeedReport {
+  const next: SeedReport = {
+    ...report,
+    totals: { ...report.totals },
+    entries: [...report.entries],
+  };
+  for (const entry of entries) {
+    next.totals.rows++;
+    next.totals[TOTALS_KEY[entry.action]]++;
+    next.totals.documentsCounted += entry.documents ?? 0;
+    if (entry.changes.length > 0 || entry.action === "create_row")
+      next.totals.rowsThatWouldChange++;
+    if (next.entries.length < SEED_REPORT_LIMIT) next.entries.push(entry);
+    else next.truncated = true;
+    console.log("[stats.seedReport] row", entry);
+  }
+  return next;
+}
+
 /**
- * Adds `counts` to job `jobId`'s counters and returns the job as updated
- * (null when the job is gone).
+ * Adds `counts` to job `jobId`'s counters (and, for a dry run, `entries` to
+ * its report) and returns the job as updated (null when the job is gone).
  */
 export async function countJob(
-  ctx: Pick<MutationCtx, "db">,
+  ctx: Pick<StatsMutationCtx, "db">,
   jobId: Id<"statsRecountJobs">,
   counts: JobCounts,
+  entries: SeedReportEntry[] = [],
 ): Promise<RecountJob | null> {
-  const job = await ctx.db.get("statsRecountJobs", jobId);
+  const db = statsDb(ctx.db);
+  const job = await db.get("statsRecountJobs", jobId);
   if (job === null) return null;
-  const patch: JobCounts = {};
+  const patch: Partial<StatsFields<"statsRecountJobs">> = {};
   for (const [key, n] of Object.entries(counts) as [keyof JobCounts, number][]) {
     patch[key] = job[key] + n;
   }
-  await ctx.db.patch("statsRecountJobs", jobId, patch);
+  if (job.report !== undefined && entries.length > 0)
+    patch.report = withEntries(job.report, entries);
+  await db.patch("statsRecountJobs", jobId, patch);
   return { ...job, ...patch };
 }
 
 /** The newest job of `kind`, or null. One indexed read. */
-export async function latestJob(
-  ctx: Pick<QueryCtx, "db">,
-  kind: RecountJobKind,
-): Promise<RecountJob | null> {
-  return await ctx.db
+export async function latestJob(db: AnyReader, kind: RecountJobKind): Promise<RecountJob | null> {
+  return await statsDb(db)
     .query("statsRecountJobs")
     .withIndex("by_kind_and_started_at", (q) => q.eq("kind", kind))
     .order("desc")

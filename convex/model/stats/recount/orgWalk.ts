@@ -1,132 +1,127 @@
 /**
  * Finding every organization whose counters need a recount, a bounded page
  * at a time, without ever collecting a whole table. Used by the daily
- * recount (`stats.recalculateAllOrgs`) and the seeding migration
- * (`migrations/initializeOrgStats`).
+ * recount and the seeding migration (and its dry run).
  *
  * Orgs come from three places, walked in this order:
- * 1. `organizations` (the registry): every org, both entities.
- * 2. `organizationStats` rows (by the `by_entity` index) whose org is not in
- *    the registry.
- * 3. A skip scan of the `by_org` index of `loads`, then `invoices`: one
- *    `.first()` read per distinct org (`workosOrgId > previous org`). This
- *    finds orgs that have documents but neither a registry entry nor a stats
- *    row, e.g. data imported with `npx convex import` before this module.
+ * 1. the app's registry (`config.registry`, when it has one): every org,
+ *    every counted table;
+ * 2. `organizationStats` rows (by the `by_entity` index) of orgs the
+ *    registry does not know;
+ * 3. a skip scan of each counted table's org index: one `.first()` read per
+ *    distinct org. This finds orgs that have documents but neither a
+ *    registry entry nor a stats row (data from before the counters).
  * Each phase leaves out orgs an earlier phase owns, so an org is visited once
- * per entity.
+ * per counted table.
  */
-import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
-import type { Id } from "../../../_generated/dataModel";
-import type { DatabaseReader } from "../../../_generated/server";
-import type { MutationCtx } from "../../ctx";
-import { STATS_ENTITIES, type StatsEntity } from "../../enums";
-import { getOrganization } from "../../organizations/registry";
-import { entityDef } from "../entities";
-import { getStatsRow } from "../rows";
-import { startRecount, type RecountMode, type StartResult } from "./start";
-import { isOrgDeleted } from "../../organizations/deleted";
-
-/**
- * The order the walk finds orgs in: the registry, then stats rows of orgs not
- * in it, then a skip scan of the documents of orgs with neither.
- */
-const rowsPhase = (entity: StatsEntity) => `${entity}Rows` as const;
-const scanPhase = (entity: StatsEntity) => `${entity}Scan` as const;
-export const WALK_PHASES = [
-  "organizations" as const,
-  ...STATS_ENTITIES.map(rowsPhase),
-  ...STATS_ENTITIES.map(scanPhase),
-];
-export const vWalkPhase = literals(...WALK_PHASES);
-export type WalkPhase = Infer<typeof vWalkPhase>;
+import type { StatsConfig } from "../config";
+import { statsDb, type AnyReader, type StatsMutationCtx } from "../ctx";
+import type { Id } from "../ids";
+import { getStatsRow, isRowOrgDeleted } from "../rows";
+import { walkPhases, type FoundBy } from "../tables";
+import type { WalkPosition } from "./jobs";
+import { startRecount, type StartResult } from "./start";
+import type { RecountMode } from "./state";
 
 /** Orgs (registry entries, stats rows or skip-scan steps) looked at per page. */
 export const ORGS_PER_PAGE = 50;
 
-/** Where a walk continues: a phase and its cursor (a paginate cursor or the last org id). */
-export const vWalkPosition = v.object({ phase: vWalkPhase, cursor: v.union(v.string(), v.null()) });
-export type WalkPosition = Infer<typeof vWalkPosition>;
-
-/** One org to recount, and for which entities. */
+/** One org to recount, and for which tables. */
 export type WalkTarget = {
   workosOrgId: string;
-  entities: StatsEntity[];
-  foundBy: "organizations" | "statsRow" | "documents";
+  entities: string[];
+  foundBy: FoundBy;
   /** The registry marks the org deleted: it is reported, not recounted. */
   registryDeleted: boolean;
 };
 
 export type WalkPage = { targets: WalkTarget[]; next: WalkPosition | null };
 
-function after(phase: WalkPhase): WalkPosition | null {
-  const i = WALK_PHASES.findIndex((p) => p === phase);
-  return i + 1 < WALK_PHASES.length ? { phase: WALK_PHASES[i + 1], cursor: null } : null;
+/** Where a walk continues, as results show it. */
+export const vWalkPosition = v.object({ phase: v.string(), cursor: v.union(v.string(), v.null()) });
+
+function after(config: StatsConfig, phase: string): WalkPosition | null {
+  const phases = walkPhases(config.tables);
+  const i = phases.indexOf(phase);
+  return i + 1 < phases.length ? { phase: phases[i + 1], cursor: null } : null;
 }
 
-async function inRegistry(db: DatabaseReader, workosOrgId: string): Promise<boolean> {
-  return (await getOrganization({ db }, workosOrgId)) !== null;
-}
-
-/** The first org id after `previous` in `entity`'s `by_org` index (one read). */
-async function nextOrgWithDocuments(
-  db: DatabaseReader,
-  entity: StatsEntity,
-  previous: string | null,
-): Promise<string | null> {
-  const doc = await entityDef(entity).orgsAfter(db, previous).first();
-  return doc?.workosOrgId ?? null;
+async function inRegistry(config: StatsConfig, db: AnyReader, workosOrgId: string) {
+  return config.registry !== undefined && (await config.registry.lookup(db, workosOrgId)) !== null;
 }
 
 /**
  * One page of the walk: at most `limit` registry entries, stats rows or
  * skip-scan steps (each costs 1-3 reads). Read-only.
+ *
+ * @throws Error for a phase the app's tables do not have.
  */
 export async function walkPage(
-  db: DatabaseReader,
+  db: AnyReader,
+  config: StatsConfig,
   position: WalkPosition,
   limit: number = ORGS_PER_PAGE,
 ): Promise<WalkPage> {
   const { phase, cursor } = position;
   const targets: WalkTarget[] = [];
+  const entities = [...config.entities.keys()];
   if (phase === "organizations") {
-    const page = await db.query("organizations").paginate({ numItems: limit, cursor });
-    for (const org of page.page) {
+    if (config.registry === undefined) return { targets, next: after(config, phase) };
+    const page = await config.registry.page(db, cursor, limit);
+    for (const org of page.orgs) {
       targets.push({
         workosOrgId: org.workosOrgId,
-        entities: [...STATS_ENTITIES],
+        entities,
         foundBy: "organizations",
-        registryDeleted: isOrgDeleted(org),
+        registryDeleted: org.deleted,
       });
     }
-    return { targets, next: page.isDone ? after(phase) : { phase, cursor: page.continueCursor } };
+    return {
+      targets,
+      next: page.isDone ? after(config, phase) : { phase, cursor: page.continueCursor },
+    };
   }
-  const rowsOf = STATS_ENTITIES.find((e) => rowsPhase(e) === phase);
+  const rowsOf = entities.find((e) => `${e}Rows` === phase);
   if (rowsOf !== undefined) {
-    const entity = rowsOf;
-    const page = await db
+    const page = await statsDb(db)
       .query("organizationStats")
-      .withIndex("by_entity", (q) => q.eq("entity", entity))
+      .withIndex("by_entity", (q) => q.eq("entity", rowsOf))
       .paginate({ numItems: limit, cursor });
     for (const row of page.page) {
-      if (isOrgDeleted(row) || (await inRegistry(db, row.workosOrgId))) continue;
+      if (isRowOrgDeleted(row) || (await inRegistry(config, db, row.workosOrgId))) continue;
       targets.push({
         workosOrgId: row.workosOrgId,
-        entities: [entity],
+        entities: [rowsOf],
         foundBy: "statsRow",
         registryDeleted: false,
       });
     }
-    return { targets, next: page.isDone ? after(phase) : { phase, cursor: page.continueCursor } };
+    return {
+      targets,
+      next: page.isDone ? after(config, phase) : { phase, cursor: page.continueCursor },
+    };
   }
-  const entity = STATS_ENTITIES.find((e) => scanPhase(e) === phase);
+  const entity = entities.find((e) => `${e}Scan` === phase);
   if (entity === undefined) throw new Error(`[stats.walk] unknown phase ${phase}`);
+  const def = config.entities.get(entity);
+  if (def === undefined) throw new Error(`[stats.walk] unknown table ${entity}`);
   let previous = cursor;
   for (let step = 0; step < limit; step++) {
-    const workosOrgId = await nextOrgWithDocuments(db, entity, previous);
-    if (workosOrgId === null) return { targets, next: after(phase) };
+    const doc = await def.orgsAfter(db, previous).first();
+    const workosOrgId = doc === null ? null : def.orgOf(doc);
+    if (workosOrgId === null) return { targets, next: after(config, phase) };
+    if (typeof workosOrgId !== "string") {
+      // A document without a usable org id (written around the code) ends
+      // the skip scan: nothing sorts after it that an org id could match.
+      console.warn("[stats.walk] document without an org id ends the scan", {
+        entity,
+        id: doc?._id,
+      });
+      return { targets, next: after(config, phase) };
+    }
     previous = workosOrgId;
-    if (await inRegistry(db, workosOrgId)) continue;
+    if (await inRegistry(config, db, workosOrgId)) continue;
     if ((await getStatsRow(db, workosOrgId, entity)) !== null) continue;
     targets.push({ workosOrgId, entities: [entity], foundBy: "documents", registryDeleted: false });
   }
@@ -145,38 +140,46 @@ export const vWalkStep = v.object({
 export type WalkStep = Infer<typeof vWalkStep>;
 
 /**
- * One page of the walk, starting a recount (mode `daily` or `seed`, see
- * `decideRecount`) of every target found, its first page enqueued in the
- * stats workpool. Continuing the walk is the caller's job.
+ * One page of the walk, starting a recount (see `decideRecount`) of every
+ * target found, its first page enqueued in the stats workpool. Returns the
+ * step and every start's result, with its target. Continuing the walk is the
+ * caller's job.
  */
 export async function walkAndStart(
-  ctx: Pick<MutationCtx, "db" | "runMutation">,
+  ctx: Pick<StatsMutationCtx, "db" | "runMutation">,
+  config: StatsConfig,
   mode: RecountMode,
   position: WalkPosition,
-  jobId?: Id<"statsRecountJobs">,
-): Promise<WalkStep> {
-  const page = await walkPage(ctx.db, position);
-  const results: StartResult[] = [];
+  options: { jobId?: Id<"statsRecountJobs">; maxPage?: number } = {},
+): Promise<{ step: WalkStep; results: { target: WalkTarget; result: StartResult }[] }> {
+  const page = await walkPage(ctx.db, config, position);
+  const results: { target: WalkTarget; result: StartResult }[] = [];
   for (const target of page.targets) {
     for (const entity of target.entities) {
-      results.push(
-        await startRecount(ctx, target.workosOrgId, entity, {
-          mode,
-          registryDeleted: target.registryDeleted,
-          schedulePages: true,
-          jobId,
-        }),
-      );
+      const result = await startRecount(ctx, config, target.workosOrgId, entity, {
+        mode,
+        registryDeleted: target.registryDeleted,
+        schedulePages: true,
+        jobId: options.jobId,
+        maxPage: options.maxPage,
+        foundBy: target.foundBy,
+      });
+      results.push({ target, result });
     }
   }
   const countOf = (status: StartResult["status"]) =>
-    results.filter((r) => r.status === status).length;
+    results.filter((r) => r.result.status === status).length;
   return {
-    position,
-    targets: page.targets.length,
-    started: countOf("started"),
-    running: countOf("running"),
-    skipped: countOf("skipped"),
-    next: page.next,
+    step: {
+      position,
+      targets: page.targets.length,
+      started: countOf("started"),
+      running: countOf("running"),
+      skipped: countOf("skipped"),
+      next: page.next,
+    },
+    results,
   };
 }
+
+export type { WalkPosition };
