@@ -8,9 +8,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
-import { ALERT_RETRY } from "../convex/model/alerts/config";
+import { ALERT_RETRY, isRetryableStatus } from "../convex/model/alerts/deliver";
 import { enqueueDriftAlert, enqueueRunFailedAlert } from "../convex/model/alerts/queue";
-import { isRetryableStatus } from "../convex/model/alerts/deliver";
 import { expectRejected, newBackend, ORG_A, ORG_B, type Backend } from "./support/setup";
 
 const TOKEN_PATH = "/services/T0000/B0000/s3cr3tT0k3nXYZ";
@@ -232,8 +231,8 @@ describe("delivery to a real endpoint", () => {
     await receiver.stop();
     const reportId = await storeReport(t);
     await enqueue(t, reportId);
-    // Attempt times, to check the backoff: retry n waits at least half of
-    // initialBackoffMs × base^n (the retrier's jitter is 0.5–1.5×).
+    // Attempt times, to check the backoff: retry n waits initialBackoffMs ×
+    // base^(n-1), times the pool's jitter (0.5–1.5×).
     const times: number[] = [];
     await stepUntil(t, async () => {
       const [current] = await alerts(t);
@@ -246,10 +245,10 @@ describe("delivery to a real endpoint", () => {
     for (let n = 1; n < times.length; n++) {
       const gap = times[n] - times[n - 1];
       expect(gap).toBeGreaterThanOrEqual(
-        0.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** n,
+        0.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** (n - 1),
       );
       expect(gap).toBeLessThanOrEqual(
-        1.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** n + 1_000,
+        1.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** (n - 1) + 1_000,
       );
     }
     let [row] = await alerts(t);
@@ -300,7 +299,7 @@ describe("delivery to a real endpoint", () => {
     await drain(t);
     let [row] = await alerts(t);
     expect(row.state).toBe("failed");
-    expect(row.attempts).toBe(ALERT_RETRY.maxFailures + 1);
+    expect(row.attempts).toBe(ALERT_RETRY.maxAttempts);
     expect(row.lastError).toMatch(/^gave up after 9 attempts: network error/);
     expect(row.lastError).not.toContain("s3cr3tT0k3n");
 
