@@ -1,9 +1,7 @@
 /**
- * Drift alerts: each drift report (and failed recount run) POSTed to
- * `STATS_ALERT_WEBHOOK_URL` at most once, by the stats workpool with retries
- * (`model/alerts/`). Operators watch and resend them here:
- * `npx convex run alerts:alertStatus`, `alerts:retryAlert '{"alertId":"..."}'`.
- * See docs/operations.md.
+ * Drift alerts (`model/alerts/`): each drift report and failed recount run
+ * POSTed to `STATS_ALERT_WEBHOOK_URL` once, by the stats workpool with
+ * retries. Operators watch and resend them here; see docs/operations.md.
  */
 import { v } from "convex/values";
 import { internalAction, internalMutation, internalQuery } from "./functions";
@@ -24,10 +22,8 @@ export const sendDriftAlert = internalMutation({
   returns: queue.vEnqueueResult,
   handler: async (ctx, args) => {
     const reportId = ctx.db.normalizeId("statsDriftReports", args.reportId);
-    if (reportId === null) {
-      throw appError("NOT_FOUND", "No such drift report.", { reportId: args.reportId });
-    }
-    return await queue.enqueueDriftAlert(ctx, reportId);
+    if (reportId !== null) return await queue.enqueueDriftAlert(ctx, reportId);
+    throw appError("NOT_FOUND", "No such drift report.", { reportId: args.reportId });
   },
 });
 

@@ -4,7 +4,8 @@
  * its org's name: nothing from the environment (URL, keys, secrets) nor any
  * other org's data can reach it.
  */
-import type { Doc } from "../../_generated/dataModel";
+import type { WithoutSystemFields } from "convex/server";
+import type { Doc, Id } from "../../_generated/dataModel";
 import type { QueryCtx } from "../ctx";
 import { getOrganization } from "../organizations/registry";
 
@@ -12,23 +13,21 @@ import { getOrganization } from "../organizations/registry";
 const TEXT_BUCKETS = 6;
 
 function driftText(report: Doc<"statsDriftReports">, org: string): string {
-  const listed = report.buckets.slice(0, TEXT_BUCKETS).map((b) => {
-    const what = b.measure === "count" ? `${b.status} count` : `${b.status} amount (cents)`;
+  const { buckets, runId } = report;
+  const listed = buckets.slice(0, TEXT_BUCKETS).map((b) => {
+    const what = `${b.status} ${b.measure === "count" ? "count" : "amount (cents)"}`;
     const actual = b.actual === undefined ? "" : `, actual ${b.actual}`;
     return `${what}: stored ${b.stored}${actual} (${b.delta > 0 ? "+" : ""}${b.delta})`;
   });
-  const more = report.buckets.length - TEXT_BUCKETS;
-  const run = report.runId === undefined ? "" : ` (run ${report.runId})`;
+  if (buckets.length > TEXT_BUCKETS) listed.push(`and ${buckets.length - TEXT_BUCKETS} more`);
+  const run = runId === undefined ? "" : ` (run ${runId})`;
   const how =
     report.source === "recount"
       ? `the recount${run} repaired`
       : "a live write found a counter below zero in";
-  const n = report.buckets.length;
-  return (
-    `Stats drift: ${how} the ${report.entity} counters of ${org}. ` +
-    `${n} bucket${n === 1 ? "" : "s"}: ${listed.join("; ")}${more > 0 ? `; and ${more} more` : ""}. ` +
-    `Report ${report._id}.`
-  );
+  const n = `${buckets.length} bucket${buckets.length === 1 ? "" : "s"}`;
+  const what = `${n}: ${listed.join("; ")}. Report ${report._id}.`;
+  return `Stats drift: ${how} the ${report.entity} counters of ${org}. ${what}`;
 }
 
 /**
@@ -37,7 +36,8 @@ function driftText(report: Doc<"statsDriftReports">, org: string): string {
  */
 export async function alertBody(
   ctx: Pick<QueryCtx, "db">,
-  alert: Doc<"statsAlerts">,
+  alertId: Id<"statsAlerts">,
+  alert: WithoutSystemFields<Doc<"statsAlerts">>,
 ): Promise<string | null> {
   const report =
     alert.kind === "drift" && alert.reportId !== undefined
@@ -54,7 +54,7 @@ export async function alertBody(
     text: report === null ? runFailedText : driftText(report, org),
     alert: {
       type: report === null ? "stats.run_failed" : "stats.drift",
-      alertId: alert._id,
+      alertId,
       workosOrgId: alert.workosOrgId,
       organizationName: name,
       entity: alert.entity ?? null,

@@ -1,11 +1,11 @@
 /**
- * Drift alerts: one row per key (a report, or a failed run), looked up by
- * the uniqueness rule so duplicates from an old backup are tolerated, and
- * its delivery as a stats workpool item (`deliver.ts`, retried with backoff;
- * `completeDelivery` when the retries run out); the operator's resend.
+ * Drift alerts: one row per key (a report or a failed run; looked up by the
+ * uniqueness rule, so duplicates from an old backup are tolerated), delivered
+ * by the stats workpool (`deliver.ts`, retried with backoff); operator resend.
  */
 import { Workpool, vOnCompleteArgs } from "@convex-dev/workpool";
 import { literals } from "convex-helpers/validators";
+import type { WithoutSystemFields } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
@@ -22,6 +22,8 @@ export { alertStatus, vAlertStatus } from "./status";
 // No `maxParallelism`: the recount sets the pool's. An alert holds a slot
 // only while its POST runs (at most ALERT_TIMEOUT_MS), not between retries.
 const pool = new Workpool(components.statsWorkpool, {});
+// A success was recorded by the attempt itself: the completion handles the rest.
+const DELIVERY = { retry: ALERT_RETRY, onCompleteExcludeKinds: ["success"] } as const;
 
 /** `exists`: the key has its row; `not_configured`: no URL, nothing written; `invalid_url`: recorded failed. */
 export const vEnqueueResult = v.object({
@@ -31,73 +33,51 @@ export const vEnqueueResult = v.object({
 export type EnqueueResult = Infer<typeof vEnqueueResult>;
 
 type Ctx = Pick<MutationCtx, "db" | "runMutation" | "runQuery">;
-type New = Omit<Doc<"statsAlerts">, "_id" | "_creationTime" | "state" | "attempts" | "createdAt">;
+type Db = Pick<MutationCtx, "db">;
+type Fields = WithoutSystemFields<Doc<"statsAlerts">>;
+type Result = Promise<EnqueueResult>;
 
-/** Builds the body now (so the POST needs no read) and enqueues its delivery. */
-async function startDelivery(ctx: Ctx, alertId: Id<"statsAlerts">): Promise<EnqueueResult> {
-  const alert = await ctx.db.get("statsAlerts", alertId);
-  const body = alert === null ? null : await alertBody(ctx, alert);
+/** Builds the body now (the POST then needs no read) and enqueues its delivery. */
+async function startDelivery(ctx: Ctx, alertId: Id<"statsAlerts">, alert: Fields): Result {
+  const body = await alertBody(ctx, alertId, alert);
   if (body === null) throw appError("NOT_FOUND", "The alert's drift report is gone.", { alertId });
-  await pool.enqueueAction(
-    ctx,
-    internal.alerts.deliver,
-    { alertId, body },
-    {
-      retry: ALERT_RETRY,
-      onComplete: internal.alerts.deliveryComplete,
-      onCompleteExcludeKinds: ["success"], // a success was recorded by the attempt
-      context: alertId,
-    },
-  );
+  const options = { ...DELIVERY, onComplete: internal.alerts.deliveryComplete, context: alertId };
+  await pool.enqueueAction(ctx, internal.alerts.deliver, { alertId, body }, options);
   return { outcome: "queued", alertId };
 }
 
-async function queue(ctx: Ctx, alert: New): Promise<EnqueueResult> {
+async function queue(ctx: Ctx, alert: Omit<Fields, "state" | "attempts" | "createdAt">): Result {
   const byKey = ctx.db.query("statsAlerts").withIndex("by_key", (q) => q.eq("key", alert.key));
   const existing = await pickUnique(byKey, "statsAlerts by key", { key: alert.key });
   if (existing !== null) return { outcome: "exists", alertId: existing.doc._id };
   const { kind } = alertEndpoint();
-  if (kind === "unset") {
-    console.log("[alerts.enqueue] not configured", { key: alert.key, missing: ALERT_URL_ENV });
-    return { outcome: "not_configured", alertId: null };
-  }
+  if (kind === "unset") return { outcome: "not_configured", alertId: null };
   const lastError = kind === "ok" ? undefined : `${endpointProblem(kind)}; fix it, then retryAlert`;
   const state = kind === "ok" ? "pending" : "failed";
   const row = { ...alert, state, attempts: 0, lastError, createdAt: Date.now() } as const;
   const alertId = await ctx.db.insert("statsAlerts", row);
-  if (kind === "ok") return await startDelivery(ctx, alertId);
+  if (kind === "ok") return await startDelivery(ctx, alertId, row);
   console.error("[alerts.enqueue] invalid URL", { alertId, env: ALERT_URL_ENV });
   return { outcome: "invalid_url", alertId };
 }
 
 /** Queues the alert of a stored drift report, once per report (`NOT_FOUND` without one). */
-export async function enqueueDriftAlert(
-  ctx: Ctx,
-  reportId: Id<"statsDriftReports">,
-): Promise<EnqueueResult> {
+export async function enqueueDriftAlert(ctx: Ctx, reportId: Id<"statsDriftReports">): Result {
   const report = await ctx.db.get("statsDriftReports", reportId);
   if (report === null) throw appError("NOT_FOUND", "No such drift report.", { reportId });
   const { workosOrgId, entity, runId } = report;
-  return await queue(ctx, {
-    kind: "drift",
-    key: `drift:${reportId}`,
-    reportId,
-    workosOrgId,
-    entity,
-    runId,
-  });
+  const key = `drift:${reportId}`;
+  return await queue(ctx, { kind: "drift", key, reportId, workosOrgId, entity, runId });
 }
+
+export type RunFailure = { workosOrgId: string; entity?: string; runId: string; error: string };
 
 /**
  * Queues the alert of a recount run marked failed (`entity` absent: a run
- * over the whole org), once per (org, entity, run).
- *
- * @throws `INVALID_ARGUMENT` for an empty org or run id.
+ * over the whole org), once per (org, entity, run). `INVALID_ARGUMENT` for
+ * an empty org or run id.
  */
-export async function enqueueRunFailedAlert(
-  ctx: Ctx,
-  failure: { workosOrgId: string; entity?: string; runId: string; error: string },
-): Promise<EnqueueResult> {
+export async function enqueueRunFailedAlert(ctx: Ctx, failure: RunFailure): Result {
   const { workosOrgId, entity, runId } = failure;
   if (workosOrgId.trim() === "" || runId.trim() === "") {
     throw appError("INVALID_ARGUMENT", "workosOrgId and runId must not be empty.");
@@ -108,7 +88,7 @@ export async function enqueueRunFailedAlert(
 }
 
 /** Records an attempt of a pending alert: delivered, or its error (redacted again). */
-export async function recordAttempt(ctx: Pick<MutationCtx, "db">, a: Attempt): Promise<null> {
+export async function recordAttempt(ctx: Db, a: Attempt): Promise<null> {
   const alert = await ctx.db.get("statsAlerts", a.alertId);
   if (alert?.state !== "pending") return null;
   const state = !a.final ? "pending" : a.error === undefined ? "delivered" : "failed";
@@ -123,36 +103,30 @@ export async function recordAttempt(ctx: Pick<MutationCtx, "db">, a: Attempt): P
 }
 
 export const vDeliveryComplete = vOnCompleteArgs(v.id("statsAlerts"), v.null());
+type Completion = Infer<typeof vDeliveryComplete>;
 
-/** The pool's completion of a delivery that did not succeed: out of attempts (or canceled). */
-export async function completeDelivery(
-  ctx: Pick<MutationCtx, "db">,
-  { context: alertId, result }: Infer<typeof vDeliveryComplete>,
-): Promise<null> {
-  const alert = await ctx.db.get("statsAlerts", alertId);
+/** The pool's completion of a delivery that did not succeed (`context`: the alert): out of attempts. */
+export async function completeDelivery(ctx: Db, { context, result }: Completion): Promise<null> {
+  const alert = await ctx.db.get("statsAlerts", context);
   if (alert?.state !== "pending") return null;
   const why = result.kind === "failed" ? result.error : "delivery canceled";
   const lastError = redact(`gave up after ${alert.attempts} attempts: ${why}`);
-  await ctx.db.patch("statsAlerts", alertId, { state: "failed", lastError });
-  console.error("[alerts.deliver] failed", { alertId, lastError });
+  await ctx.db.patch("statsAlerts", context, { state: "failed", lastError });
+  console.error("[alerts.deliver] failed", { alertId: context, lastError });
   return null;
 }
 
 /**
  * Resends a `failed` alert (e.g. after fixing the URL), or a `pending` one
- * left by the removed action retrier (`retrierRunId` set).
- *
- * @throws `NOT_FOUND` for an unknown id or a drift report gone since;
- *   `INVALID_ARGUMENT` for any other alert (pending: still tried; delivered:
- *   never resent) or while the URL is unusable.
+ * left by the removed action retrier (`retrierRunId` set). `NOT_FOUND` for an
+ * unknown id or a drift report gone since; `INVALID_ARGUMENT` for any other
+ * alert (pending: still tried; delivered: never resent) or an unusable URL.
  */
-export async function retryAlert(ctx: Ctx, alertIdText: string): Promise<EnqueueResult> {
+export async function retryAlert(ctx: Ctx, alertIdText: string): Result {
   const alertId = ctx.db.normalizeId("statsAlerts", alertIdText);
   const alert = alertId === null ? null : await ctx.db.get("statsAlerts", alertId);
-  if (alertId === null || alert === null) {
-    throw appError("NOT_FOUND", "No such alert.", { alertId: alertIdText });
-  }
-  const { state, retrierRunId } = alert;
+  if (alert === null) throw appError("NOT_FOUND", "No such alert.", { alertId: alertIdText });
+  const { _id, _creationTime, state, retrierRunId, ...rest } = alert;
   if (state !== "failed" && !(state === "pending" && retrierRunId !== undefined)) {
     const message = `Only a failed alert can be resent; this one is ${state}.`;
     throw appError("INVALID_ARGUMENT", message, { alertId: alertIdText, state });
@@ -160,6 +134,6 @@ export async function retryAlert(ctx: Ctx, alertIdText: string): Promise<Enqueue
   const { kind } = alertEndpoint();
   if (kind !== "ok") throw appError("INVALID_ARGUMENT", `${endpointProblem(kind)}.`);
   const patch = { state: "pending", lastError: undefined, retrierRunId: undefined } as const;
-  await ctx.db.patch("statsAlerts", alertId, patch);
-  return await startDelivery(ctx, alertId);
+  await ctx.db.patch("statsAlerts", _id, patch);
+  return await startDelivery(ctx, _id, { ...rest, ...patch });
 }

@@ -1,9 +1,6 @@
-/**
- * The operator's view of alert deliveries (`alerts:alertStatus`, also in
- * `stats:recountStatus`): endpoint configured or not, counts per state, the
- * oldest pending and the newest failed alerts.
- */
+/** The operator's view of alert deliveries (`alerts:alertStatus`, also in `stats:recountStatus`). */
 import { v, type Infer } from "convex/values";
+import type { Doc } from "../../_generated/dataModel";
 import type { QueryCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { alertEndpoint } from "./deliver";
@@ -14,6 +11,7 @@ export const MAX_STATUS_LIST = 100;
 const COUNT_CAP = 1_000;
 
 const vAlertRow = v.object({ alertId: v.id("statsAlerts"), ...statsAlertFields });
+const row = ({ _id, _creationTime, ...a }: Doc<"statsAlerts">) => ({ alertId: _id, ...a });
 
 export const vAlertStatus = v.object({
   /** Whether `STATS_ALERT_WEBHOOK_URL` is usable (never the URL itself). */
@@ -40,11 +38,8 @@ export async function alertStatus(ctx: Pick<QueryCtx, "db">, limit: number): Pro
     ctx.db.query("statsAlerts").withIndex("by_state", (q) => q.eq("state", state));
   const counts = { pending: 0, delivered: 0, failed: 0 };
   for (const state of ALERT_STATES) counts[state] = (await byState(state).take(COUNT_CAP)).length;
-  const rows = async (state: "pending" | "failed", order: "asc" | "desc") =>
-    (await byState(state).order(order).take(limit)).map(({ _id, _creationTime, ...a }) => ({
-      alertId: _id,
-      ...a,
-    }));
-  const pending = await rows("pending", "asc");
-  return { endpoint: alertEndpoint().kind, counts, pending, failed: await rows("failed", "desc") };
+  const list = async (state: "pending" | "failed", order: "asc" | "desc") =>
+    (await byState(state).order(order).take(limit)).map(row);
+  const pending = await list("pending", "asc");
+  return { endpoint: alertEndpoint().kind, counts, pending, failed: await list("failed", "desc") };
 }
