@@ -5,7 +5,6 @@
  */
 import { v } from "convex/values";
 import { internalAction, internalMutation, internalQuery } from "./functions";
-import { appError } from "./lib/errors";
 import { deliverAlert, vAttempt } from "./model/alerts/deliver";
 import * as queue from "./model/alerts/queue";
 
@@ -20,11 +19,7 @@ export const alertStatus = internalQuery({
 export const sendDriftAlert = internalMutation({
   args: { reportId: v.string() },
   returns: queue.vEnqueueResult,
-  handler: async (ctx, args) => {
-    const reportId = ctx.db.normalizeId("statsDriftReports", args.reportId);
-    if (reportId !== null) return await queue.enqueueDriftAlert(ctx, reportId);
-    throw appError("NOT_FOUND", "No such drift report.", { reportId: args.reportId });
-  },
+  handler: async (ctx, args) => await queue.enqueueDriftAlert(ctx, args.reportId),
 });
 
 /** Resends a `failed` alert (NOT_FOUND / INVALID_ARGUMENT otherwise). */

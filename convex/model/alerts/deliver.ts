@@ -30,10 +30,9 @@ export const vAttempt = v.object({
 });
 export type Attempt = Infer<typeof vAttempt>;
 
-type Endpoint = { kind: "unset" | "invalid"; url?: URL } | { kind: "ok"; url: URL };
-
 /** The endpoint: unset (alerts off), not an http(s) URL, or usable. */
-export function alertEndpoint(): Endpoint {
+export function alertEndpoint():
+  { kind: "unset" | "invalid"; url?: URL } | { kind: "ok"; url: URL } {
   const raw = readEnv(ALERT_URL_ENV)?.trim();
   if (raw === undefined) return { kind: "unset" };
   let url: URL;

@@ -1,8 +1,7 @@
 /**
- * The JSON body POSTed for an alert: Slack-compatible `text` plus `alert`,
- * the structured fields. Built only from the alert row, its drift report and
- * its org's name: nothing from the environment (URL, keys, secrets) nor any
- * other org's data can reach it.
+ * The JSON body POSTed for an alert: Slack-compatible `text` plus `alert`, the structured fields.
+ * Built only from the alert row, its drift report and its org's name: nothing from the
+ * environment (URL, keys, secrets) nor any other org's data can reach it.
  */
 import type { WithoutSystemFields } from "convex/server";
 import type { Doc, Id } from "../../_generated/dataModel";

@@ -3,7 +3,7 @@
  * uniqueness rule, so duplicates from an old backup are tolerated), delivered
  * by the stats workpool (`deliver.ts`, retried with backoff); operator resend.
  */
-import { Workpool, vOnCompleteArgs } from "@convex-dev/workpool";
+import { Workpool } from "@convex-dev/workpool";
 import { literals } from "convex-helpers/validators";
 import type { WithoutSystemFields } from "convex/server";
 import { v, type Infer } from "convex/values";
@@ -61,21 +61,21 @@ async function queue(ctx: Ctx, alert: Omit<Fields, "state" | "attempts" | "creat
   return { outcome: "invalid_url", alertId };
 }
 
-/** Queues the alert of a stored drift report, once per report (`NOT_FOUND` without one). */
-export async function enqueueDriftAlert(ctx: Ctx, reportId: Id<"statsDriftReports">): Result {
-  const report = await ctx.db.get("statsDriftReports", reportId);
-  if (report === null) throw appError("NOT_FOUND", "No such drift report.", { reportId });
+/** Queues the alert of a stored drift report (its id, or id text), once per report; else `NOT_FOUND`. */
+export async function enqueueDriftAlert(ctx: Ctx, id: string): Result {
+  const reportId = ctx.db.normalizeId("statsDriftReports", id);
+  const report = reportId === null ? null : await ctx.db.get("statsDriftReports", reportId);
+  if (report === null) throw appError("NOT_FOUND", "No such drift report.", { reportId: id });
   const { workosOrgId, entity, runId } = report;
-  const key = `drift:${reportId}`;
-  return await queue(ctx, { kind: "drift", key, reportId, workosOrgId, entity, runId });
+  const fields = { reportId: report._id, workosOrgId, entity, runId };
+  return await queue(ctx, { kind: "drift", key: `drift:${report._id}`, ...fields });
 }
 
 export type RunFailure = { workosOrgId: string; entity?: string; runId: string; error: string };
 
 /**
- * Queues the alert of a recount run marked failed (`entity` absent: a run
- * over the whole org), once per (org, entity, run). `INVALID_ARGUMENT` for
- * an empty org or run id.
+ * Queues the alert of a recount run marked failed (`entity` absent: the whole org), once per
+ * (org, entity, run). `INVALID_ARGUMENT` for an empty org or run id.
  */
 export async function enqueueRunFailedAlert(ctx: Ctx, failure: RunFailure): Result {
   const { workosOrgId, entity, runId } = failure;
@@ -102,10 +102,18 @@ export async function recordAttempt(ctx: Db, a: Attempt): Promise<null> {
   return null;
 }
 
-export const vDeliveryComplete = vOnCompleteArgs(v.id("statsAlerts"), v.null());
+/** The pool's completion call (successes excluded; the action throws plain errors: no `errorData`). */
+export const vDeliveryComplete = v.object({
+  workId: v.string(),
+  context: v.id("statsAlerts"),
+  result: v.union(
+    v.object({ kind: v.literal("failed"), error: v.string() }),
+    v.object({ kind: v.literal("canceled") }),
+  ),
+});
 type Completion = Infer<typeof vDeliveryComplete>;
 
-/** The pool's completion of a delivery that did not succeed (`context`: the alert): out of attempts. */
+/** Marks a delivery that ran out of attempts (or was canceled) failed. */
 export async function completeDelivery(ctx: Db, { context, result }: Completion): Promise<null> {
   const alert = await ctx.db.get("statsAlerts", context);
   if (alert?.state !== "pending") return null;
@@ -117,10 +125,9 @@ export async function completeDelivery(ctx: Db, { context, result }: Completion)
 }
 
 /**
- * Resends a `failed` alert (e.g. after fixing the URL), or a `pending` one
- * left by the removed action retrier (`retrierRunId` set). `NOT_FOUND` for an
- * unknown id or a drift report gone since; `INVALID_ARGUMENT` for any other
- * alert (pending: still tried; delivered: never resent) or an unusable URL.
+ * Resends a `failed` alert (e.g. after fixing the URL), or a `pending` one the removed action
+ * retrier left (`retrierRunId`). `NOT_FOUND` for an unknown id or a drift report gone since;
+ * `INVALID_ARGUMENT` for other alerts (pending: being tried; delivered: never resent) or a bad URL.
  */
 export async function retryAlert(ctx: Ctx, alertIdText: string): Result {
   const alertId = ctx.db.normalizeId("statsAlerts", alertIdText);
