@@ -159,9 +159,6 @@ export default defineSchema({
   statsAlerts: defineTable(statsAlertFields)
     // One alert per report / run: the at-most-once key.
     .index("by_key", ["key"])
-    .index("by_report", ["reportId"])
-    // The retrier's completion finds its row.
-    .index("by_retrier_run", ["retrierRunId"])
     // Operator status: pending and failed alerts in creation order.
     .index("by_state", ["state"]),
 });

@@ -8,9 +8,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
-import { ALERT_RETRY } from "../convex/model/alerts/config";
+import { readFileSync, readdirSync } from "node:fs";
+import { ALERT_RETRY, ALERT_TIMEOUT_MS, isRetryableStatus } from "../convex/model/alerts/deliver";
 import { enqueueDriftAlert, enqueueRunFailedAlert } from "../convex/model/alerts/queue";
-import { isRetryableStatus } from "../convex/model/alerts/deliver";
 import { expectRejected, newBackend, ORG_A, ORG_B, type Backend } from "./support/setup";
 
 const TOKEN_PATH = "/services/T0000/B0000/s3cr3tT0k3nXYZ";
@@ -21,12 +21,13 @@ type Received = { path: string; headers: IncomingHttpHeaders; body: string };
 
 /**
  * A webhook receiver on 127.0.0.1. `answer` picks the status of each request
- * (default 200); every request is recorded. `stop` / `start` take it down and
- * bring it back on the same port.
+ * (default 200; null: never answer, as a host behind a dropping firewall);
+ * every request is recorded. `stop` / `start` take it down and bring it back
+ * on the same port.
  */
 class Receiver {
   received: Received[] = [];
-  answer: (n: number) => number = () => 200;
+  answer: (n: number) => number | null = () => 200;
   port = 0;
   private server: Server | null = null;
 
@@ -36,7 +37,9 @@ class Receiver {
       req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
       req.on("end", () => {
         this.received.push({ path: req.url ?? "", headers: req.headers, body });
-        res.writeHead(this.answer(this.received.length), { "Content-Type": "text/plain" });
+        const status = this.answer(this.received.length);
+        if (status === null) return; // held until `stop` closes the connection
+        res.writeHead(status, { "Content-Type": "text/plain" });
         res.end("ok");
       });
     });
@@ -64,6 +67,8 @@ class Receiver {
 }
 
 let receiver: Receiver;
+/** The real `setTimeout`, captured before the tests fake the clock: to wait for a socket. */
+const realSetTimeout = globalThis.setTimeout;
 
 beforeEach(async () => {
   receiver = new Receiver();
@@ -152,6 +157,26 @@ async function stepUntil(t: Backend, done: () => Promise<boolean>, max = 200): P
   throw new Error("condition not reached");
 }
 
+/**
+ * Steps until the receiver holds its `n`-th request, which a delivery action
+ * then waits on; moves the clock by the POST timeout so the action's own
+ * timer aborts the request, and finishes the step. Bounded.
+ */
+async function stepUntilHeld(t: Backend, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    let done = false;
+    const stepping = step(t).then(() => (done = true));
+    for (let polls = 0; !done && receiver.received.length < n; polls++) {
+      if (polls === 2_000) throw new Error("a step is stuck without a held request");
+      await new Promise((resolve) => realSetTimeout(resolve, 5));
+    }
+    if (receiver.received.length >= n) vi.advanceTimersByTime(ALERT_TIMEOUT_MS);
+    await stepping;
+    if (receiver.received.length >= n) return;
+  }
+  throw new Error(`request ${n} never arrived`);
+}
+
 function bodies(): { text: string; alert: Record<string, unknown> }[] {
   return receiver.received.map((r) => JSON.parse(r.body));
 }
@@ -232,8 +257,8 @@ describe("delivery to a real endpoint", () => {
     await receiver.stop();
     const reportId = await storeReport(t);
     await enqueue(t, reportId);
-    // Attempt times, to check the backoff: retry n waits at least half of
-    // initialBackoffMs × base^n (the retrier's jitter is 0.5–1.5×).
+    // Attempt times, to check the backoff: retry n waits initialBackoffMs ×
+    // base^(n-1), times the pool's jitter (0.5–1.5×).
     const times: number[] = [];
     await stepUntil(t, async () => {
       const [current] = await alerts(t);
@@ -246,10 +271,10 @@ describe("delivery to a real endpoint", () => {
     for (let n = 1; n < times.length; n++) {
       const gap = times[n] - times[n - 1];
       expect(gap).toBeGreaterThanOrEqual(
-        0.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** n,
+        0.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** (n - 1),
       );
       expect(gap).toBeLessThanOrEqual(
-        1.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** n + 1_000,
+        1.5 * ALERT_RETRY.initialBackoffMs * ALERT_RETRY.base ** (n - 1) + 1_000,
       );
     }
     let [row] = await alerts(t);
@@ -300,7 +325,7 @@ describe("delivery to a real endpoint", () => {
     await drain(t);
     let [row] = await alerts(t);
     expect(row.state).toBe("failed");
-    expect(row.attempts).toBe(ALERT_RETRY.maxFailures + 1);
+    expect(row.attempts).toBe(ALERT_RETRY.maxAttempts);
     expect(row.lastError).toMatch(/^gave up after 9 attempts: network error/);
     expect(row.lastError).not.toContain("s3cr3tT0k3n");
 
@@ -355,6 +380,202 @@ describe("delivery to a real endpoint", () => {
     });
     expect(body.text).toContain("run_9");
     expect(body.text).toContain(failure.error);
+  });
+});
+
+describe("an endpoint that takes the request and never answers", () => {
+  test("the POST times out and is retried with the same key and body; delivered once answered", async () => {
+    const t = newBackend();
+    receiver.answer = (n) => (n === 1 ? null : 200);
+    const reportId = await storeReport(t);
+    await enqueue(t, reportId);
+    await stepUntilHeld(t, 1);
+    let [row] = await alerts(t);
+    expect(row).toMatchObject({
+      state: "pending",
+      attempts: 1,
+      lastError: `network error: timed out after ${ALERT_TIMEOUT_MS} ms`,
+    });
+    await drain(t);
+    [row] = await alerts(t);
+    expect(row).toMatchObject({ state: "delivered", attempts: 2, httpStatus: 200 });
+    // The receiver got the request twice; the key (and the body's alertId) let it drop the copy.
+    const [first, second] = receiver.received;
+    expect(receiver.received.length).toBe(2);
+    expect(second.headers["idempotency-key"]).toBe(row._id);
+    expect(first.headers["idempotency-key"]).toBe(row._id);
+    expect(second.body).toBe(first.body);
+  });
+
+  test("never answering at all: every attempt times out, then failed after the bounded attempts", async () => {
+    const t = newBackend();
+    receiver.answer = () => null;
+    await enqueue(t, await storeReport(t));
+    for (let n = 1; n <= ALERT_RETRY.maxAttempts; n++) await stepUntilHeld(t, n);
+    await drain(t);
+    const [row] = await alerts(t);
+    expect(row.state).toBe("failed");
+    expect(row.attempts).toBe(ALERT_RETRY.maxAttempts);
+    expect(row.lastError).toBe(
+      `gave up after ${ALERT_RETRY.maxAttempts} attempts: network error: timed out after ${ALERT_TIMEOUT_MS} ms`,
+    );
+    expect(receiver.received.length).toBe(ALERT_RETRY.maxAttempts);
+  });
+});
+
+describe("duplicates the database does not prevent", () => {
+  test("several registry entries for one org: delivered with one entry's name (deleted wins, else the oldest)", async () => {
+    const t = newBackend();
+    const entries: [string, string[], string][] = [
+      [ORG_A, ["Acme Freight", "Acme Freight (old backup)"], "Acme Freight"],
+      [ORG_B, ["Beta", "Beta (deleted)"], "Beta (deleted)"],
+      ["org_many", Array.from({ length: 7 }, (_, i) => `Many ${i}`), "Many 0"],
+    ];
+    for (const [workosOrgId, names] of entries) {
+      for (const name of names) {
+        await t.run(async (ctx) => {
+          const status = name.endsWith("(deleted)") ? "deleted" : "active";
+          await ctx.db.insert("organizations", { workosOrgId, name, status, updatedAt: 1 });
+        });
+      }
+    }
+    const expected = new Map<unknown, string>();
+    for (const [workosOrgId, , name] of entries) {
+      expected.set(await storeReport(t, workosOrgId), name);
+    }
+    const failure = { workosOrgId: ORG_A, runId: "run_2", error: "boom" };
+    expect((await t.run(async (ctx) => await enqueueRunFailedAlert(ctx, failure))).outcome).toBe(
+      "queued",
+    );
+    for (const reportId of expected.keys()) {
+      expect((await enqueue(t, reportId as Id<"statsDriftReports">)).outcome).toBe("queued");
+    }
+    await drain(t);
+    expect((await alerts(t)).map((a) => [a.state, a.attempts])).toEqual(
+      Array.from({ length: 4 }, () => ["delivered", 1]),
+    );
+    for (const body of bodies()) {
+      const name =
+        body.alert.reportId === null ? "Acme Freight" : expected.get(body.alert.reportId);
+      expect(body.alert.organizationName).toBe(name);
+    }
+  });
+
+  test("several alert rows for one key: queuing again writes and sends nothing; each can be resent", async () => {
+    const t = newBackend();
+    const reportId = await storeReport(t);
+    const keys = [`drift:${reportId}`, `run_failed:${ORG_A}:loads:run_7`];
+    const ids: Id<"statsAlerts">[] = [];
+    for (const key of keys) {
+      for (let copy = 0; copy < 2; copy++) {
+        const drift = key.startsWith("drift:");
+        const id = await t.run(async (ctx) => {
+          return await ctx.db.insert("statsAlerts", {
+            kind: drift ? "drift" : "run_failed",
+            key,
+            ...(drift ? { reportId } : { runId: "run_7", runError: "boom" }),
+            workosOrgId: ORG_A,
+            entity: "loads",
+            state: "failed",
+            attempts: 1,
+            lastError: "HTTP 404 (not retried)",
+            createdAt: Date.now(),
+          });
+        });
+        ids.push(id);
+      }
+    }
+    expect(await enqueue(t, reportId)).toEqual({ outcome: "exists", alertId: ids[0] });
+    expect(await t.mutation(internal.alerts.sendDriftAlert, { reportId })).toEqual({
+      outcome: "exists",
+      alertId: ids[0],
+    });
+    const failure = { workosOrgId: ORG_A, entity: "loads", runId: "run_7", error: "boom" };
+    expect(await t.run(async (ctx) => await enqueueRunFailedAlert(ctx, failure))).toEqual({
+      outcome: "exists",
+      alertId: ids[2],
+    });
+    await drain(t);
+    expect(receiver.received.length).toBe(0);
+    expect((await alerts(t)).length).toBe(4);
+
+    for (const alertId of [ids[1], ids[3]]) {
+      expect((await t.mutation(internal.alerts.retryAlert, { alertId })).outcome).toBe("queued");
+    }
+    await drain(t);
+    expect(receiver.received.map((r) => r.headers["idempotency-key"]).sort()).toEqual(
+      [ids[1], ids[3]].sort(),
+    );
+    const status = await t.query(internal.alerts.alertStatus, {});
+    expect(status.counts).toEqual({ pending: 0, delivered: 2, failed: 2 });
+  });
+
+  test("no .unique() in the alerts, and the alerts stay small (model and module at most 450 lines)", () => {
+    const files = [
+      "convex/alerts.ts",
+      ...readdirSync("convex/model/alerts").map((f) => `convex/model/alerts/${f}`),
+    ];
+    const lines = files.map((f) => readFileSync(f, "utf8").split("\n").length - 1);
+    for (const f of files) expect(readFileSync(f, "utf8")).not.toMatch(/\.unique\(/);
+    expect(lines.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(450);
+  });
+});
+
+describe("resend", () => {
+  test("a pending row left by the removed action retrier can be resent; it is delivered once", async () => {
+    const t = newBackend();
+    const reportId = await storeReport(t);
+    const alertId = await t.run(async (ctx) => {
+      return await ctx.db.insert("statsAlerts", {
+        kind: "drift",
+        key: `drift:${reportId}`,
+        reportId,
+        workosOrgId: ORG_A,
+        entity: "loads",
+        state: "pending",
+        attempts: 2,
+        lastError: "network error: fetch failed",
+        retrierRunId: "retrier_run_1",
+        createdAt: Date.now(),
+      });
+    });
+    expect(await t.mutation(internal.alerts.retryAlert, { alertId })).toEqual({
+      outcome: "queued",
+      alertId,
+    });
+    await drain(t);
+    const [row] = await alerts(t);
+    expect(row).toMatchObject({ state: "delivered", attempts: 3, httpStatus: 200 });
+    expect(row.retrierRunId).toBeUndefined();
+    expect(receiver.received.map((r) => r.headers["idempotency-key"])).toEqual([alertId]);
+  });
+
+  test("a failed drift alert whose report is gone, or now another org's, is refused and sends nothing", async () => {
+    const t = newBackend();
+    receiver.answer = () => 410;
+    const gone = await storeReport(t);
+    const moved = await storeReport(t);
+    await enqueue(t, gone);
+    await enqueue(t, moved);
+    await drain(t);
+    expect(receiver.received.length).toBe(2);
+    const rows = await alerts(t);
+    expect(rows.map((a) => a.state)).toEqual(["failed", "failed"]);
+    receiver.answer = () => 200;
+    await t.run(async (ctx) => {
+      await ctx.db.delete("statsDriftReports", gone);
+      await ctx.db.patch("statsDriftReports", moved, { workosOrgId: ORG_B });
+    });
+    for (const row of rows) {
+      await expectRejected(
+        t,
+        () => t.mutation(internal.alerts.retryAlert, { alertId: row._id }),
+        "NOT_FOUND",
+      );
+    }
+    await drain(t);
+    expect(receiver.received.length).toBe(2);
+    expect((await alerts(t)).map((a) => a.state)).toEqual(["failed", "failed"]);
   });
 });
 

@@ -7,7 +7,6 @@
  * from the component package's own generated API type. Keep the keys in step
  * with the names in `convex.config.ts`.
  */
-import type { ComponentApi as ActionRetrierApi } from "@convex-dev/action-retrier/_generated/component.js";
 import type { ComponentApi as WorkpoolApi } from "@convex-dev/workpool/_generated/component.js";
 import { componentsGeneric } from "convex/server";
 
@@ -16,6 +15,5 @@ import { componentsGeneric } from "convex/server";
 // type says what is mounted.
 export const components = componentsGeneric() as unknown as {
   statsWorkpool: WorkpoolApi;
-  alertRetrier: ActionRetrierApi;
   fourKitesWorkpool: WorkpoolApi;
 };

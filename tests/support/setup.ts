@@ -3,7 +3,6 @@
  * the WorkOS claims the functions check, a from-scratch histogram to compare
  * the counters with, and per-call transaction metrics.
  */
-import actionRetrierTest from "@convex-dev/action-retrier/test";
 import workpoolTest from "@convex-dev/workpool/test";
 import { convexTest, type TestConvex } from "convex-test";
 import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
@@ -37,7 +36,6 @@ export function newBackend(options: { transactionLimits?: boolean } = {}) {
 /** Registers the app's components (`convex/convex.config.ts`) on a backend. */
 export function registerComponents(t: TestConvex<typeof schema>): void {
   workpoolTest.register(t, "statsWorkpool");
-  actionRetrierTest.register(t, "alertRetrier");
   workpoolTest.register(t, "fourKitesWorkpool");
 }
 

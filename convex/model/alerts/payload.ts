@@ -1,107 +1,68 @@
 /**
- * The JSON body POSTed to `STATS_ALERT_WEBHOOK_URL`. Pure: built only from
- * the alert row, its drift report and the org's name, so nothing from the
- * environment (the URL, API keys, webhook secrets) can reach it.
- *
- * Shape: Slack-compatible (`text`, a one-paragraph summary a dashboard or a
- * channel can show as is) plus `alert`, the structured fields.
+ * The JSON body POSTed for an alert: Slack-compatible `text` plus `alert`, the structured fields.
+ * Built only from the alert row, its drift report and its org's name: nothing from the
+ * environment (URL, keys, secrets) nor any other org's data can reach it.
  */
-import type { Doc } from "../../_generated/dataModel";
+import type { WithoutSystemFields } from "convex/server";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { QueryCtx } from "../ctx";
+import { getOrganization } from "../organizations/registry";
 
 /** Buckets listed in `text`; the rest are counted ("and 3 more"). */
 const TEXT_BUCKETS = 6;
 
-/** The structured part of an alert body. */
-export type AlertSummary = {
-  type: "stats.drift" | "stats.run_failed";
-  alertId: string;
-  workosOrgId: string;
-  organizationName: string | null;
-  entity: string | null;
-  reportId: string | null;
-  source: string | null;
-  runId: string | null;
-  /** ISO time the drift was detected or the run failed. */
-  at: string;
-  buckets: Doc<"statsDriftReports">["buckets"];
-  error: string | null;
-};
-
-/** What is POSTed. */
-export type AlertBody = { text: string; alert: AlertSummary };
-
-function signed(n: number): string {
-  return n > 0 ? `+${n}` : `${n}`;
-}
-
-function describeBucket(b: Doc<"statsDriftReports">["buckets"][number]): string {
-  const what = b.measure === "count" ? `${b.status} count` : `${b.status} amount (cents)`;
-  const actual = b.actual === undefined ? "" : `, actual ${b.actual}`;
-  return `${what}: stored ${b.stored}${actual} (${signed(b.delta)})`;
-}
-
-function orgLabel(workosOrgId: string, name: string | null): string {
-  return name === null ? workosOrgId : `${name} (${workosOrgId})`;
-}
-
-/** The body for a drift report. */
-export function driftAlertBody(
-  alert: Doc<"statsAlerts">,
-  report: Doc<"statsDriftReports">,
-  organizationName: string | null,
-): AlertBody {
-  const listed = report.buckets.slice(0, TEXT_BUCKETS).map(describeBucket).join("; ");
-  const more = report.buckets.length - TEXT_BUCKETS;
+function driftText(report: Doc<"statsDriftReports">, org: string): string {
+  const { buckets, runId } = report;
+  const listed = buckets.slice(0, TEXT_BUCKETS).map((b) => {
+    const what = `${b.status} ${b.measure === "count" ? "count" : "amount (cents)"}`;
+    const actual = b.actual === undefined ? "" : `, actual ${b.actual}`;
+    return `${what}: stored ${b.stored}${actual} (${b.delta > 0 ? "+" : ""}${b.delta})`;
+  });
+  if (buckets.length > TEXT_BUCKETS) listed.push(`and ${buckets.length - TEXT_BUCKETS} more`);
+  const run = runId === undefined ? "" : ` (run ${runId})`;
   const how =
     report.source === "recount"
-      ? `the recount${report.runId === undefined ? "" : ` (run ${report.runId})`} repaired`
+      ? `the recount${run} repaired`
       : "a live write found a counter below zero in";
-  const text =
-    `Stats drift: ${how} the ${report.entity} counters of ${orgLabel(report.workosOrgId, organizationName)}. ` +
-    `${report.buckets.length} bucket${report.buckets.length === 1 ? "" : "s"}: ${listed}` +
-    `${more > 0 ? `; and ${more} more` : ""}. Report ${report._id}.`;
-  return {
-    text,
-    alert: {
-      type: "stats.drift",
-      alertId: alert._id,
-      workosOrgId: report.workosOrgId,
-      organizationName,
-      entity: report.entity,
-      reportId: report._id,
-      source: report.source,
-      runId: report.runId ?? null,
-      at: new Date(report.detectedAt).toISOString(),
-      buckets: report.buckets,
-      error: null,
-    },
-  };
+  const n = `${buckets.length} bucket${buckets.length === 1 ? "" : "s"}`;
+  const what = `${n}: ${listed.join("; ")}. Report ${report._id}.`;
+  return `Stats drift: ${how} the ${report.entity} counters of ${org}. ${what}`;
 }
 
-/** The body for a failed recount run. */
-export function runFailedAlertBody(
-  alert: Doc<"statsAlerts">,
-  organizationName: string | null,
-): AlertBody {
+/**
+ * The body to POST for `alert`, or null when its drift report is gone (or was
+ * edited to another org: its data is never sent).
+ */
+export async function alertBody(
+  ctx: Pick<QueryCtx, "db">,
+  alertId: Id<"statsAlerts">,
+  alert: WithoutSystemFields<Doc<"statsAlerts">>,
+): Promise<string | null> {
+  const report =
+    alert.kind === "drift" && alert.reportId !== undefined
+      ? await ctx.db.get("statsDriftReports", alert.reportId)
+      : null;
+  if (alert.kind === "drift" && report?.workosOrgId !== alert.workosOrgId) return null;
+  const name = (await getOrganization(ctx, alert.workosOrgId))?.name ?? null;
+  const org = name === null ? alert.workosOrgId : `${name} (${alert.workosOrgId})`;
   const what = alert.entity === undefined ? "counters" : `${alert.entity} counters`;
-  const text =
-    `Stats recount failed: the run ${alert.runId ?? "(unknown)"} of the ${what} of ` +
-    `${orgLabel(alert.workosOrgId, organizationName)} gave up` +
+  const runFailedText =
+    `Stats recount failed: the run ${alert.runId} of the ${what} of ${org} gave up` +
     `${alert.runError === undefined ? "" : `: ${alert.runError}`}. The next daily run retries it.`;
-  return {
-    text,
+  return JSON.stringify({
+    text: report === null ? runFailedText : driftText(report, org),
     alert: {
-      type: "stats.run_failed",
-      alertId: alert._id,
+      type: report === null ? "stats.run_failed" : "stats.drift",
+      alertId,
       workosOrgId: alert.workosOrgId,
-      organizationName,
+      organizationName: name,
       entity: alert.entity ?? null,
-      reportId: null,
-      source: null,
+      reportId: report?._id ?? null,
+      source: report?.source ?? null,
       runId: alert.runId ?? null,
-      at: new Date(alert.createdAt).toISOString(),
-      buckets: [],
+      at: new Date(report?.detectedAt ?? alert.createdAt).toISOString(),
+      buckets: report?.buckets ?? [],
       error: alert.runError ?? null,
     },
-  };
+  });
 }
