@@ -37,6 +37,10 @@ import { assertOrgActive } from "./model/organizations/registry";
  * no load is promoted (the lane itself is not counted, so the stats flush
  * would not see it).
  *
+ * Stored lanes the code would not have written (a rate of NaN, dates it
+ * refuses, ...) neither price the backfilled loads nor count as overlapping:
+ * a lane can replace one (`skippedInvalid` counts those met; docs/hardening.md).
+ *
  * @throws `MISSING_PERMISSION` without the billing permission; `ORG_DELETED`
  *   for a deleted org; `ALREADY_EXISTS` for a lane with the same ends and
  *   customer whose effective period overlaps; `INVALID_ARGUMENT` for `* → *`,
@@ -60,7 +64,8 @@ export const createLaneAndBackfill = mutation({
  * chain dies out after one read. For a deleted org the backfill is abandoned
  * (logged, `done`, no longer due) rather than run or failed: the stats flush
  * does not refuse internal mutations, and a throw would be retried by every
- * cleanup run.
+ * cleanup run. For the same reason a lane the code would not have written
+ * ends its backfill (`done`, `skippedInvalid: 1`) instead of failing it.
  *
  * ```sh
  * npx convex run lanes:continueLaneBackfill '{"laneId": "...", "runId": 1}'

@@ -38,7 +38,10 @@ import {
  * rate. Promotion never undoes a void: a load without a live invoice whose
  * invoice was voided is priced but gets no new invoice, and the answer says
  * why (`invoiceNotCreated: { reason: "INVOICE_VOIDED", voidedInvoiceId }`).
- * Otherwise a no-op (`promoted: false`). At most 3 lane lookups.
+ * Otherwise a no-op (`promoted: false`). At most 3 lane lookups. Stored
+ * values the code would not write never fail it: such lanes are skipped, such
+ * a load is not priced (a bad `pickupAt` is disregarded), and `skippedInvalid`
+ * counts them (docs/hardening.md).
  */
 export const checkAndPromoteLoad = mutation({
   args: { workosOrgId: v.string(), loadId: v.id("loads") },
@@ -57,7 +60,9 @@ export const checkAndPromoteLoad = mutation({
  *   `LOAD_EXPIRY_GRACE_HOURS`, else 24 h) become `Expired`, up to
  *   `EXPIRY_BATCH_SIZE` per transaction;
  * - catch-up promotion: up to `LANE_RESTARTS_PER_RUN` lanes whose
- *   `backfillDueAt` has passed get a new backfill run (scheduled).
+ *   `backfillDueAt` has passed get a new backfill run (scheduled); a due
+ *   lane the code would not have written has its backfill ended instead
+ *   (`lanesSkippedInvalid`), so it cannot fail every run.
  *
  * ```sh
  * npx convex run lazyLoadPromotion:periodicCleanup '{}'

@@ -18,6 +18,8 @@ import { vLocation } from "./model/fields";
  * org's lanes like an import (`model/loads/intake.ts`): an exact lane gives
  * `CONTRACT` and a `DRAFT` invoice at the lane's rate, a wildcard lane `SPOT`
  * and the same, no lane `UNMAPPED` and a `MISSING_DATA` invoice of 0 cents.
+ * Stored lanes the code would not have written are skipped as if absent and
+ * counted in `skippedInvalid` (absent when none; see docs/hardening.md).
  */
 export const createLoad = mutation({
   args: {
@@ -36,6 +38,7 @@ export const createLoad = mutation({
     loadType: vLoadType,
     invoiceId: v.id("invoices"),
     invoiceStatus: vInvoiceStatus,
+    skippedInvalid: v.optional(v.number()),
   }),
   handler: async (ctx, args) => {
     await requireOrgMember(ctx, args.workosOrgId);
@@ -45,6 +48,7 @@ export const createLoad = mutation({
       loadType: created.loadType,
       invoiceId: created.invoiceId,
       invoiceStatus: created.invoiceStatus,
+      ...(created.skippedInvalid > 0 ? { skippedInvalid: created.skippedInvalid } : {}),
     };
   },
 });

@@ -4,6 +4,7 @@
  * anything is written.
  */
 import type { Infer } from "convex/values";
+import { trustedStoredTime } from "../lib/clock";
 import { appError } from "../lib/errors";
 import type { vLocation } from "./fields";
 import { isValidAmountCents, MAX_AMOUNT_CENTS } from "./stats/amounts";
@@ -234,4 +235,101 @@ export function optionalPositiveInteger(
   max?: number,
 ): number | undefined {
   return value === undefined ? undefined : requireInteger(value, field, { min: 1, max });
+}
+
+/**
+ * Whether `value` is a timestamp the code would store: a finite number of ms
+ * above 0 (the rule `optionalTimestamp` enforces on input).
+ */
+export function isValidTimestamp(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0;
+}
+
+/** Whether `value` is text the code would store: trimmed, 1..`max` characters. */
+export function isValidStoredText(value: unknown, max: number): value is string {
+  return (
+    typeof value === "string" && value.length > 0 && value.length <= max && value.trim() === value
+  );
+}
+
+/**
+ * One field of a stored document holding a value the code would never write
+ * (written around it: a dashboard edit, an `npx convex import`). `value` is
+ * the JavaScript `String()` of the value (`-0` kept apart, at most
+ * `MAX_REPORTED_VALUE_LENGTH` characters), so non-finite numbers survive JSON.
+ */
+export type StoredProblem = { field: string; value: string };
+
+/** Longest stored value a report repeats. */
+export const MAX_REPORTED_VALUE_LENGTH = 100;
+
+/** A `StoredProblem` for `field` holding `value`. */
+export function storedProblem(field: string, value: unknown): StoredProblem {
+  const text = Object.is(value, -0) ? "-0" : String(value);
+  return {
+    field,
+    value:
+      text.length > MAX_REPORTED_VALUE_LENGTH
+        ? `${text.slice(0, MAX_REPORTED_VALUE_LENGTH)}…`
+        : text,
+  };
+}
+
+/**
+ * Problems of a stored location's place names (`field.city`,
+ * `field.state`): what `requirePlaceName` would not have stored. The key a
+ * location is looked up by is built from these names, so a location with a
+ * problem has no trustworthy key.
+ */
+export function storedLocationProblems(
+  loc: Pick<Location, "city" | "state">,
+  field: string,
+): StoredProblem[] {
+  const problems: StoredProblem[] = [];
+  const names = [
+    ["city", loc.city, MAX_CITY_LENGTH],
+    ["state", loc.state, MAX_STATE_LENGTH],
+  ] as const;
+  for (const [part, value, max] of names) {
+    if (!isValidStoredText(value, max) || placeNameProblem(value) !== null) {
+      problems.push(storedProblem(`${field}.${part}`, value));
+    }
+  }
+  return problems;
+}
+
+/**
+ * Reports a stored document holding values the code would never write, and
+ * what the caller did about it (`action`: skipped, disregarded, ...), as one
+ * structured warning, `[stored.invalid]`. An operator fixes the document
+ * (dashboard edit) or deletes it; docs/hardening.md has the rule per table.
+ */
+export function reportStoredProblems(
+  doc: { table: string; id: string; workosOrgId: string },
+  problems: StoredProblem[],
+  action: string,
+): void {
+  console.warn("[stored.invalid]", { ...doc, problems, action });
+}
+
+/**
+ * A stored "newer than" time (`externalUpdatedAt`, `workosUpdatedAt`) as a
+ * comparison may trust it: `undefined` when absent, when it is not a
+ * timestamp the code would store (NaN, ±Infinity, 0 or below; reported as
+ * `disregarded`), or when it is beyond the clock-skew allowance
+ * (`trustedStoredTime`). A disregarded time never blocks a real update: the
+ * next one applies and replaces it.
+ */
+export function trustedStoredTimestamp(
+  doc: { table: string; id: string; workosOrgId: string },
+  field: string,
+  ms: number | undefined,
+  now: number,
+): number | undefined {
+  if (ms === undefined) return undefined;
+  if (!isValidTimestamp(ms)) {
+    reportStoredProblems(doc, [storedProblem(field, ms)], "disregarded");
+    return undefined;
+  }
+  return trustedStoredTime(ms, now);
 }

@@ -3,12 +3,17 @@
  * matching and its invoice, `model/loads/intake.ts`) the first time, apply
  * newer data to it afterwards. Idempotent: the same shipment imported again
  * changes nothing and never creates a second load or invoice.
+ *
+ * Stored values the code would not have written never fail a shipment, nor
+ * so its batch: a lane is skipped as if absent (`LaneFinder.matchChecked`),
+ * a stored `externalUpdatedAt` that is not a timestamp is disregarded
+ * (`trustedStoredTimestamp`). Both are logged as `[stored.invalid]` and
+ * counted (`skippedInvalid`, `withSkippedInvalid`).
  */
 import { v, type Infer } from "convex/values";
 import { literals } from "convex-helpers/validators";
 import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
-import { trustedStoredTime } from "../../lib/clock";
 import { appError } from "../../lib/errors";
 import { vLoadType } from "../enums";
 import type { ParsedShipment, PayloadIssue } from "./shipment";
@@ -22,7 +27,7 @@ import { LaneFinder } from "../lanes/rules";
 import { assertOrgActive } from "../organizations/registry";
 import { createLoadWithInvoice } from "../loads/intake";
 import { findLoadsByExternalId } from "../loads/rules";
-import { locationKey } from "../validate";
+import { isValidTimestamp, locationKey, trustedStoredTimestamp } from "../validate";
 
 /** What importing one shipment did (the import mutations' result row). */
 export const vImportOutcome = v.object({
@@ -47,6 +52,14 @@ export const vImportOutcome = v.object({
    * in `shipment.ts`: a new load starts `Open`, a known one keeps its status).
    */
   unknownStatus: v.boolean(),
+  /**
+   * Stored documents holding values the code would never write that this
+   * import skipped (lanes: the load is priced as if they did not exist, so
+   * `UNMAPPED` with a `MISSING_DATA` invoice when no other lane applies) or
+   * used without the bad value (the load's `externalUpdatedAt`), each logged
+   * as `[stored.invalid]`. Absent when there were none.
+   */
+  skippedInvalid: v.optional(v.number()),
 });
 export type ImportOutcome = Infer<typeof vImportOutcome>;
 
@@ -65,6 +78,11 @@ export const vBatchOutcome = v.object({
   unchanged: v.number(),
   /** Shipments with an unmapped status (imported by `UNKNOWN_STATUS_RULE`). */
   unknownStatus: v.number(),
+  /**
+   * Shipments whose import skipped a stored document the code would not have
+   * written (`results[i].skippedInvalid`); they were imported all the same.
+   */
+  withSkippedInvalid: v.number(),
   results: v.array(vImportOutcome),
 });
 export type BatchOutcome = Infer<typeof vBatchOutcome>;
@@ -126,6 +144,7 @@ export async function importShipmentBatch(
     updated: count("updated"),
     unchanged: count("unchanged"),
     unknownStatus: results.filter((r) => r.unknownStatus).length,
+    withSkippedInvalid: results.filter((r) => (r.skippedInvalid ?? 0) > 0).length,
   };
   console.log("[fourkites.import_batch]", { workosOrgId, ...summary });
   return { ...summary, results };
@@ -154,7 +173,10 @@ function laneFieldsDiffer(load: Doc<"loads">, s: ParsedShipment): boolean {
  * - Known shipment with the same or an older `updatedAt`: nothing is written.
  *   A stored `updatedAt` beyond the clock-skew allowance (`lib/clock.ts`) is
  *   disregarded, so it cannot block real updates; new ones are refused by
- *   the schema.
+ *   the schema. So is a stored one that is not a timestamp (NaN, ±Infinity,
+ *   0 or below: `skippedInvalid`).
+ * - A lane the code would not have written (a rate of -500, NaN, 1e12; dates
+ *   or keys it would refuse) is skipped as if absent (`skippedInvalid`).
  * - An unmapped FourKites status: see `UNKNOWN_STATUS_RULE` (`shipment.ts`).
  */
 export async function importShipment(
@@ -182,10 +204,22 @@ export async function importShipment(
       loadType: created.loadType,
       laneChanged: false,
       unknownStatus,
+      ...(created.skippedInvalid > 0 ? { skippedInvalid: created.skippedInvalid } : {}),
     };
   }
   const existing = found.load;
   const laneChanged = laneFieldsDiffer(existing, s);
+  // A stored time beyond the skew allowance (written before the check, or
+  // around the code), or not a timestamp at all, is not trusted: the real
+  // update replaces it.
+  const stored = existing.externalUpdatedAt;
+  const invalidStored = stored !== undefined && !isValidTimestamp(stored);
+  const storedAt = trustedStoredTimestamp(
+    { table: "loads", id: existing._id, workosOrgId },
+    "externalUpdatedAt",
+    stored,
+    Date.now(),
+  );
   const base = {
     externalLoadId: s.externalLoadId,
     loadId: existing._id,
@@ -193,14 +227,12 @@ export async function importShipment(
     laneChanged,
     ...(found.duplicateIds.length > 0 ? { duplicateLoadIds: found.duplicateIds } : {}),
     unknownStatus,
+    ...(invalidStored ? { skippedInvalid: 1 } : {}),
   };
-  // A stored time beyond the skew allowance (written before the check, or
-  // around the code) is not trusted: the real update replaces it.
-  const storedAt = trustedStoredTime(existing.externalUpdatedAt, Date.now());
   if (storedAt !== undefined && s.updatedAt <= storedAt) {
     return { ...base, outcome: "unchanged" };
   }
-  if (storedAt === undefined && existing.externalUpdatedAt !== undefined) {
+  if (storedAt === undefined && stored !== undefined && !invalidStored) {
     console.warn("[fourkites.import] stored updatedAt is in the future; replaced", {
       workosOrgId,
       loadId: existing._id,

@@ -1,6 +1,10 @@
 /**
  * Invoice rules: creation (at most one non-void invoice per load), the status
  * transition table and bulk status changes. Writes use plain `ctx.db`: the write layer counts them.
+ *
+ * A load's invoices are found by `loadId`; one that names a load of another
+ * org (written around the code) is not that load's: it is reported and
+ * skipped (`ownInvoices`), never rated, deleted or named to the caller.
  */
 import { v, type Infer } from "convex/values";
 import { literals } from "convex-helpers/validators";
@@ -8,7 +12,8 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { INVOICE_STATUSES, vInvoiceStatus, type InvoiceStatus } from "../enums";
-import { requireCents } from "../validate";
+import { DUPLICATE_PROBE } from "../uniqueness";
+import { reportStoredProblems, requireCents, storedProblem } from "../validate";
 
 /**
  * Allowed invoice status changes.
@@ -47,7 +52,8 @@ function isBilledStatus(status: InvoiceStatus): boolean {
 /**
  * Whether the invoice was ever billed: it is billed, pending payment or paid
  * now, or it carries `billedAt` (billed, then voided). Such an invoice is a
- * record to keep.
+ * record to keep. Any `billedAt` counts, even one the code would not write
+ * (NaN, negative): keeping a record is the safe side (`deleteLoad` reports it).
  *
  * Caveat: an invoice voided after billing before `billedAt` existed carries
  * no trace of it and is not recognized.
@@ -74,31 +80,58 @@ if (INVOICE_STATUSES.some((s) => s > "VOID")) {
   throw new Error("VOID must be the greatest invoice status in index order");
 }
 
+/** The load an invoice lookup is for: its id and its org. */
+type LoadRef = Pick<Doc<"loads">, "_id" | "workosOrgId">;
+
 /**
- * One of the load's invoices, if any, in one indexed read:
+ * The invoices of `invoices` that belong to `load`'s org. The others name the
+ * load but were written for another org around the code: each is reported
+ * (`[stored.invalid]`, action `skipped`) and left alone, so a lookup never
+ * rates, deletes or names another org's invoice.
+ */
+function ownInvoices(load: LoadRef, invoices: Doc<"invoices">[]): Doc<"invoices">[] {
+  return invoices.filter((invoice) => {
+    if (invoice.workosOrgId === load.workosOrgId) return true;
+    reportStoredProblems(
+      { table: "invoices", id: invoice._id, workosOrgId: load.workosOrgId },
+      [storedProblem("workosOrgId", invoice.workosOrgId)],
+      "skipped",
+    );
+    return false;
+  });
+}
+
+/**
+ * One of the load's invoices, if any (one read when the load has at most one
+ * of the kind, at most `DUPLICATE_PROBE`):
  * - `active`: its non-void invoice. The code keeps at most one per load
  *   (`createInvoice`); if a write around it left several, the first in index
  *   order (lowest status, then oldest) is the one promotion rates and
  *   `createInvoice` names in its `ALREADY_EXISTS` refusal.
  * - `voided`: its newest voided invoice (promotion never replaces one).
+ *
+ * Invoices of another org naming the load are skipped (`ownInvoices`);
+ * caveat: past `DUPLICATE_PROBE` of them the load's own is not seen.
  */
 export async function findLoadInvoice(
   ctx: Pick<MutationCtx, "db">,
-  loadId: Id<"loads">,
+  load: LoadRef,
   which: "active" | "voided",
 ): Promise<Doc<"invoices"> | null> {
   const range = ctx.db
     .query("invoices")
     .withIndex("by_load_and_status", (q) =>
       which === "active"
-        ? q.eq("loadId", loadId).lt("status", "VOID")
-        : q.eq("loadId", loadId).eq("status", "VOID"),
+        ? q.eq("loadId", load._id).lt("status", "VOID")
+        : q.eq("loadId", load._id).eq("status", "VOID"),
     );
-  return await (which === "active" ? range : range.order("desc")).first();
+  const candidates = await (which === "active" ? range : range.order("desc")).take(DUPLICATE_PROBE);
+  return ownInvoices(load, candidates)[0] ?? null;
 }
 
 /**
- * Every invoice of a load (bounded by `MAX_INVOICES_PER_LOAD`).
+ * Every invoice of a load (bounded by `MAX_INVOICES_PER_LOAD`), without those
+ * of another org that name it (`ownInvoices`: reported, left alone).
  *
  * @throws `LIMIT_EXCEEDED` for a load with more invoices than that, which
  *   `createInvoice` does not allow; only data written around it (or before
@@ -106,20 +139,20 @@ export async function findLoadInvoice(
  */
 export async function findInvoicesOfLoad(
   ctx: Pick<MutationCtx, "db">,
-  loadId: Id<"loads">,
+  load: LoadRef,
 ): Promise<Doc<"invoices">[]> {
   const invoices = await ctx.db
     .query("invoices")
-    .withIndex("by_load_and_status", (q) => q.eq("loadId", loadId))
+    .withIndex("by_load_and_status", (q) => q.eq("loadId", load._id))
     .take(MAX_INVOICES_PER_LOAD + 1);
   if (invoices.length > MAX_INVOICES_PER_LOAD) {
     throw appError(
       "LIMIT_EXCEEDED",
       `This load has more than ${MAX_INVOICES_PER_LOAD} invoices, more than one call may handle.`,
-      { loadId, limit: MAX_INVOICES_PER_LOAD },
+      { loadId: load._id, limit: MAX_INVOICES_PER_LOAD },
     );
   }
-  return invoices;
+  return ownInvoices(load, invoices);
 }
 
 /**
@@ -148,13 +181,14 @@ export async function createInvoice(
       field: "amountCents",
     });
   }
-  const active = await findLoadInvoice(ctx, input.load._id, "active");
+  const active = await findLoadInvoice(ctx, input.load, "active");
   if (active !== null) {
     throw appError("ALREADY_EXISTS", "This load already has an invoice that is not void.", {
       invoiceId: active._id,
     });
   }
-  // With no live invoice, every invoice of the load is void.
+  // With no live invoice, every invoice of the load is void. (Another org's
+  // invoices naming the load count toward the cap too: it only refuses sooner.)
   const voided = await ctx.db
     .query("invoices")
     .withIndex("by_load_and_status", (q) => q.eq("loadId", input.load._id).eq("status", "VOID"))

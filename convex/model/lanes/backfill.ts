@@ -8,6 +8,13 @@
  * backfill got, and `periodicCleanup` can restart one whose chain of
  * scheduled batches died (its lease ran out) or that is due again because
  * the lane only starts later (`effectiveFrom` in the future).
+ *
+ * Stored values the code would not have written never fail a batch: a lane
+ * that fails `laneProblems` ends its backfill at once (and is skipped when
+ * another lane's backfill matches), an unpriceable load is passed over
+ * (`loadForMatching`), and a backfill state with a bad run id or counters
+ * restarts them (`stored.ts`). Each is reported as `[stored.invalid]` and
+ * counted in the results (`skippedInvalid`).
  */
 import type { PaginationResult } from "convex/server";
 import { v, type Infer } from "convex/values";
@@ -18,8 +25,19 @@ import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { vLocation } from "../fields";
 import { getStatsRow } from "../../stats_helpers";
+import { loadForMatching } from "../loads/stored";
 import { isOrgDeleted } from "../organizations/deleted";
+import { isValidTimestamp, reportStoredProblems } from "../validate";
 import { insertLane, LaneFinder, promoteLoad, WILDCARD, type NewLane } from "./rules";
+import {
+  backfillProblems,
+  laneProblems,
+  nextRunId,
+  storedCount,
+  type LaneBackfill,
+} from "./stored";
+
+export type { LaneBackfill };
 
 /** Loads examined per backfill transaction (about 5 reads and 2 writes each). */
 export const BACKFILL_BATCH_SIZE = 100;
@@ -31,16 +49,17 @@ export const MAX_BACKFILL_BATCH_SIZE = 500;
  */
 export const BACKFILL_LEASE_MS = 10 * 60 * 1000;
 
-export type LaneBackfill = NonNullable<Doc<"lanes">["backfill"]>;
-
-/** The backfill fields of a lane whose backfill (re)starts at `now`. */
+/**
+ * The backfill fields of a lane whose backfill (re)starts at `now`: the next
+ * run id (`nextRunId`: 1 after a run id the code would not have written).
+ */
 export function startedBackfill(
   previous: LaneBackfill | undefined,
   now: number,
 ): { backfill: LaneBackfill; backfillDueAt: number } {
   return {
     backfill: {
-      runId: (previous?.runId ?? 0) + 1,
+      runId: nextRunId(previous),
       state: "running",
       cursor: null,
       batches: 0,
@@ -106,7 +125,32 @@ export type BackfillBatch = {
   examined: number;
   promoted: number;
   done: boolean;
+  /** Distinct stored documents the code would not have written that the batch skipped. */
+  skippedInvalid: number;
 };
+
+/** Where a report on `lane` points. */
+function laneRef(lane: Doc<"lanes">) {
+  return { table: "lanes", id: lane._id, workosOrgId: lane.workosOrgId };
+}
+
+/**
+ * Ends `lane`'s backfill without examining a load: it is done and no longer
+ * due. For a deleted org, and for a lane the code would not have written
+ * (it prices nothing, so paging its loads would promote nothing by it).
+ */
+export async function abandonBackfill(
+  ctx: MutationCtx,
+  lane: Doc<"lanes">,
+  now: number,
+): Promise<void> {
+  await ctx.db.patch("lanes", lane._id, {
+    ...(lane.backfill === undefined
+      ? {}
+      : { backfill: { ...lane.backfill, state: "done", cursor: null, updatedAt: now } }),
+    backfillDueAt: undefined,
+  });
+}
 
 /**
  * Runs one batch of `lane`'s running backfill: reads up to `batchSize`
@@ -115,6 +159,11 @@ export type BackfillBatch = {
  * `lane`: a customer-specific lane may win), and stores the new cursor. Loads
  * no lane applies to (customer or effective dates) stay unmapped and are
  * passed over, so every batch moves the cursor.
+ *
+ * Stored values the code would not have written: a `lane` that fails
+ * `laneProblems` ends its backfill at once (`done`, nothing examined); other
+ * such lanes are skipped by matching; a load `loadForMatching` cannot price
+ * is passed over; counters that are not counts restart from 0. All reported.
  *
  * Costs per examined load: 1 read; per promoted load about 4 more reads and 2
  * writes; per batch: the lane lookups (once per key pair), the lane patch and
@@ -129,11 +178,26 @@ export async function runBackfillBatch(
   if (state === undefined || state.state !== "running") {
     throw new Error(`[lanes.backfill] lane ${lane._id} has no running backfill`);
   }
+  const invalidLane = laneProblems(lane);
+  if (invalidLane.length > 0) {
+    reportStoredProblems(laneRef(lane), invalidLane, "backfill ended");
+    await abandonBackfill(ctx, lane, options.now);
+    return { runId: state.runId, examined: 0, promoted: 0, done: true, skippedInvalid: 1 };
+  }
+  const invalidState = backfillProblems(state);
+  if (invalidState.length > 0) {
+    reportStoredProblems(laneRef(lane), invalidState, "backfill counters restarted");
+  }
   const page = await pageOfUnmappedLoads(ctx.db, lane, state.cursor, options.batchSize);
   const finder = new LaneFinder(ctx.db);
+  const skipped = new Set<string>();
   let promoted = 0;
   for (const load of page.page) {
-    const match = await finder.match(load, options.now);
+    const { matchable, invalid } = loadForMatching(load);
+    if (invalid) skipped.add(load._id);
+    if (matchable === null) continue;
+    const { match, skippedLaneIds } = await finder.matchChecked(matchable, options.now);
+    for (const id of skippedLaneIds) skipped.add(id);
     if (match === null) continue;
     await promoteLoad(ctx, load, match);
     promoted++;
@@ -144,50 +208,64 @@ export async function runBackfillBatch(
       ...state,
       state: done ? "done" : "running",
       cursor: done ? null : page.continueCursor,
-      batches: state.batches + 1,
-      examined: state.examined + page.page.length,
-      promoted: state.promoted + promoted,
+      batches: storedCount(state.batches) + 1,
+      examined: storedCount(state.examined) + page.page.length,
+      promoted: storedCount(state.promoted) + promoted,
+      startedAt: isValidTimestamp(state.startedAt) ? state.startedAt : options.now,
       updatedAt: options.now,
     },
     backfillDueAt: done ? dueAfterDone(lane, options.now) : options.now + BACKFILL_LEASE_MS,
   });
-  return { runId: state.runId, examined: page.page.length, promoted, done };
-}
-
-/**
- * Marks `lane`'s backfill finished without promoting anything (the org was
- * deleted): it is then no longer due.
- */
-export async function abandonBackfill(
-  ctx: MutationCtx,
-  lane: Doc<"lanes">,
-  now: number,
-): Promise<void> {
-  if (lane.backfill === undefined) return;
-  await ctx.db.patch("lanes", lane._id, {
-    backfill: { ...lane.backfill, state: "done", cursor: null, updatedAt: now },
-    backfillDueAt: undefined,
-  });
+  return {
+    runId: state.runId,
+    examined: page.page.length,
+    promoted,
+    done,
+    skippedInvalid: skipped.size + (invalidState.length > 0 ? 1 : 0),
+  };
 }
 
 /** Lane backfills (re)started per cleanup transaction. */
 export const LANE_RESTARTS_PER_RUN = 25;
 
+/** What one pass of `restartDueBackfills` did. */
+export type RestartPass = {
+  restarted: number;
+  complete: boolean;
+  /** Due lanes the code would not have written: ended, not restarted (reported). */
+  skippedInvalid: number;
+};
+
 /**
- * Gives each due lane (`backfillDueAt <= now`) a new backfill run and
- * schedules its first batch. The restart moves `backfillDueAt` a lease into
- * the future, so a lane leaves the due range as it is restarted and the next
- * transaction picks up where this one stopped.
+ * Gives each due lane (`backfillDueAt <= now`; any number, so a due time of
+ * -1 or -Infinity is due now, while NaN sorts above every number and is never
+ * due) a new backfill run and schedules its first batch. The restart moves
+ * `backfillDueAt` a lease into the future, so a lane leaves the due range as
+ * it is restarted and the next transaction picks up where this one stopped.
+ * A due lane the code would not have written (`laneProblems`) is not
+ * restarted: its backfill ends and it leaves the due range (reported), so it
+ * neither fails every cleanup nor holds the range.
  */
-export async function restartDueBackfills(
-  ctx: MutationCtx,
-  now: number,
-): Promise<{ restarted: number; complete: boolean }> {
+export async function restartDueBackfills(ctx: MutationCtx, now: number): Promise<RestartPass> {
   const due = await ctx.db
     .query("lanes")
-    .withIndex("by_backfill_due_at", (q) => q.gte("backfillDueAt", 0).lte("backfillDueAt", now))
+    .withIndex("by_backfill_due_at", (q) =>
+      q.gte("backfillDueAt", -Infinity).lte("backfillDueAt", now),
+    )
     .take(LANE_RESTARTS_PER_RUN);
+  let skippedInvalid = 0;
   for (const lane of due) {
+    const problems = laneProblems(lane);
+    if (problems.length > 0) {
+      reportStoredProblems(laneRef(lane), problems, "backfill ended");
+      await abandonBackfill(ctx, lane, now);
+      skippedInvalid++;
+      continue;
+    }
+    const stateProblems = lane.backfill === undefined ? [] : backfillProblems(lane.backfill);
+    if (stateProblems.length > 0) {
+      reportStoredProblems(laneRef(lane), stateProblems, "backfill restarted");
+    }
     const restart = startedBackfill(lane.backfill, now);
     await ctx.db.patch("lanes", lane._id, restart);
     await ctx.scheduler.runAfter(0, internal.lanes.continueLaneBackfill, {
@@ -201,7 +279,11 @@ export async function restartDueBackfills(
       previousState: lane.backfill?.state ?? null,
     });
   }
-  return { restarted: due.length, complete: due.length < LANE_RESTARTS_PER_RUN };
+  return {
+    restarted: due.length - skippedInvalid,
+    complete: due.length < LANE_RESTARTS_PER_RUN,
+    skippedInvalid,
+  };
 }
 
 /** A lane end as callers send it: a location or `"*"`. */
@@ -218,12 +300,25 @@ export const vCreateLaneArgs = {
   customerId: v.optional(v.string()),
 };
 
+/**
+ * Stored documents holding values the code would never write that a call
+ * skipped (lanes, unpriceable loads, backfill states), each logged as
+ * `[stored.invalid]`; absent when there were none.
+ */
+const vSkippedInvalid = v.optional(v.number());
+
+/** `{ skippedInvalid }` when `n > 0`, else nothing (the field is absent). */
+function skippedField(n: number): { skippedInvalid?: number } {
+  return n > 0 ? { skippedInvalid: n } : {};
+}
+
 /** What `lanes.createLaneAndBackfill` answers. */
 export const vCreateLaneResult = v.object({
   laneId: v.id("lanes"),
   examined: v.number(),
   promoted: v.number(),
   backfillComplete: v.boolean(),
+  skippedInvalid: vSkippedInvalid,
 });
 export type CreateLaneResult = Infer<typeof vCreateLaneResult>;
 
@@ -253,12 +348,14 @@ export async function createLaneWithBackfill(
     examined: batch.examined,
     promoted: batch.promoted,
     backfillComplete: batch.done,
+    skippedInvalid: batch.skippedInvalid,
   });
   return {
     laneId: lane._id,
     examined: batch.examined,
     promoted: batch.promoted,
     backfillComplete: batch.done,
+    ...skippedField(batch.skippedInvalid),
   };
 }
 
@@ -275,6 +372,7 @@ export const vContinueBackfillResult = v.object({
   status: v.union(v.literal("stale"), v.literal("running"), v.literal("done")),
   examined: v.number(),
   promoted: v.number(),
+  skippedInvalid: vSkippedInvalid,
 });
 export type ContinueBackfillResult = Infer<typeof vContinueBackfillResult>;
 
@@ -331,10 +429,12 @@ export async function continueBackfill(
     examined: batch.examined,
     promoted: batch.promoted,
     done: batch.done,
+    skippedInvalid: batch.skippedInvalid,
   });
   return {
     status: batch.done ? "done" : "running",
     examined: batch.examined,
     promoted: batch.promoted,
+    ...skippedField(batch.skippedInvalid),
   };
 }

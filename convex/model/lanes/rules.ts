@@ -5,6 +5,8 @@
  * Matching never scans lanes or loads: it looks up the lanes of a normalized
  * (origin key, destination key) pair through `lanes.by_org_and_origin_and_destination`,
  * at most three pairs per load (exact, `origin → *`, `* → destination`).
+ * A stored lane the code would not have written (`laneProblems`) is skipped
+ * by matching and by the overlap check, and reported.
  */
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { DatabaseReader } from "../../_generated/server";
@@ -14,17 +16,19 @@ import { createInvoice, findLoadInvoice } from "../invoices/rules";
 import { byAge } from "../uniqueness";
 import {
   isValidAmountCents,
-  locationKey,
   MAX_AMOUNT_CENTS,
   MAX_ID_LENGTH,
   optionalText,
   optionalTimestamp,
+  reportStoredProblems,
   requireLocation,
-  type Location,
+  storedProblem,
+  type StoredProblem,
 } from "../validate";
+import { laneEndKey, WILDCARD, type LaneEnd } from "./ends";
+import { laneProblems } from "./stored";
 
-/** The key (and stored value) of a wildcard lane end. */
-export const WILDCARD = "*";
+export { laneEndKey, WILDCARD, type LaneEnd };
 
 /**
  * Most lanes one org may have for one (origin key, destination key) pair,
@@ -32,14 +36,6 @@ export const WILDCARD = "*";
  * rates). Keeps a lane lookup to a bounded number of reads.
  */
 export const MAX_LANES_PER_PAIR = 50;
-
-/** A lane end: a location, or `*` for any. */
-export type LaneEnd = Location | typeof WILDCARD;
-
-/** The lookup key of a lane end: `CITY|ST`, or `*`. */
-export function laneEndKey(end: LaneEnd): string {
-  return end === WILDCARD ? WILDCARD : locationKey(end);
-}
 
 /** What lane matching needs to know about a load. */
 export type MatchableLoad = Pick<
@@ -86,14 +82,44 @@ function compareLanes(a: Doc<"lanes">, b: Doc<"lanes">): number {
 }
 
 /**
+ * What matching one load found: the lane to price it by (or null), and the
+ * ids of the stored lanes it skipped among those it read because the code
+ * would not have written them (`laneProblems`).
+ */
+export type MatchOutcome = { match: LaneMatch | null; skippedLaneIds: Id<"lanes">[] };
+
+/**
  * Looks up lanes by key pair, remembering each pair it read, so a batch of
  * loads on the same lane reads the lanes once. Create one per mutation (a
  * lane created later in the same mutation is seen only by a new finder).
  */
 export class LaneFinder {
   private readonly pairs = new Map<string, Doc<"lanes">[]>();
+  /** Each lane's problems (empty: valid), checked and reported once per finder. */
+  private readonly checked = new Map<Id<"lanes">, StoredProblem[]>();
 
   constructor(private readonly db: DatabaseReader) {}
+
+  /**
+   * Whether `lane` is one the code could have written (`laneProblems`). A lane
+   * that is not is reported (`[stored.invalid]`, action `skipped`) the first
+   * time this finder sees it; callers then act as if it did not exist.
+   */
+  isValid(lane: Doc<"lanes">): boolean {
+    let problems = this.checked.get(lane._id);
+    if (problems === undefined) {
+      problems = laneProblems(lane);
+      this.checked.set(lane._id, problems);
+      if (problems.length > 0) {
+        reportStoredProblems(
+          { table: "lanes", id: lane._id, workosOrgId: lane.workosOrgId },
+          problems,
+          "skipped",
+        );
+      }
+    }
+    return problems.length === 0;
+  }
 
   /**
    * The lanes of (org, originKey, destinationKey): at most `MAX_LANES_PER_PAIR`
@@ -121,28 +147,48 @@ export class LaneFinder {
     return lanes;
   }
 
+  /** The lanes of a pair the code could have written; the others' ids go to `skipped`. */
+  private async validLanesOf(
+    workosOrgId: string,
+    originKey: string,
+    destinationKey: string,
+    skipped: Id<"lanes">[],
+  ): Promise<Doc<"lanes">[]> {
+    const lanes = await this.lanesOf(workosOrgId, originKey, destinationKey);
+    return lanes.filter((lane) => {
+      if (this.isValid(lane)) return true;
+      skipped.push(lane._id);
+      return false;
+    });
+  }
+
   /**
    * The lane `load` should be priced by: an exact lane (`CONTRACT`), else a
    * wildcard lane at either end (`SPOT`; with equal preference the
-   * `origin → *` lane wins), else null. At most three index lookups.
+   * `origin → *` lane wins), else null. At most three index lookups. Lanes
+   * the code would not have written are skipped as if absent (so a load whose
+   * only lane is such a lane is `UNMAPPED`), and listed in `skippedLaneIds`.
    */
-  async match(load: MatchableLoad, now: number): Promise<LaneMatch | null> {
+  async matchChecked(load: MatchableLoad, now: number): Promise<MatchOutcome> {
     const { workosOrgId, originKey, destinationKey } = load;
-    const exact = bestLane(await this.lanesOf(workosOrgId, originKey, destinationKey), load, now);
-    if (exact !== null) return { lane: exact, loadType: "CONTRACT" };
-    const fromOrigin = bestLane(await this.lanesOf(workosOrgId, originKey, WILDCARD), load, now);
-    const toDestination = bestLane(
-      await this.lanesOf(workosOrgId, WILDCARD, destinationKey),
-      load,
-      now,
-    );
+    const skippedLaneIds: Id<"lanes">[] = [];
+    const lanesOf = (o: string, d: string) => this.validLanesOf(workosOrgId, o, d, skippedLaneIds);
+    const exact = bestLane(await lanesOf(originKey, destinationKey), load, now);
+    if (exact !== null) return { match: { lane: exact, loadType: "CONTRACT" }, skippedLaneIds };
+    const fromOrigin = bestLane(await lanesOf(originKey, WILDCARD), load, now);
+    const toDestination = bestLane(await lanesOf(WILDCARD, destinationKey), load, now);
     const spot =
       fromOrigin !== null && toDestination !== null
         ? compareLanes(toDestination, fromOrigin) > 0
           ? toDestination
           : fromOrigin
         : (fromOrigin ?? toDestination);
-    return spot === null ? null : { lane: spot, loadType: "SPOT" };
+    return { match: spot === null ? null : { lane: spot, loadType: "SPOT" }, skippedLaneIds };
+  }
+
+  /** `matchChecked`'s lane, for callers that need no report of skipped lanes. */
+  async match(load: MatchableLoad, now: number): Promise<LaneMatch | null> {
+    return (await this.matchChecked(load, now)).match;
   }
 }
 
@@ -168,8 +214,11 @@ export const MAX_LANE_RATE_CENTS = MAX_AMOUNT_CENTS;
  * Validates a new lane and inserts it. A lane is a duplicate of an existing
  * one with the same org, origin key, destination key and customer (or both
  * without a customer) whose effective range overlaps; rate changes are new
- * lanes with adjacent ranges. `backfill` sets the lane's initial backfill
- * state (see `model/lanes/backfill.ts`).
+ * lanes with adjacent ranges. A stored lane the code would not have written
+ * (`laneProblems`) never prices a load, so it does not block its
+ * replacement: the overlap check skips it (it still counts toward
+ * `MAX_LANES_PER_PAIR`, which bounds reads). `backfill` sets the lane's
+ * initial backfill state (see `model/lanes/backfill.ts`).
  *
  * @throws `INVALID_ARGUMENT` (both ends `*`, bad rate or dates, already
  *   `MAX_LANES_PER_PAIR` lanes for the pair), `ALREADY_EXISTS` for a duplicate.
@@ -206,12 +255,9 @@ export async function insertLane(
   const originKey = laneEndKey(origin);
   const destinationKey = laneEndKey(destination);
 
-  const siblings = await new LaneFinder(ctx.db).lanesOf(
-    input.workosOrgId,
-    originKey,
-    destinationKey,
-  );
-  const sameCustomer = siblings.filter((l) => l.customerId === customerId);
+  const finder = new LaneFinder(ctx.db);
+  const siblings = await finder.lanesOf(input.workosOrgId, originKey, destinationKey);
+  const sameCustomer = siblings.filter((l) => l.customerId === customerId && finder.isValid(l));
   const overlapping = sameCustomer.find(
     (l) =>
       l.effectiveFrom < (effectiveTo ?? Infinity) && effectiveFrom < (l.effectiveTo ?? Infinity),
@@ -277,9 +323,9 @@ export async function promoteLoad(
     throw new Error(`[lanes.promote] load ${load._id} is already ${load.loadType}`);
   }
   await ctx.db.patch("loads", load._id, { loadType: match.loadType, laneId: match.lane._id });
-  const invoice = await findLoadInvoice(ctx, load._id, "active");
+  const invoice = await findLoadInvoice(ctx, load, "active");
   if (invoice === null) {
-    const voided = await findLoadInvoice(ctx, load._id, "voided");
+    const voided = await findLoadInvoice(ctx, load, "voided");
     if (voided !== null) {
       console.log("[lanes.promote] invoice was voided; none created", {
         workosOrgId: load.workosOrgId,
@@ -298,6 +344,14 @@ export async function promoteLoad(
     return { invoice: "created", invoiceId };
   }
   if (invoice.status !== "MISSING_DATA") return { invoice: "kept", invoiceId: invoice._id };
+  if (invoice.amountCents !== 0) {
+    // A MISSING_DATA invoice has no rate; whatever was written around the code is replaced.
+    reportStoredProblems(
+      { table: "invoices", id: invoice._id, workosOrgId: load.workosOrgId },
+      [storedProblem("amountCents", invoice.amountCents)],
+      "replaced by the lane rate",
+    );
+  }
   await ctx.db.patch("invoices", invoice._id, {
     status: "DRAFT",
     amountCents: match.lane.rateCents,

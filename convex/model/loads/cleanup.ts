@@ -18,6 +18,12 @@ export const vCleanupResult = v.object({
   expiryComplete: v.boolean(),
   lanesRestarted: v.number(),
   lanesComplete: v.boolean(),
+  /**
+   * Due lanes the code would not have written (`laneProblems`): their
+   * backfill ended instead of being restarted, each logged as
+   * `[stored.invalid]`. Absent when there were none.
+   */
+  lanesSkippedInvalid: v.optional(v.number()),
 });
 export type CleanupResult = Infer<typeof vCleanupResult>;
 
@@ -31,7 +37,12 @@ export const vExpiryContinuationResult = v.object({ expired: v.number(), done: v
 export type ExpiryContinuationResult = Infer<typeof vExpiryContinuationResult>;
 
 /** What a lane-restart continuation did. */
-export const vRestartResult = v.object({ restarted: v.number(), complete: v.boolean() });
+export const vRestartResult = v.object({
+  restarted: v.number(),
+  complete: v.boolean(),
+  /** As `lanesSkippedInvalid` of the cleanup result. */
+  skippedInvalid: v.optional(v.number()),
+});
 export type RestartResult = Infer<typeof vRestartResult>;
 
 /**
@@ -60,13 +71,14 @@ export async function runPeriodicCleanup(
   if (!lanes.complete) {
     await ctx.scheduler.runAfter(0, internal.lazyLoadPromotion.restartDueLaneBackfills, {});
   }
-  const result = {
+  const result: CleanupResult = {
     expired: expiry.expired,
     expiryComplete: expiry.done,
     lanesRestarted: lanes.restarted,
     lanesComplete: lanes.complete,
+    ...(lanes.skippedInvalid > 0 ? { lanesSkippedInvalid: lanes.skippedInvalid } : {}),
   };
-  if (result.expired > 0 || result.lanesRestarted > 0) {
+  if (result.expired > 0 || result.lanesRestarted > 0 || lanes.skippedInvalid > 0) {
     console.log("[cleanup.periodic]", { ...result, cutoff });
   }
   return result;
@@ -95,9 +107,9 @@ export async function continueExpiry(
 
 /** Restarts the next due lane backfills, scheduling itself while more are due. */
 export async function continueLaneRestarts(ctx: MutationCtx): Promise<RestartResult> {
-  const result = await restartDueBackfills(ctx, Date.now());
-  if (!result.complete) {
+  const { restarted, complete, skippedInvalid } = await restartDueBackfills(ctx, Date.now());
+  if (!complete) {
     await ctx.scheduler.runAfter(0, internal.lazyLoadPromotion.restartDueLaneBackfills, {});
   }
-  return result;
+  return { restarted, complete, ...(skippedInvalid > 0 ? { skippedInvalid } : {}) };
 }

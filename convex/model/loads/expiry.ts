@@ -1,7 +1,9 @@
 /**
  * Expiry of stale loads: an `Open` load whose pickup time passed more than a
  * grace period ago becomes `Expired`. Loads without a pickup time never
- * expire. The candidates come from `loads.by_status_and_pickup` (status
+ * expire, nor do loads whose stored pickup time the code would not write
+ * (NaN, ±Infinity, 0 or below: outside the range below, so treated as absent,
+ * as lane matching treats them; see `loads/stored.ts`). The candidates come from `loads.by_status_and_pickup` (status
  * `Open`, pickup time below the cutoff), across all orgs, so a run with
  * nothing to expire reads no load at all.
  *

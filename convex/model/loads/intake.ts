@@ -9,6 +9,11 @@
  * | exact lane              | CONTRACT  | DRAFT at the lane's rate        |
  * | wildcard lane only      | SPOT      | DRAFT at the lane's rate        |
  * | none                    | UNMAPPED  | MISSING_DATA, 0 cents (until a lane is created) |
+ *
+ * A stored lane the code would not have written (a rate of -500, NaN or
+ * 1e12, dates that never apply, keys that do not match its ends) is skipped
+ * as if absent and reported (`LaneFinder.matchChecked`): it never fails the
+ * creation with an error about an amount the caller never sent.
  */
 import type { Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
@@ -24,6 +29,8 @@ export type CreatedLoad = {
   laneId?: Id<"lanes">;
   invoiceId: Id<"invoices">;
   invoiceStatus: InvoiceStatus;
+  /** Stored lanes the code would not have written that matching skipped (reported). */
+  skippedInvalid: number;
 };
 
 /**
@@ -41,7 +48,7 @@ export async function createLoadWithInvoice(
   finder: LaneFinder = new LaneFinder(ctx.db),
 ): Promise<CreatedLoad> {
   const fields = await prepareNewLoad(ctx, input);
-  const match = await finder.match(fields, Date.now());
+  const { match, skippedLaneIds } = await finder.matchChecked(fields, Date.now());
   const loadType: LoadType = match?.loadType ?? "UNMAPPED";
   const laneId = match?.lane._id;
   const loadId = await ctx.db.insert("loads", { ...fields, loadType, laneId });
@@ -52,5 +59,12 @@ export async function createLoadWithInvoice(
     amountCents: match?.lane.rateCents ?? 0,
     laneId,
   });
-  return { loadId, loadType, laneId, invoiceId, invoiceStatus };
+  return {
+    loadId,
+    loadType,
+    laneId,
+    invoiceId,
+    invoiceStatus,
+    skippedInvalid: skippedLaneIds.length,
+  };
 }

@@ -10,13 +10,16 @@ import type { LoadSource, LoadStatus, LoadType } from "../enums";
 import { findInvoicesOfLoad, wasBilled } from "../invoices/rules";
 import { pickUnique } from "../uniqueness";
 import {
+  isValidTimestamp,
   locationKey,
   MAX_ID_LENGTH,
   optionalNonNegative,
   optionalText,
   optionalTimestamp,
   requireLocation,
+  reportStoredProblems,
   requireText,
+  storedProblem,
   type Location,
 } from "../validate";
 
@@ -217,8 +220,18 @@ export async function deleteLoad(
   ctx: MutationCtx,
   load: Doc<"loads">,
 ): Promise<{ invoicesDeleted: number }> {
-  const invoices = await findInvoicesOfLoad(ctx, load._id);
+  const invoices = await findInvoicesOfLoad(ctx, load);
   const kept = invoices.filter(wasBilled);
+  for (const invoice of kept) {
+    // Any `billedAt` keeps the record, even one the code would not write.
+    if (invoice.billedAt !== undefined && !isValidTimestamp(invoice.billedAt)) {
+      reportStoredProblems(
+        { table: "invoices", id: invoice._id, workosOrgId: load.workosOrgId },
+        [storedProblem("billedAt", invoice.billedAt)],
+        "treated as billed",
+      );
+    }
+  }
   if (kept.length > 0) {
     throw appError(
       "HAS_BILLED_INVOICE",

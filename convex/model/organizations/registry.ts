@@ -21,10 +21,11 @@
 import { v, type Infer } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../ctx";
-import { clampToSkew, trustedStoredTime } from "../../lib/clock";
+import { clampToSkew } from "../../lib/clock";
 import { appError, orgDeletedError } from "../../lib/errors";
 import type { RegistryOutcome } from "../enums";
 import { pickUnique } from "../uniqueness";
+import { trustedStoredTimestamp } from "../validate";
 import { isOrgDeleted } from "./deleted";
 
 /** What WorkOS says about one organization at `workosUpdatedAt`. */
@@ -85,7 +86,13 @@ export async function upsertOrganization(
     return { outcome: "registered", documentsWritten: 1 };
   }
   if (isOrgDeleted(existing)) return { outcome: "ignored_deleted", documentsWritten: 0 };
-  const storedAt = trustedStoredTime(existing.workosUpdatedAt, now);
+  // Not a timestamp (NaN, ±Infinity, 0 or below; reported) or beyond the skew allowance: disregarded.
+  const storedAt = trustedStoredTimestamp(
+    { table: "organizations", id: existing._id, workosOrgId: existing.workosOrgId },
+    "workosUpdatedAt",
+    existing.workosUpdatedAt,
+    now,
+  );
   if (storedAt !== undefined && workosUpdatedAt < storedAt) {
     return { outcome: "stale", documentsWritten: 0 };
   }
