@@ -24,7 +24,7 @@ import {
   vOrganizationStatus,
   vRegistryOutcome,
 } from "./model/enums";
-import { fourKitesIntegrationFields } from "./model/fourKites/integrations";
+import { fourKitesIntegrationFields } from "./model/fourKites/fields";
 
 /** A stop location as loads and lanes store it. */
 export const vLocation = v.object({

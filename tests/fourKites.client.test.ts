@@ -9,12 +9,13 @@ import { describe, expect, test } from "vitest";
 import {
   FourKitesApiError,
   FourKitesClient,
-  isLastPage,
   retryAfterMs,
   type ClientOptions,
   type ShipmentPage,
 } from "../convex/model/fourKites/client";
 import type { FourKitesCredentials } from "../convex/model/fourKites/credentials";
+import type { PassCheckpoint } from "../convex/model/fourKites/fields";
+import { stepPage } from "../convex/model/fourKites/pass";
 import {
   checkShipmentJson,
   checkShipmentValue,
@@ -43,15 +44,19 @@ const CREDS: FourKitesCredentials[] = [
 ];
 const SHAPES: Shape[] = ["array", "data", "dataShipments", "shipments"];
 
-/** Reads every page like the sync does; returns the shipments and the page count. */
+/** Reads every page with the sync's end rule (`stepPage`); returns the shipments and the page count. */
 async function readAll(client: FourKitesClient, perPage: number) {
   const all: unknown[] = [];
   let pages = 0;
+  let state: Pick<PassCheckpoint, "pageSize" | "previous"> = {};
   for (let page = 1; page <= 50; page++) {
     const got: ShipmentPage = await client.fetchPage(page, perPage);
     pages++;
     all.push(...got.shipments);
-    if (isLastPage(page, got, perPage)) break;
+    const count = got.shipments.length;
+    const step = stepPage(state, { page, count, total: got.totalCount }, perPage);
+    if (step.last) break;
+    state = { pageSize: step.pageSize, previous: { page, fingerprint: "-", count } };
   }
   return { all, pages };
 }

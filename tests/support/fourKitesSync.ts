@@ -53,6 +53,17 @@ export async function createIntegration(
   });
 }
 
+/**
+ * The pages a pass asks for, in order, when it reads pages `from`..`to`: each
+ * page, then the page before it again (`model/fourKites/pass.ts`), e.g.
+ * `[1, 2, 1, 3, 2]` for pages 1 to 3, `[4, 3, 5, 4]` resuming at page 4 of 5.
+ */
+export function passRequests(to: number, from = 1): number[] {
+  const out: number[] = [];
+  for (let page = from; page <= to; page++) out.push(...(page > 1 ? [page, page - 1] : [page]));
+  return out;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
