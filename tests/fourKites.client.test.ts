@@ -314,6 +314,31 @@ describe("retries, timeouts and failures", () => {
     ]);
   });
 
+  test("the apikey header goes with the OAuth2 token request and every listing request of a key", async () => {
+    for (const auth of CREDS) {
+      const tenant = `t-apikey-header-${auth.kind}`;
+      server().tenants.set(tenant, {
+        auth,
+        shipments: makeShipments(5, 2500, T0),
+        shape: "array",
+        withTotal: false,
+      });
+      const client = new FourKitesClient(server().baseUrl(tenant), auth, FAST);
+      await readAll(client, 2);
+      const log = requestsOf(tenant);
+      const hasKey = auth.kind === "apikey" || auth.kind === "oauth2";
+      // The fake's token endpoint refuses a request without it: a token was issued.
+      expect(log.filter((r) => r.method === "POST").map((r) => [r.status, r.apikeyHeader])).toEqual(
+        auth.kind === "oauth2" ? [[200, true]] : [],
+      );
+      expect(log.filter((r) => r.method === "GET").map((r) => r.apikeyHeader)).toEqual([
+        hasKey,
+        hasKey,
+        hasKey,
+      ]);
+    }
+  });
+
   test("an OAuth2 token past its announced expiry is renewed before use", async () => {
     const auth = CREDS[1];
     server().tenants.set("t-ttl", {
