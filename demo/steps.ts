@@ -559,7 +559,7 @@ export const STEPS: Step[] = [
  */
 export const LIVE_STEPS: Step[] = [
   {
-    title: "FourKites integrations: two orgs pulled on the schedule from a local fake API",
+    title: "FourKites integrations: the orgs pulled on the schedule from a local fake API",
     run: scheduledIntegrations,
   },
 ];
