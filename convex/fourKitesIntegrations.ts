@@ -17,15 +17,12 @@ import {
   assertCredentialsWellFormed,
   decryptCredentials,
   encryptCredentials,
-  vEncryptedCredentials,
   vFourKitesCredentials,
-  type EncryptedCredentials,
 } from "./model/fourKites/credentials";
+import { vEncryptedCredentials, type EncryptedCredentials } from "./model/fourKites/fields";
 import {
-  checkSchedule,
   findIntegration,
   integrationView,
-  normalizeBaseUrl,
   requireIntegrationsManager,
   syncHealthView,
   viewIntegration,
@@ -33,6 +30,8 @@ import {
   vSyncHealth,
   type IntegrationView,
 } from "./model/fourKites/integrations";
+import { checkSchedule, normalizeBaseUrl } from "./model/fourKites/settings";
+import { baseUrlProblem } from "./model/fourKites/storedValues";
 import {
   insertIntegration,
   vIntegrationChanges,
@@ -155,8 +154,10 @@ export const getIntegration = query({
 });
 
 /**
- * The org's sync health: last run (time, duration, pages, created / updated /
- * unchanged / rejected / unknown-status counts), last error, next due time.
+ * The org's sync health: last run (outcome, time, duration, pages, created /
+ * updated / unchanged / rejected / unknown-status counts, doubts, fields the
+ * parser does not read), last error, next due time, stored values out of the
+ * code's range.
  */
 export const getSyncHealth = query({
   args: { workosOrgId: v.string() },
@@ -177,7 +178,8 @@ type TestResult = Infer<typeof vTestResult>;
 
 /**
  * Tries the stored settings: reads page 1 and reports what came back, or why
- * it failed (auth, HTTP, timeout, malformed). Writes nothing.
+ * it failed (auth, HTTP, timeout, malformed, or `stored_value` for a stored
+ * base URL the code would not have written). Writes nothing.
  */
 export const testIntegration = action({
   args: { workosOrgId: v.string() },
@@ -190,6 +192,9 @@ export const testIntegration = action({
         workosOrgId: args.workosOrgId,
       },
     );
+    const urlProblem = baseUrlProblem(stored.baseUrl);
+    if (urlProblem !== null)
+      return { ok: false as const, kind: "stored_value", message: urlProblem };
     const credentials = await decryptCredentials(args.workosOrgId, stored.credentials);
     const client = new FourKitesClient(stored.baseUrl, credentials, clientOptionsFromEnv());
     try {

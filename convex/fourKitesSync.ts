@@ -1,67 +1,95 @@
 /**
- * FourKites syncs.
- *
- * Scheduled, per org (the integration in `fourKitesIntegrations`):
+ * FourKites syncs, per org (the integration in `fourKitesIntegrations`):
  * - `dispatchDueSyncs` (cron, every minute) enqueues one `syncIntegration`
  *   per due integration on the `fourKitesWorkpool` workpool;
  * - `syncIntegration` pages through the org's FourKites API and imports
- *   (`model/fourKites/sync.ts`); `beginSyncRun`, `commitSyncPage` and
+ *   (`model/fourKites/syncRun.ts`); `beginSyncRun`, `commitSyncPage` and
  *   `finishSyncRun` keep its lease, resume point and summary;
+ * - `syncFromFourKites`: the same run, for operators, refused with a coded
+ *   error when it cannot run;
  * - `status`: sync health of every integration, for operators.
- *
- * Legacy, one-shot (kept for the demo and operators until they move to
- * integrations; deprecated):
- *
- * `syncFromFourKites`: pulls shipment pages from the FourKites API with one
- * set of credentials from the environment (`FOURKITES_API_BASE_URL`,
- * `FOURKITES_API_KEY`), validates each shipment, and imports the valid ones
- * in batches; invalid ones are reported and do not hold back the others.
- * Re-running it is safe: imports are idempotent. See
- * `model/fourKites/legacySync.ts`.
  */
 import { Workpool } from "@convex-dev/workpool";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalAction, internalMutation, internalQuery } from "./functions";
 import { components } from "./lib/components";
+import { appError } from "./lib/errors";
+import { vPassCheckpoint } from "./model/fourKites/fields";
 import { listSyncHealth, vSyncHealthList } from "./model/fourKites/integrations";
-import { runLegacySync, vLegacySyncResult } from "./model/fourKites/legacySync";
 import {
+  assertOperatorRunAllowed,
   beginRun,
   commitPage,
   dispatchDue,
   finishRun,
-  runSync,
   vBegunRun,
   vRunEnd,
-  vSyncRunResult,
-  MAX_PAGES_PER_RUN,
-  type SyncRunResult,
 } from "./model/fourKites/sync";
-import { appError } from "./lib/errors";
+import {
+  MAX_PAGES_PER_RUN,
+  runSync,
+  vSyncRunResult,
+  type SyncRunResult,
+} from "./model/fourKites/syncRun";
+
+/** The pages a run may move past: `maxPages` checked, or the default. */
+function checkMaxPages(maxPages: number | undefined): number {
+  const pages = maxPages ?? MAX_PAGES_PER_RUN;
+  if (!Number.isSafeInteger(pages) || pages < 1 || pages > MAX_PAGES_PER_RUN) {
+    throw appError(
+      "INVALID_ARGUMENT",
+      `maxPages must be an integer from 1 to ${MAX_PAGES_PER_RUN}.`,
+      {
+        field: "maxPages",
+      },
+    );
+  }
+  return pages;
+}
+
+const vRunArgs = {
+  workosOrgId: v.string(),
+  /** Pages this run may move past (default `MAX_PAGES_PER_RUN`); the pass continues next run. */
+  maxPages: v.optional(v.number()),
+};
 
 /**
- * Pulls and imports FourKites shipments for one org.
+ * Runs the org's own FourKites integration now, for operators: the same run
+ * as the scheduled `syncIntegration` (same pass, lease, checks and summary;
+ * it continues a pass in progress), after checks that refuse it before
+ * anything is fetched.
  *
  * ```sh
  * npx convex run fourKitesSync:syncFromFourKites '{"workosOrgId": "org_..."}'
- * npx convex run fourKitesSync:syncFromFourKites \
- *   '{"workosOrgId": "org_...", "updatedSince": "2024-05-01T00:00:00Z", "maxPages": 5}'
+ * npx convex run fourKitesSync:syncFromFourKites '{"workosOrgId": "org_...", "maxPages": 5}'
  * ```
  *
- * @throws `ORG_DELETED` for a deleted org (before fetching anything); on
- *   missing configuration, an HTTP error or a malformed page envelope
- *   (`INVALID_PAYLOAD`); batches imported before that stay imported.
+ * Returns the run's result (`skipped` with `reason: "running"` while another
+ * run holds the lease).
+ *
+ * @throws `ORG_DELETED`; `NOT_FOUND` (`reason`: `unknown_org`, or
+ *   `no_integration` for a known org without one); `INTEGRATION_DISABLED`;
+ *   `INVALID_ARGUMENT` for `maxPages`.
  */
 export const syncFromFourKites = internalAction({
-  args: {
-    workosOrgId: v.string(),
-    /** Only shipments updated since this ISO time (passed to FourKites). */
-    updatedSince: v.optional(v.string()),
-    maxPages: v.optional(v.number()),
+  args: vRunArgs,
+  returns: vSyncRunResult,
+  handler: async (ctx, args): Promise<SyncRunResult> => {
+    const maxPages = checkMaxPages(args.maxPages);
+    await ctx.runQuery(internal.fourKitesSync.checkOperatorRun, { workosOrgId: args.workosOrgId });
+    return await runSync(ctx, args.workosOrgId, maxPages);
   },
-  returns: vLegacySyncResult,
-  handler: async (ctx, args) => await runLegacySync(ctx, args),
+});
+
+/** The checks of `syncFromFourKites` (see `assertOperatorRunAllowed`). */
+export const checkOperatorRun = internalQuery({
+  args: { workosOrgId: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    await assertOperatorRunAllowed(ctx, args.workosOrgId);
+    return null;
+  },
 });
 
 // ------------------------------------------------------------ scheduled syncs
@@ -99,25 +127,10 @@ export const dispatchDueSyncs = internalMutation({
  * ```
  */
 export const syncIntegration = internalAction({
-  args: {
-    workosOrgId: v.string(),
-    /** Pages this run may read (default `MAX_PAGES_PER_RUN`); the pass continues next run. */
-    maxPages: v.optional(v.number()),
-  },
+  args: vRunArgs,
   returns: vSyncRunResult,
-  handler: async (ctx, args): Promise<SyncRunResult> => {
-    const maxPages = args.maxPages ?? MAX_PAGES_PER_RUN;
-    if (!Number.isSafeInteger(maxPages) || maxPages < 1 || maxPages > MAX_PAGES_PER_RUN) {
-      throw appError(
-        "INVALID_ARGUMENT",
-        `maxPages must be an integer from 1 to ${MAX_PAGES_PER_RUN}.`,
-        {
-          field: "maxPages",
-        },
-      );
-    }
-    return await runSync(ctx, args.workosOrgId, maxPages);
-  },
+  handler: async (ctx, args): Promise<SyncRunResult> =>
+    await runSync(ctx, args.workosOrgId, checkMaxPages(args.maxPages)),
 });
 
 /** Takes the run's lease and returns its settings (credentials encrypted). */
@@ -127,12 +140,17 @@ export const beginSyncRun = internalMutation({
   handler: async (ctx, args) => await beginRun(ctx, args.workosOrgId, args.runId, Date.now()),
 });
 
-/** Records an imported page; false when the run lost its lease. */
+/** Records an imported page and the pass's checkpoint; false when the run lost its lease. */
 export const commitSyncPage = internalMutation({
-  args: { workosOrgId: v.string(), runId: v.string(), page: v.number() },
+  args: {
+    workosOrgId: v.string(),
+    runId: v.string(),
+    page: v.number(),
+    checkpoint: vPassCheckpoint,
+  },
   returns: v.boolean(),
   handler: async (ctx, args) =>
-    await commitPage(ctx, args.workosOrgId, args.runId, args.page, Date.now()),
+    await commitPage(ctx, args.workosOrgId, args.runId, args.page, args.checkpoint, Date.now()),
 });
 
 /** Ends a run: summary, error, watermark, lease. */

@@ -17,14 +17,13 @@
  * and `model/fourKites/import.ts`.
  */
 import { v } from "convex/values";
-import { internalMutation, internalQuery } from "./functions";
+import { internalMutation } from "./functions";
 import {
   importShipmentBatch as importBatch,
   importShipmentJson,
   vBatchOutcome,
   vImportOutcome,
 } from "./model/fourKites/import";
-import { assertOrgActive } from "./model/organizations/registry";
 
 const vSingleImportArgs = {
   workosOrgId: v.string(),
@@ -98,17 +97,4 @@ export const importShipmentBatch = internalMutation({
   },
   returns: vBatchOutcome,
   handler: async (ctx, args) => await importBatch(ctx, args.workosOrgId, args.shipments),
-});
-
-/**
- * Refuses a deleted org (`ORG_DELETED`; one registry read). The sync action
- * calls it before fetching anything from FourKites.
- */
-export const assertOrgActiveForImport = internalQuery({
-  args: { workosOrgId: v.string() },
-  returns: v.null(),
-  handler: async (ctx, args) => {
-    await assertOrgActive(ctx, args.workosOrgId);
-    return null;
-  },
 });

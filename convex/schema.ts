@@ -19,7 +19,7 @@ import {
   vOrganizationStatus,
   vRegistryOutcome,
 } from "./model/enums";
-import { fourKitesIntegrationFields } from "./model/fourKites/integrations";
+import { fourKitesIntegrationFields } from "./model/fourKites/fields";
 
 export default defineSchema({
   ...statsTables(COUNTED),

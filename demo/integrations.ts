@@ -1,10 +1,11 @@
 /**
- * The demo's closing step: two orgs, each with its own FourKites integration
- * (its own account, auth kind and response shape), pulled on the schedule
- * from a local fake FourKites API on 127.0.0.1 (`runFourKitesIntegrationsDemo`
- * in tests/support/fourKitesDemo.ts). It runs after the story, with real
- * timers: the syncs are real HTTP requests and workpool jobs. It adds its
- * own shipments, so the story's dashboards and drift report stay as they are.
+ * The demo's closing step: the three orgs' FourKites integrations (created in
+ * the story's sync step) move to accounts of their own on a local fake
+ * FourKites API on 127.0.0.1, each with another auth kind and response shape,
+ * and are pulled on the schedule (`runFourKitesIntegrationsDemo` in
+ * tests/support/fourKitesDemo.ts). It runs after the story, with real timers:
+ * the syncs are real HTTP requests and workpool jobs. It adds its own
+ * shipments, so the story's dashboards and drift report stay as they are.
  */
 import { expect, vi } from "vitest";
 import type { SyncHealth } from "../convex/model/fourKites/integrations";
@@ -16,12 +17,12 @@ import type { Demo } from "./ops";
 import { orgName, plural } from "./ops";
 import { say } from "./print";
 
-/** New shipments each of the two orgs' FourKites accounts holds. */
-const NEW_PER_ORG = [6, 9];
+/** New shipments each org's FourKites account holds. */
+const NEW_PER_ORG = [6, 9, 4];
 /** A status no mapping knows yet (imported by `UNKNOWN_STATUS_RULE`). */
 const NEW_STATUS = "AWAITING_CUSTOMS";
 
-/** What the fake API serves for `org` (the `k`-th of the two), and what it should yield. */
+/** What the fake API serves for `org` (the `k`-th), and what it should yield. */
 function accountOf(demo: Demo, k: number) {
   const org = demo.orgs[k];
   const known = org.shipments.slice(0, org.history);
@@ -58,18 +59,23 @@ function counts(h: SyncHealth): string {
   );
 }
 
-/** Two orgs' integrations, pulled by two cron ticks; prints `fourKitesSync:status`. */
+/** The orgs' integrations, pulled by two cron ticks; prints `fourKitesSync:status`. */
 export async function scheduledIntegrations(demo: Demo): Promise<void> {
   const { t } = demo;
-  say("  fourKitesIntegrations:createIntegration for two orgs, each with its own FourKites");
   say(
-    "  account on a local fake API (127.0.0.1); the cron dispatcher (fourKitesSync:dispatchDueSyncs)",
+    "  fourKitesIntegrations:updateIntegration moves each org's integration to an account of its",
   );
-  say("  enqueues one sync per due org on the fourKitesWorkpool.");
-  // The story stubbed `fetch` for the legacy sync: these requests really go out.
+  say(
+    "  own on a local fake API (127.0.0.1), each with another auth kind (a new base URL starts the",
+  );
+  say(
+    "  sync from scratch); the cron dispatcher (fourKitesSync:dispatchDueSyncs) enqueues one sync",
+  );
+  say("  per due org on the fourKitesWorkpool.");
+  // The story's stand-in stubbed `fetch`: from here the requests really go out.
   vi.unstubAllGlobals();
   stubSyncEnv();
-  const accounts = [0, 1].map((k) => accountOf(demo, k));
+  const accounts = demo.orgs.map((_, k) => accountOf(demo, k));
   const orgs: DemoOrg[] = accounts.map((a) => ({
     workosOrgId: a.org.workosOrgId,
     shipments: a.shipments,
@@ -82,6 +88,7 @@ export async function scheduledIntegrations(demo: Demo): Promise<void> {
   };
 
   say(`  Tick 1: ${plural(result.firstTick.enqueued, "sync")} enqueued.`);
+  expect(result.firstTick.enqueued).toBe(accounts.length);
   for (const a of accounts) {
     const h = byOrg(result.afterFirst.integrations, a.org.workosOrgId);
     say(
@@ -104,7 +111,7 @@ export async function scheduledIntegrations(demo: Demo): Promise<void> {
   }
 
   say(
-    `  Tick 2 (both due again, same window): ${plural(result.secondTick.enqueued, "sync")} enqueued.`,
+    `  Tick 2 (all due again, same window): ${plural(result.secondTick.enqueued, "sync")} enqueued.`,
   );
   for (const a of accounts) {
     const h = byOrg(result.afterSecond.integrations, a.org.workosOrgId);
@@ -124,5 +131,5 @@ export async function scheduledIntegrations(demo: Demo): Promise<void> {
       throw new Error(`${a.org.name} counters differ: ${JSON.stringify(diff)}`);
     }
   }
-  say("  Checked from scratch: both orgs' counters equal their documents after the syncs.");
+  say("  Checked from scratch: every org's counters equal its documents after the syncs.");
 }

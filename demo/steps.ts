@@ -12,11 +12,12 @@ import type { LoadStatus } from "../convex/model/enums";
 import { BACKFILL_BATCH_SIZE } from "../convex/model/lanes/backfill";
 import { DEFAULT_EXPIRY_GRACE_MS, EXPIRY_BATCH_SIZE } from "../convex/model/loads/expiry";
 import { biller, measureMutation, member } from "../tests/support/setup";
+import { manager } from "../tests/support/fourKitesSync";
 import { deliver, orgEvent } from "../tests/support/workos";
 import { fmtInt, measureMutationToLimit, measureQueryToLimit } from "../tests/support/measure";
 import { differences } from "../tests/support/truth";
 import { runScheduledOnly } from "../tests/support/scheduled";
-import { serveShipments } from "./fourKitesApi";
+import { serveAccounts, standInAccount } from "./fourKitesApi";
 import {
   drain,
   findInvoices,
@@ -41,10 +42,6 @@ export type Step = { title: string; run: (demo: Demo) => Promise<void> };
 /** How much activity an org gets: grows with its size. */
 function scale(org: DemoOrg): number {
   return Math.max(1, Math.round(Math.sqrt(org.history / 500)));
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 async function history(demo: Demo): Promise<void> {
@@ -144,10 +141,16 @@ function malformed(base: FourKitesShipment, idBase: number): unknown[] {
 
 async function fourKitesSync(demo: Demo): Promise<void> {
   const { t, now } = demo;
-  say("  npx convex run fourKitesSync:syncFromFourKites, per org, against a stand-in of the");
-  say("  FourKites API (stubbed fetch): new shipments, newer statuses of known ones, unchanged");
-  say("  re-sends, and malformed payloads.");
-  for (const org of demo.orgs) {
+  say("  Each org connects its own FourKites account (fourKitesIntegrations:createIntegration, an");
+  say("  api key stored encrypted), and an operator pulls it now:");
+  say(
+    "  npx convex run fourKitesSync:syncFromFourKites '{\"workosOrgId\": ...}', per org, against a",
+  );
+  say(
+    "  stand-in of the FourKites API (stubbed fetch): new shipments, newer statuses of known ones,",
+  );
+  say("  unchanged re-sends, and malformed payloads.");
+  const listings = demo.orgs.map((org) => {
     const k = scale(org);
     const known = org.shipments.slice(0, org.history);
     const fresh = org.shipments.slice(org.history);
@@ -163,19 +166,40 @@ async function fourKitesSync(demo: Demo): Promise<void> {
     ];
     const resends = byStatus("Delivered", 2 * k);
     const bad = malformed(fresh[0], org.spec.idBase + 900_000);
-    const served = serveShipments([...fresh, ...updates, ...resends, ...bad]);
+    return standInAccount(org.spec.prefix.toLowerCase(), [
+      ...fresh,
+      ...updates,
+      ...resends,
+      ...bad,
+    ]);
+  });
+  const served = serveAccounts(listings);
+  for (const [k, org] of demo.orgs.entries()) {
+    const account = listings[k];
+    await manager(t, org.workosOrgId).action(api.fourKitesIntegrations.createIntegration, {
+      workosOrgId: org.workosOrgId,
+      baseUrl: account.baseUrl,
+      credentials: { kind: "apikey", apiKey: account.apiKey },
+    });
+    const requestsBefore = served.requests.length;
     const result = await t.action(internal.fourKitesSync.syncFromFourKites, {
       workosOrgId: org.workosOrgId,
-      updatedSince: iso(now - DAY),
     });
+    if (result.outcome !== "completed") {
+      throw new Error(`${org.name}: the sync ended ${result.outcome}`);
+    }
+    const c = result.counts;
+    const requests = served.requests.length - requestsBefore;
     say(
-      `  ${org.name}: ${plural(result.pages, "page")} (${plural(served.requests.length, "request")}), ` +
-        `${fmtInt(result.received)} shipments: ${result.created} new, ${result.updated} updated, ` +
-        `${result.unchanged} unchanged, ${result.rejected} rejected`,
+      `  ${org.name}: ${result.outcome}, ${plural(c.pages, "page")} (${plural(requests, "request")}), ` +
+        `${fmtInt(c.received)} shipments: ${c.created} new, ${c.updated} updated, ` +
+        `${c.unchanged} unchanged, ${c.rejected} rejected, ${c.unknownStatus} unknown status`,
     );
-    for (const r of result.rejections) {
-      const first = r.issues[0];
-      say(`    rejected shipment ${r.shipmentId}: ${first.path}: ${first.message}`);
+    const [health] = (
+      await t.query(internal.fourKitesSync.status, { workosOrgId: org.workosOrgId })
+    ).integrations;
+    for (const r of health.lastRun?.rejections ?? []) {
+      say(`    rejected shipment ${r.shipmentId}: ${r.path}: ${r.message}`);
     }
   }
 
@@ -535,7 +559,7 @@ export const STEPS: Step[] = [
  */
 export const LIVE_STEPS: Step[] = [
   {
-    title: "FourKites integrations: two orgs pulled on the schedule from a local fake API",
+    title: "FourKites integrations: the orgs pulled on the schedule from a local fake API",
     run: scheduledIntegrations,
   },
 ];

@@ -9,12 +9,13 @@ import { describe, expect, test } from "vitest";
 import {
   FourKitesApiError,
   FourKitesClient,
-  isLastPage,
   retryAfterMs,
   type ClientOptions,
   type ShipmentPage,
 } from "../convex/model/fourKites/client";
 import type { FourKitesCredentials } from "../convex/model/fourKites/credentials";
+import type { PassCheckpoint } from "../convex/model/fourKites/fields";
+import { stepPage } from "../convex/model/fourKites/pass";
 import {
   checkShipmentJson,
   checkShipmentValue,
@@ -43,15 +44,19 @@ const CREDS: FourKitesCredentials[] = [
 ];
 const SHAPES: Shape[] = ["array", "data", "dataShipments", "shipments"];
 
-/** Reads every page like the sync does; returns the shipments and the page count. */
+/** Reads every page with the sync's end rule (`stepPage`); returns the shipments and the page count. */
 async function readAll(client: FourKitesClient, perPage: number) {
   const all: unknown[] = [];
   let pages = 0;
+  let state: Pick<PassCheckpoint, "pageSize" | "previous"> = {};
   for (let page = 1; page <= 50; page++) {
     const got: ShipmentPage = await client.fetchPage(page, perPage);
     pages++;
     all.push(...got.shipments);
-    if (isLastPage(page, got, perPage)) break;
+    const count = got.shipments.length;
+    const step = stepPage(state, { page, count, total: got.totalCount }, perPage);
+    if (step.last) break;
+    state = { pageSize: step.pageSize, previous: { page, fingerprint: "-", count } };
   }
   return { all, pages };
 }
@@ -307,6 +312,31 @@ describe("retries, timeouts and failures", () => {
       "GET 200",
       "GET 200",
     ]);
+  });
+
+  test("the apikey header goes with the OAuth2 token request and every listing request of a key", async () => {
+    for (const auth of CREDS) {
+      const tenant = `t-apikey-header-${auth.kind}`;
+      server().tenants.set(tenant, {
+        auth,
+        shipments: makeShipments(5, 2500, T0),
+        shape: "array",
+        withTotal: false,
+      });
+      const client = new FourKitesClient(server().baseUrl(tenant), auth, FAST);
+      await readAll(client, 2);
+      const log = requestsOf(tenant);
+      const hasKey = auth.kind === "apikey" || auth.kind === "oauth2";
+      // The fake's token endpoint refuses a request without it: a token was issued.
+      expect(log.filter((r) => r.method === "POST").map((r) => [r.status, r.apikeyHeader])).toEqual(
+        auth.kind === "oauth2" ? [[200, true]] : [],
+      );
+      expect(log.filter((r) => r.method === "GET").map((r) => r.apikeyHeader)).toEqual([
+        hasKey,
+        hasKey,
+        hasKey,
+      ]);
+    }
   });
 
   test("an OAuth2 token past its announced expiry is renewed before use", async () => {

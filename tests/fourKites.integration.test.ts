@@ -15,10 +15,12 @@ import {
   integrations,
   makeAllDue,
   manager,
+  passRequests,
   syncEnvPerTest,
 } from "./support/fourKitesSync";
 import { makeShipment, makeShipments } from "./support/shipmentFixtures";
 import { deleteOrganization } from "../convex/model/organizations/lifecycle";
+import { pageFingerprint } from "../convex/model/fourKites/pass";
 import { expectCountersExact, newBackend, orgDocuments, ORG_A, ORG_B } from "./support/setup";
 
 const T0 = Date.UTC(2024, 4, 2);
@@ -93,9 +95,8 @@ describe("scheduled pulls", () => {
       expect(health?.lastError).toBeNull();
       expect(health?.watermark).toEqual(expect.any(Number));
       expect(health?.nextDueAt).toBeGreaterThan(Date.now());
-      expect(gets(tenants[i]).map((r) => r.page)).toEqual(
-        Array.from({ length: pages }, (_, p) => p + 1),
-      );
+      // Pages 1..pages in order, each followed by a re-read of the page before it.
+      expect(gets(tenants[i]).map((r) => r.page)).toEqual(passRequests(pages));
       expect(gets(tenants[i]).every((r) => r.perPage === 100)).toBe(true);
     }
     // Nothing due any more: the next tick enqueues nothing.
@@ -295,14 +296,15 @@ describe("the API misbehaving, through the sync", () => {
     });
     await cronTick(t);
     const log = gets(tenant);
-    expect(log.map((r) => r.page)).toEqual([1, 1, 2, 2, 2, 3, 3]);
+    // Each page read again after the next one (passRequests): 1, 2, 1, 3, 2, with the retries.
+    expect(log.map((r) => r.page)).toEqual([1, 1, 2, 2, 2, 1, 3, 3, 2]);
     expect(log.slice(0, 5).map((r) => r.status)).toEqual([429, 200, 500, 503, 200]);
     // The slow answer to page 3 was aborted by the timeout and retried.
-    expect(log[6].status).toBe(200);
+    expect(log[7].status).toBe(200);
     const [i] = await integrations(t);
     expect(i.lastRun).toMatchObject({
       outcome: "completed",
-      counts: { pages: 3, created: 250, retries: 4, requests: 7 },
+      counts: { pages: 3, created: 250, retries: 4, requests: 9, rereads: 2 },
     });
     expect(i.lastError).toBeUndefined();
     await expectCountersExact(t, ORG_A);
@@ -344,7 +346,8 @@ describe("the API misbehaving, through the sync", () => {
     });
     expect(after[0].lastError).toBeUndefined();
     expect(after[0].pass).toBeUndefined();
-    expect(gets(tenant).map((r) => r.page)).toEqual([1, 2, 2, 3]);
+    // Run 1: page 1, page 2 malformed. Run 2: page 2 again (with page 1 re-read), page 3.
+    expect(gets(tenant).map((r) => r.page)).toEqual([1, 2, ...passRequests(3, 2)]);
     expect((await orgDocuments(t, ORG_A)).loads).toHaveLength(300);
     await expectCountersExact(t, ORG_A);
   });
@@ -384,10 +387,17 @@ describe("the API misbehaving, through the sync", () => {
       workosOrgId: ORG_A,
       shipments: page3.map((s) => JSON.stringify(s)),
     });
+    // What a run commits with a page: the server's page size and the page's first read.
+    const checkpoint = {
+      pageSize: 100,
+      previous: { page: 3, fingerprint: await pageFingerprint(page3), count: page3.length },
+      doubts: [],
+    };
     await t.mutation(internal.fourKitesSync.commitSyncPage, {
       workosOrgId: ORG_A,
       runId: "dead-run",
       page: 3,
+      checkpoint,
     });
     // While the dead run's lease holds, another run is skipped.
     expect(await t.action(internal.fourKitesSync.syncIntegration, { workosOrgId: ORG_A })).toEqual({
@@ -408,7 +418,7 @@ describe("the API misbehaving, through the sync", () => {
       gets(tenant)
         .slice(requestsBefore)
         .map((r) => r.page),
-    ).toEqual([4, 5]);
+    ).toEqual(passRequests(5, 4));
     expect((await orgDocuments(t, ORG_A)).loads).toHaveLength(450);
     const [i] = await integrations(t);
     expect(i.watermark).toEqual(expect.any(Number));
@@ -436,14 +446,22 @@ describe("the API misbehaving, through the sync", () => {
     const log = server()
       .requests.filter((r) => r.tenant === tenant)
       .map((r) => `${r.method}${r.page ?? ""}:${r.status}`);
+    // Pages 1, 2, 1, 3, 2, 4, 3 (each page read again after the next); a token is good for two.
     expect(log).toEqual([
       "POST:200",
       "GET1:200",
       "GET2:200",
+      "GET1:401",
+      "POST:200",
+      "GET1:200",
+      "GET3:200",
+      "GET2:401",
+      "POST:200",
+      "GET2:200",
+      "GET4:200",
       "GET3:401",
       "POST:200",
       "GET3:200",
-      "GET4:200",
     ]);
     expect((await orgDocuments(t, ORG_A)).loads).toHaveLength(350);
     await expectCountersExact(t, ORG_A);
@@ -459,12 +477,14 @@ describe("the API misbehaving, through the sync", () => {
     const badLat = JSON.stringify(
       makeShipment(130_003, T0, "Created", (s) => delete s.latestLocation),
     ).replace(/"latitude":[-\d.]+/, '"latitude":-1e400');
+    const page1 = `[${JSON.stringify(good)}, ${bad}, ${badLat}]`;
     server().tenants.set(tenant, {
       auth: { kind: "apikey", apiKey: "o" },
       shape: "array",
       withTotal: false,
       shipments: [],
-      faults: { 1: [{ kind: "raw", body: `[${JSON.stringify(good)}, ${bad}, ${badLat}]` }] },
+      // Served twice: page 1's first read and its re-read after page 2 (pass.ts).
+      faults: { 1: [0, 1].map(() => ({ kind: "raw" as const, body: page1 })) },
     });
     await createIntegration(t, ORG_A, server().baseUrl(tenant), { kind: "apikey", apiKey: "o" });
     await cronTick(t);

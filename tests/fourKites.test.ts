@@ -2,7 +2,8 @@
  * FourKites import: the status mapping, the single-shipment and batch
  * imports (pricing, idempotent re-imports, newer-only updates), malformed
  * payloads (each rejected with INVALID_PAYLOAD naming the path, nothing
- * written), the sync action against a stubbed fetch, and the import's I/O.
+ * written), and the import's I/O. The sync itself: fourKites.integration,
+ * fourKites.listing and fourKites.operator tests.
  */
 import { ConvexError } from "convex/values";
 import { afterEach, describe, expect, test, vi } from "vitest";
@@ -11,8 +12,6 @@ import { IMPORT_BATCH_SIZE } from "../convex/model/fourKites/import";
 import { FOURKITES_STATUS_MAP, mapFourKitesStatus } from "../convex/model/fourKites/shipment";
 import { deleteOrganization } from "../convex/model/organizations/lifecycle";
 import baseShipment from "./fixtures/fourkites/shipment-in-transit.json";
-import page1 from "./fixtures/fourkites/shipments-page-1.json";
-import page2 from "./fixtures/fourkites/shipments-page-2-mixed.json";
 import {
   type Backend,
   biller,
@@ -521,142 +520,6 @@ describe("importShipmentBatch", () => {
   });
 });
 
-describe("syncFromFourKites", () => {
-  function stubFourKites(pages: Record<number, unknown>, status = 200) {
-    const fetchMock = vi.fn(async (input: string | URL | Request, _init?: RequestInit) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      const page = Number(url.searchParams.get("page"));
-      return new Response(JSON.stringify(pages[page] ?? { shipments: [] }), {
-        status,
-        headers: { "content-type": "application/json" },
-      });
-    });
-    vi.stubGlobal("fetch", fetchMock);
-    return fetchMock;
-  }
-
-  function configure() {
-    vi.stubEnv("FOURKITES_API_BASE_URL", "https://fourkites.test/api/v1/");
-    vi.stubEnv("FOURKITES_API_KEY", "test-key-123");
-  }
-
-  test("imports the valid shipments of every page and reports the invalid ones", async () => {
-    const t = newBackend();
-    await addLanes(t);
-    configure();
-    const fetchMock = stubFourKites({ 1: page1, 2: page2 });
-    const result = await t.action(internal.fourKitesSync.syncFromFourKites, {
-      workosOrgId: ORG_A,
-      updatedSince: "2024-05-01T00:00:00Z",
-    });
-    expect(fetchMock).toHaveBeenCalledTimes(2);
-    const [url, init] = fetchMock.mock.calls[0];
-    expect(url).toBe(
-      "https://fourkites.test/api/v1/shipments?page=1&per_page=100&updated_since=2024-05-01T00%3A00%3A00Z",
-    );
-    expect(init?.headers).toMatchObject({ apikey: "test-key-123" });
-
-    expect(result).toMatchObject({
-      pages: 2,
-      morePages: false,
-      received: 10,
-      created: 6,
-      updated: 1,
-      unchanged: 0,
-      rejected: 3,
-    });
-    expect(result.rejections.map((r) => [r.page, r.index, r.shipmentId, r.issues[0].path])).toEqual(
-      [
-        [2, 1, "204800106", "stops"],
-        [2, 4, "204800108", "stops[1].latitude"],
-        [2, 5, "204800109", "weight"],
-      ],
-    );
-    const { loads, invoices } = await loadsOf(t);
-    expect(loads).toHaveLength(6);
-    expect(invoices).toHaveLength(6);
-    const byId = new Map(loads.map((l) => [l.externalLoadId, l]));
-    expect(byId.get("204800101")).toMatchObject({ status: "Completed", loadType: "CONTRACT" });
-    expect(byId.get("204800102")).toMatchObject({ status: "Open", loadType: "CONTRACT" });
-    expect(byId.get("204800103")).toMatchObject({ status: "Assigned", loadType: "SPOT" });
-    expect(byId.get("204800104")).toMatchObject({ status: "Open", loadType: "UNMAPPED" });
-    expect(byId.get("204800105")).toMatchObject({ status: "Assigned", loadType: "UNMAPPED" });
-    // An unmapped status ("Teleported") imports a new load as Open (UNKNOWN_STATUS_RULE).
-    expect(byId.get("204800107")).toMatchObject({ status: "Open" });
-    for (const bad of ["204800106", "204800108", "204800109"]) {
-      expect(byId.has(bad)).toBe(false);
-    }
-    await expectCountersExact(t, ORG_A);
-
-    // A second run of the same pages changes nothing.
-    const rerun = await t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A });
-    expect(rerun).toMatchObject({ created: 0, updated: 0, unchanged: 7, rejected: 3 });
-    expect((await loadsOf(t)).loads).toHaveLength(6);
-    await expectCountersExact(t, ORG_A);
-
-    // A page budget stops early and says so.
-    const capped = await t.action(internal.fourKitesSync.syncFromFourKites, {
-      workosOrgId: ORG_A,
-      maxPages: 1,
-    });
-    expect(capped).toMatchObject({ pages: 1, morePages: true, received: 4 });
-  });
-
-  test("out-of-range numbers in the page text are rejected at their path, never stored as absent", async () => {
-    const t = newBackend();
-    configure();
-    const ok = shipment((s) => delete s.latestLocation);
-    const texts = [
-      ok.replace('"weight":42000', '"weight":1e400').replace("104857601", "104857602"),
-      ok.replace(/"latitude":[-\d.]+/, '"latitude":1e400').replace("104857601", "104857603"),
-      ok.replace(/"longitude":[-\d.]+/, '"longitude":-1e999').replace("104857601", "104857604"),
-    ];
-    const body = `{"shipments": [${[ok, ...texts].join(",")}]}`;
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async () => new Response(body, { status: 200 })),
-    );
-    const result = await t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A });
-    expect(result).toMatchObject({ created: 1, rejected: 3 });
-    expect(result.rejections.map((r) => [r.shipmentId, r.issues[0].path])).toEqual([
-      ["104857602", "weight"],
-      ["104857603", "stops[0].latitude"],
-      ["104857604", "stops[0].longitude"],
-    ]);
-    // The import mutation refuses the same texts the same way.
-    for (const [i, text] of texts.entries()) {
-      const e = await payloadError(() =>
-        t.mutation(internal.fourKitesSyncHelpers.importLoadFromShipment, {
-          workosOrgId: ORG_A,
-          shipment: text,
-        }),
-      );
-      expect(e.code).toBe("INVALID_PAYLOAD");
-      expect(e.paths[0]).toBe(result.rejections[i].issues[0].path);
-    }
-    expect((await loadsOf(t)).loads.map((l) => l.externalLoadId)).toEqual(["104857601"]);
-    await expectCountersExact(t, ORG_A);
-  });
-
-  test("fails loudly on missing configuration, HTTP errors and a malformed page", async () => {
-    const t = newBackend();
-    stubFourKites({ 1: page1 });
-    await expect(
-      t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A }),
-    ).rejects.toThrow(/FOURKITES_API_BASE_URL/);
-    configure();
-    stubFourKites({ 1: page1 }, 503);
-    await expect(
-      t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A }),
-    ).rejects.toThrow(/HTTP 503/);
-    stubFourKites({ 1: { shipments: "none" } });
-    await expect(
-      t.action(internal.fourKitesSync.syncFromFourKites, { workosOrgId: ORG_A }),
-    ).rejects.toThrow(/malformed/);
-    expect((await loadsOf(t)).loads).toHaveLength(0);
-  });
-});
-
 describe("unknown FourKites statuses (UNKNOWN_STATUS_RULE)", () => {
   test("a new shipment with an unmapped status becomes an Open load, counted as unknownStatus", async () => {
     const t = newBackend();
@@ -759,17 +622,7 @@ describe("a deleted organization", () => {
         }),
       "ORG_DELETED",
     );
-    // The sync refuses before fetching anything.
-    vi.stubEnv("FOURKITES_API_BASE_URL", "https://fourkites.test/api/v1");
-    vi.stubEnv("FOURKITES_API_KEY", "test-key-123");
-    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ shipments: [] })));
-    vi.stubGlobal("fetch", fetchMock);
-    await expectRejected(
-      t,
-      () => t.action(internal.fourKitesSync.syncFromFourKites, o),
-      "ORG_DELETED",
-    );
-    expect(fetchMock).not.toHaveBeenCalled();
+    // The operator's sync refuses it before fetching anything: tests/fourKites.operator.test.ts.
     const { loads } = await loadsOf(t);
     expect(loads).toEqual([expect.objectContaining({ _id: first.loadId, status: "Assigned" })]);
 

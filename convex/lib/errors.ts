@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   "LIMIT_EXCEEDED",
   /** A deployment setting (environment variable) is missing or invalid. */
   "MISCONFIGURED",
+  /** An operator asked to run a disabled integration; enable it first. */
+  "INTEGRATION_DISABLED",
 ] as const;
 /** One of `ERROR_CODES`. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

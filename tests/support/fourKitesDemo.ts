@@ -1,17 +1,19 @@
 /**
- * A demo-ready scenario for FourKites integrations (for the demo step; it
- * lives here because demo/ is being refactored): starts the fake FourKites
- * API on 127.0.0.1, gives each org its own integration with its own auth
- * kind and credentials, runs cron ticks until every org has pulled, then a
- * second pass over the same window (nothing changes), and returns what an
- * operator would see (`fourKitesSync:status`). The server is always closed.
+ * A demo-ready scenario for FourKites integrations (the demo's live step, and
+ * a test): starts the fake FourKites API on 127.0.0.1, points each org's
+ * integration at its own account there, with its own auth kind and
+ * credentials (creating the integration, or updating the org's existing one:
+ * a new base URL starts its sync from scratch), runs cron ticks until every
+ * org has pulled, then a second pass over the same window (nothing changes),
+ * and returns what an operator would see (`fourKitesSync:status`). The server
+ * is always closed.
  *
  * The caller must have set `FOURKITES_CREDENTIALS_KEY` (see `stubSyncEnv`).
  */
-import { internal } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import type { FourKitesCredentials } from "../../convex/model/fourKites/credentials";
 import { startFakeFourKites, type Shape } from "./fourKitesServer";
-import { createIntegration, cronTick, makeAllDue } from "./fourKitesSync";
+import { createIntegration, cronTick, integrations, makeAllDue, manager } from "./fourKitesSync";
 import type { Backend } from "./setup";
 
 export type DemoOrg = { workosOrgId: string; shipments: unknown[] };
@@ -39,6 +41,7 @@ const KINDS: Array<{ make: (i: number) => FourKitesCredentials; shape: Shape; to
 export async function runFourKitesIntegrationsDemo(t: Backend, orgs: DemoOrg[]) {
   const server = await startFakeFourKites();
   try {
+    const existing = new Set((await integrations(t)).map((i) => i.workosOrgId));
     for (const [i, org] of orgs.entries()) {
       const kind = KINDS[i % KINDS.length];
       const auth = kind.make(i);
@@ -49,7 +52,15 @@ export async function runFourKitesIntegrationsDemo(t: Backend, orgs: DemoOrg[]) 
         withTotal: kind.total,
         shipments: org.shipments,
       });
-      await createIntegration(t, org.workosOrgId, server.baseUrl(tenant), auth);
+      if (existing.has(org.workosOrgId)) {
+        await manager(t, org.workosOrgId).action(api.fourKitesIntegrations.updateIntegration, {
+          workosOrgId: org.workosOrgId,
+          baseUrl: server.baseUrl(tenant),
+          credentials: auth,
+        });
+      } else {
+        await createIntegration(t, org.workosOrgId, server.baseUrl(tenant), auth);
+      }
     }
     const firstTick = await cronTick(t);
     const afterFirst = await t.query(internal.fourKitesSync.status, {});

@@ -2,8 +2,11 @@
  * A fake FourKites API on 127.0.0.1 (node:http), for tests that make the
  * sync's `fetch` really send. Each tenant lives under its own path
  * (`http://127.0.0.1:<port>/<tenant>/shipments` is its base URL) with its own
- * credentials, response shape, totals and scripted faults. Every request is
- * logged (never the credentials) so tests can assert what was sent.
+ * credentials, response shape, totals and scripted faults. Its listing can
+ * change between requests (`onPage`: remove, add, move shipments mid-pass)
+ * and it can serve fewer shipments per page than asked (`maxPerPage`). The
+ * OAuth2 token endpoint wants the `apikey` header, as FourKites does. Every
+ * request is logged (never the credentials) so tests can assert what was sent.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, beforeAll } from "vitest";
@@ -30,6 +33,17 @@ export type Tenant = {
   faults?: Record<number, Fault[]>;
   /** Faults for token requests, consumed one per request. */
   tokenFaults?: Fault[];
+  /** Most shipments served per page, whatever `perPage` asks for. */
+  maxPerPage?: number;
+  /**
+   * Called before each page request of the tenant is answered (after its
+   * authentication and faults), with the page asked for and the request's
+   * number among the tenant's page requests (1-based): change `shipments`
+   * here to make the listing shift under a pass.
+   */
+  onPage?: (request: { page: number; nth: number }) => void;
+  /** `totalCount` to state instead of the listing's length. */
+  statedTotal?: number;
 };
 
 export type LoggedRequest = {
@@ -39,6 +53,8 @@ export type LoggedRequest = {
   page: number | null;
   perPage: number | null;
   status: number;
+  /** Whether the request carried the tenant's api key in an `apikey` header (never the value). */
+  apikeyHeader: boolean;
 };
 
 export type FakeFourKites = {
@@ -70,6 +86,7 @@ export async function startFakeFourKites(): Promise<FakeFourKites> {
   const tokens = new Map<string, { tenant: string; expiresAt: number; uses: number }>();
   let tokenSeq = 0;
   const state = { tokensIssued: 0 };
+  const pageRequests = new Map<string, number>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -83,6 +100,7 @@ export async function startFakeFourKites(): Promise<FakeFourKites> {
       page: pageParam === null ? null : Number(pageParam),
       perPage: perPageParam === null ? null : Number(perPageParam),
       status: 0,
+      apikeyHeader: false,
     };
     requests.push(log);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
@@ -111,6 +129,8 @@ export async function startFakeFourKites(): Promise<FakeFourKites> {
     const tenant = tenants.get(tenantName ?? "");
     if (tenant === undefined || resource !== "shipments") return send(404, '{"error":"not found"}');
     const auth = tenant.auth;
+    log.apikeyHeader =
+      (auth.kind === "apikey" || auth.kind === "oauth2") && req.headers.apikey === auth.apiKey;
 
     // OAuth2 token endpoint.
     if (rest.join("/") === "oauth2/token" && req.method === "POST") {
@@ -118,6 +138,7 @@ export async function startFakeFourKites(): Promise<FakeFourKites> {
       if (await fault(tenant.tokenFaults?.shift())) return;
       if (
         auth.kind !== "oauth2" ||
+        !log.apikeyHeader ||
         form.get("grant_type") !== "client_credentials" ||
         form.get("client_id") !== auth.apiKey ||
         form.get("client_secret") !== auth.clientSecret
@@ -156,10 +177,13 @@ export async function startFakeFourKites(): Promise<FakeFourKites> {
     if (!ok) return send(401, '{"error":"unauthorized"}');
 
     const page = Number(pageParam ?? "1");
-    const perPage = Number(perPageParam ?? "100");
+    const perPage = Math.min(Number(perPageParam ?? "100"), tenant.maxPerPage ?? Infinity);
     if (await fault(tenant.faults?.[page]?.shift())) return;
+    const nth = (pageRequests.get(tenantName) ?? 0) + 1;
+    pageRequests.set(tenantName, nth);
+    tenant.onPage?.({ page, nth });
     const slice = tenant.shipments.slice((page - 1) * perPage, page * perPage);
-    const total = tenant.shipments.length;
+    const total = tenant.statedTotal ?? tenant.shipments.length;
     let body: unknown;
     switch (tenant.shape) {
       case "array":

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { FourKitesCredentials } from "../../convex/model/fourKites/credentials";
+import { latestDueAt, leaseHolds } from "../../convex/model/fourKites/storedValues";
 import { member, type Backend } from "./setup";
 
 export const TEST_KEY = btoa(
@@ -53,6 +54,17 @@ export async function createIntegration(
   });
 }
 
+/**
+ * The pages a pass asks for, in order, when it reads pages `from`..`to`: each
+ * page, then the page before it again (`model/fourKites/pass.ts`), e.g.
+ * `[1, 2, 1, 3, 2]` for pages 1 to 3, `[4, 3, 5, 4]` resuming at page 4 of 5.
+ */
+export function passRequests(to: number, from = 1): number[] {
+  const out: number[] = [];
+  for (let page = from; page <= to; page++) out.push(...(page > 1 ? [page, page - 1] : [page]));
+  return out;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -64,14 +76,15 @@ export async function cronTick(t: Backend): Promise<{ enqueued: number }> {
   const before = await integrations(t);
   const result = await t.mutation(internal.fourKitesSync.dispatchDueSyncs, {});
   const now0 = Date.now();
-  // Orgs the dispatcher enqueues: due, and not held by a live lease.
+  // Orgs the dispatcher enqueues: due (or never due by a stored value the code
+  // would not write), and not held by a live lease.
   const dueOrgs = new Set(
     before
       .filter(
         (i) =>
           i.enabled &&
-          i.nextDueAt <= now0 &&
-          (i.running === undefined || i.running.leaseUntil <= now0),
+          (i.nextDueAt <= now0 || !(i.nextDueAt <= latestDueAt(now0))) &&
+          !leaseHolds(i.running, now0),
       )
       .map((i) => i.workosOrgId),
   );

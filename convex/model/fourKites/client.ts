@@ -1,6 +1,8 @@
 /**
  * A small FourKites API client over `fetch`: authentication (all four kinds,
- * an OAuth2 token cached until it expires and refreshed once on 401), one
+ * an OAuth2 token cached until it expires and refreshed once on 401; the
+ * `apikey` header goes with the token request and, whenever the credentials
+ * hold an api key, with every listing request), one
  * page of shipments in any of the response shapes seen in the wild, a
  * timeout per request, and bounded retries of 429 (honouring `Retry-After`)
  * and of 5xx, network errors and timeouts with exponential backoff.
@@ -141,16 +143,6 @@ export function readShipmentPage(body: unknown, page: number): ShipmentPage {
   return { shipments: list, totalCount: total };
 }
 
-/**
- * Whether page `page` (1-based) is the last one: with a total, when it
- * reaches the total; without, when the page is short or empty.
- */
-export function isLastPage(page: number, got: ShipmentPage, perPage: number): boolean {
-  if (got.shipments.length === 0) return true;
-  if (got.totalCount !== null) return page * perPage >= got.totalCount;
-  return got.shipments.length < perPage;
-}
-
 /** Milliseconds a `Retry-After` header asks for (seconds or an HTTP date), or null. */
 export function retryAfterMs(header: string | null, now: number): number | null {
   if (header === null) return null;
@@ -241,6 +233,8 @@ export class FourKitesClient {
         break;
       case "oauth2":
         headers.authorization = `Bearer ${await this.accessToken(forceNewToken)}`;
+        // FourKites identifies the client by its api key on every call, as on the token request.
+        headers.apikey = c.apiKey;
         break;
     }
     return headers;
@@ -266,6 +260,8 @@ export class FourKitesClient {
         headers: {
           accept: "application/json",
           "content-type": "application/x-www-form-urlencoded",
+          // FourKites' token endpoint wants the api key as a header too, not only as client_id.
+          apikey: c.apiKey,
         },
         body: body.toString(),
       },

@@ -18,9 +18,7 @@
 import { v, type Infer } from "convex/values";
 import { appError } from "../../lib/errors";
 import { readEnv } from "../../lib/env";
-
-/** How an org authenticates to FourKites. */
-export const AUTH_KINDS = ["apikey", "oauth2", "basic", "bearer"] as const;
+import type { EncryptedCredentials } from "./fields";
 
 const secret = v.string();
 
@@ -35,16 +33,6 @@ export const vFourKitesCredentials = v.union(
   v.object({ kind: v.literal("bearer"), accessToken: secret }),
 );
 export type FourKitesCredentials = Infer<typeof vFourKitesCredentials>;
-
-/** Credentials as stored: never the plaintext. */
-export const vEncryptedCredentials = v.object({
-  /** base64 of AES-GCM ciphertext + tag. */
-  ciphertext: v.string(),
-  /** base64 of the 12-byte IV, fresh for every encryption. */
-  iv: v.string(),
-  keyVersion: v.number(),
-});
-export type EncryptedCredentials = Infer<typeof vEncryptedCredentials>;
 
 /** Longest accepted credential field (real ones are well under 1 KB). */
 export const MAX_SECRET_LENGTH = 4096;

@@ -9,12 +9,10 @@ import { partial } from "convex-helpers/validators";
 import type { MutationCtx } from "../ctx";
 import { appError } from "../../lib/errors";
 import { assertOrgActive } from "../organizations/registry";
-import {
-  findIntegration,
-  fourKitesIntegrationFields,
-  integrationView,
-  type IntegrationView,
-} from "./integrations";
+import { fourKitesIntegrationFields } from "./fields";
+import { findIntegration, integrationView, type IntegrationView } from "./integrations";
+import { MINUTE_MS } from "./settings";
+import { latestDueAt } from "./storedValues";
 
 type Db = Pick<MutationCtx, "db">;
 
@@ -108,8 +106,11 @@ export async function updateIntegration(
     Object.assign(patch, { watermark: undefined, pass: undefined });
   }
   if (changes.intervalMinutes !== undefined && existing.enabled) {
-    // Due no later than one new interval from now.
-    patch.nextDueAt = Math.min(existing.nextDueAt, Date.now() + changes.intervalMinutes * 60_000);
+    // Due no later than one new interval from now (a stored time the code
+    // would not have written, `NaN` or far ahead, does not survive this).
+    const now = Date.now();
+    const stored = existing.nextDueAt <= latestDueAt(now) ? existing.nextDueAt : now;
+    patch.nextDueAt = Math.min(stored, now + changes.intervalMinutes * MINUTE_MS);
   }
   await ctx.db.patch("fourKitesIntegrations", existing._id, patch);
   console.log("[fourkites.integration] updated", {

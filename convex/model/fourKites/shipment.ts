@@ -5,7 +5,9 @@
  * `INVALID_PAYLOAD` issues that name the offending path
  * (`stops[1].latitude`), and nothing is written.
  *
- * Shape (extra fields are ignored; `null` counts as absent for optional ones):
+ * Shape (extra fields are ignored by the schema, but counted by the sync when
+ * they are not FourKites fields we know and leave aside: `unreadFields.ts`;
+ * `null` counts as absent for optional ones):
  *
  * ```json
  * { "id": 104857601, "loadNumber": "LD-2024-00017", "referenceNumbers": ["PO-88812"],
@@ -133,41 +135,41 @@ const isoTime = z.iso
   .transform((s) => Date.parse(s))
   .refine((ms) => ms >= MIN_TIME && ms < MAX_TIME, "must be between the years 2000 and 2100");
 
-const stopSchema = z
-  .object({
-    sequence: z.number().int().min(1).max(999),
-    stopType: z.preprocess(
-      (value) => (typeof value === "string" ? value.trim().toUpperCase() : value),
-      z.enum(STOP_TYPES),
-    ),
-    stopName: optional(text(200)),
-    city: placeName(MAX_CITY_LENGTH),
-    state: placeName(MAX_STATE_LENGTH),
-    postalCode: optional(text(20)),
-    latitude: optional(z.number().min(-90).max(90)),
-    longitude: optional(z.number().min(-180).max(180)),
-    appointmentTime: optional(isoTime),
-    appointmentWindowStart: optional(isoTime),
-    appointmentWindowEnd: optional(isoTime),
-  })
-  .superRefine((stop, ctx) => {
-    if ((stop.latitude === undefined) !== (stop.longitude === undefined)) {
-      const missing = stop.latitude === undefined ? "latitude" : "longitude";
-      ctx.addIssue({
-        code: "custom",
-        path: [missing],
-        message: "latitude and longitude come together",
-      });
-    }
-    const { appointmentWindowStart: start, appointmentWindowEnd: end } = stop;
-    if (start !== undefined && end !== undefined && end < start) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["appointmentWindowEnd"],
-        message: "must not be before appointmentWindowStart",
-      });
-    }
-  });
+const stopObject = z.object({
+  sequence: z.number().int().min(1).max(999),
+  stopType: z.preprocess(
+    (value) => (typeof value === "string" ? value.trim().toUpperCase() : value),
+    z.enum(STOP_TYPES),
+  ),
+  stopName: optional(text(200)),
+  city: placeName(MAX_CITY_LENGTH),
+  state: placeName(MAX_STATE_LENGTH),
+  postalCode: optional(text(20)),
+  latitude: optional(z.number().min(-90).max(90)),
+  longitude: optional(z.number().min(-180).max(180)),
+  appointmentTime: optional(isoTime),
+  appointmentWindowStart: optional(isoTime),
+  appointmentWindowEnd: optional(isoTime),
+});
+
+const stopSchema = stopObject.superRefine((stop, ctx) => {
+  if ((stop.latitude === undefined) !== (stop.longitude === undefined)) {
+    const missing = stop.latitude === undefined ? "latitude" : "longitude";
+    ctx.addIssue({
+      code: "custom",
+      path: [missing],
+      message: "latitude and longitude come together",
+    });
+  }
+  const { appointmentWindowStart: start, appointmentWindowEnd: end } = stop;
+  if (start !== undefined && end !== undefined && end < start) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["appointmentWindowEnd"],
+      message: "must not be before appointmentWindowStart",
+    });
+  }
+});
 
 type Stop = z.infer<typeof stopSchema>;
 
@@ -176,64 +178,73 @@ function stopTime(stop: Stop): number | undefined {
   return stop.appointmentTime ?? stop.appointmentWindowStart;
 }
 
+const customerObject = z.object({ id: text(MAX_ID_LENGTH), name: optional(text(200)) });
+
+const shipmentObject = z.object({
+  id: z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), text(MAX_ID_LENGTH)]),
+  loadNumber: text(MAX_ID_LENGTH),
+  referenceNumbers: optional(z.array(text(MAX_ID_LENGTH)).max(50)),
+  status: text(64),
+  // "Newer than" compares it: a time far ahead would block later updates.
+  updatedAt: isoTime.refine(
+    (ms) => !isBeyondSkew(ms, Date.now()),
+    `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future`,
+  ),
+  customer: optional(customerObject),
+  tmsOrganizationId: optional(text(MAX_ID_LENGTH)),
+  weight: optional(z.number().min(0).max(MAX_WEIGHT_LBS)),
+  commodity: optional(text(MAX_TEXT_LENGTH)),
+  stops: z
+    .array(stopSchema)
+    .min(2, "needs at least 2 stops: a pickup and a delivery")
+    .max(MAX_STOPS),
+});
+
+/** The fields the schema reads, per level (`unreadFields.ts` compares payloads with them). */
+export const READ_FIELDS: Readonly<Record<"shipment" | "stop" | "customer", readonly string[]>> = {
+  shipment: Object.keys(shipmentObject.shape),
+  stop: Object.keys(stopObject.shape),
+  customer: Object.keys(customerObject.shape),
+};
+
 /** The zod schema of one FourKites shipment (see the file comment). */
-export const fourKitesShipmentSchema = z
-  .object({
-    id: z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), text(MAX_ID_LENGTH)]),
-    loadNumber: text(MAX_ID_LENGTH),
-    referenceNumbers: optional(z.array(text(MAX_ID_LENGTH)).max(50)),
-    status: text(64),
-    // "Newer than" compares it: a time far ahead would block later updates.
-    updatedAt: isoTime.refine(
-      (ms) => !isBeyondSkew(ms, Date.now()),
-      `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future`,
-    ),
-    customer: optional(z.object({ id: text(MAX_ID_LENGTH), name: optional(text(200)) })),
-    tmsOrganizationId: optional(text(MAX_ID_LENGTH)),
-    weight: optional(z.number().min(0).max(MAX_WEIGHT_LBS)),
-    commodity: optional(text(MAX_TEXT_LENGTH)),
-    stops: z
-      .array(stopSchema)
-      .min(2, "needs at least 2 stops: a pickup and a delivery")
-      .max(MAX_STOPS),
-  })
-  .superRefine((shipment, ctx) => {
-    const { stops } = shipment;
-    for (let i = 1; i < stops.length; i++) {
-      if (stops[i].sequence <= stops[i - 1].sequence) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["stops", i, "sequence"],
-          message: "stops must be listed in strictly increasing sequence",
-        });
-      }
-    }
-    if (stops.length < 2) return;
-    const last = stops.length - 1;
-    if (stops[0].stopType !== "PICKUP") {
+export const fourKitesShipmentSchema = shipmentObject.superRefine((shipment, ctx) => {
+  const { stops } = shipment;
+  for (let i = 1; i < stops.length; i++) {
+    if (stops[i].sequence <= stops[i - 1].sequence) {
       ctx.addIssue({
         code: "custom",
-        path: ["stops", 0, "stopType"],
-        message: "the first stop must be a PICKUP",
+        path: ["stops", i, "sequence"],
+        message: "stops must be listed in strictly increasing sequence",
       });
     }
-    if (stops[last].stopType !== "DELIVERY") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["stops", last, "stopType"],
-        message: "the last stop must be a DELIVERY",
-      });
-    }
-    const pickupAt = stopTime(stops[0]);
-    const deliveryAt = stopTime(stops[last]);
-    if (pickupAt !== undefined && deliveryAt !== undefined && deliveryAt < pickupAt) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["stops", last, "appointmentTime"],
-        message: "the delivery must not be before the pickup",
-      });
-    }
-  });
+  }
+  if (stops.length < 2) return;
+  const last = stops.length - 1;
+  if (stops[0].stopType !== "PICKUP") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["stops", 0, "stopType"],
+      message: "the first stop must be a PICKUP",
+    });
+  }
+  if (stops[last].stopType !== "DELIVERY") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["stops", last, "stopType"],
+      message: "the last stop must be a DELIVERY",
+    });
+  }
+  const pickupAt = stopTime(stops[0]);
+  const deliveryAt = stopTime(stops[last]);
+  if (pickupAt !== undefined && deliveryAt !== undefined && deliveryAt < pickupAt) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["stops", last, "appointmentTime"],
+      message: "the delivery must not be before the pickup",
+    });
+  }
+});
 
 /** A validated shipment, in our terms. */
 export type ParsedShipment = {

@@ -1,78 +1,84 @@
 /**
  * Scheduled FourKites pulls, one org at a time: the run state kept on the
- * integration (lease, pass in progress, watermark, last run) and the action
- * body that pages through the API and imports through the existing import
- * mutations.
+ * integration (lease, pass in progress, watermark, last run) and the
+ * dispatcher. The action body that pages through the API is `syncRun.ts`;
+ * what lets a pass say "completed" is `pass.ts`.
  *
  * A pass reads every page (the API has no "updated since" filter) and keeps
- * shipments updated at or after its cutoff, `watermark − lookback`. After each
- * page's import batches committed, the next page number is persisted: a run
- * killed mid-pass is resumed there by the next run (once its lease expired).
- * When the last page is done the watermark becomes the pass's start time:
- * every update before that instant was on some page during the pass, and
- * updates made during the pass are at or after it, so the next pass (cutoff
- * = start − lookback) keeps them. The lookback absorbs clock skew between
- * FourKites and us.
+ * shipments updated at or after its cutoff, `watermark − lookback` (0 for a
+ * full pass: the first one, one every `FULL_PASS_EVERY_MS`, and any after a
+ * stored watermark the code would not have written). After each page's
+ * import batches committed, the page's checkpoint is persisted: a run killed
+ * mid-pass is resumed there by the next run (once its lease expired). When
+ * the last page is done and the pass can stand behind it (`completed`), the
+ * watermark becomes the pass's start time: every shipment listed throughout
+ * the pass was on some page, and updates made during the pass are at or
+ * after its start, so the next pass (cutoff = start − lookback) keeps them.
+ * An `unverified` pass leaves the watermark, so the next pass covers the same
+ * window again. The lookback absorbs clock skew between FourKites and us.
  */
+import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
-import { ConvexError } from "convex/values";
-import { internal } from "../../_generated/api";
 import type { Doc } from "../../_generated/dataModel";
-import type { ActionCtx, MutationCtx } from "../ctx";
-import { MAX_ID_LENGTH } from "../validate";
-import {
-  FOURKITES_PAGE_SIZE,
-  FourKitesApiError,
-  FourKitesClient,
-  clientOptionsFromEnv,
-  isLastPage,
-} from "./client";
-import {
-  decryptCredentials,
-  encryptCredentials,
-  needsReencryption,
-  vEncryptedCredentials,
-} from "./credentials";
-import {
-  findIntegration,
-  intervalMs,
-  lookbackMs,
-  vRunCounts,
-  vRunSummary,
-  vSyncPass,
-  zeroCounts,
-  type LastError,
-  type RunSummary,
-} from "./integrations";
-import { checkPageShipment } from "./shipment";
+import type { MutationCtx, QueryCtx } from "../ctx";
+import { appError, orgDeletedError } from "../../lib/errors";
 import { isOrgDeleted } from "../organizations/deleted";
 import { getOrganization } from "../organizations/registry";
+import {
+  vEncryptedCredentials,
+  vRunSummary,
+  vSyncPass,
+  type LastError,
+  type PassCheckpoint,
+  type SyncPass,
+} from "./fields";
+import { findIntegration } from "./integrations";
+import {
+  SYNC_LEASE_MS,
+  baseUrlProblem,
+  intervalMs,
+  latestDueAt,
+  leaseHolds,
+  lookbackMs,
+  passProblem,
+  storedValueProblems,
+  trustedTime,
+} from "./storedValues";
 
-/** A run's lease: longer than an action may run (10 min), so a live run is never overtaken. */
-export const SYNC_LEASE_MS = 11 * 60_000;
-/** Pages one run reads; a longer pass continues at the next dispatcher tick. */
-export const MAX_PAGES_PER_RUN = 40;
 /** Integrations the dispatcher enqueues per tick; the rest wait one tick. */
 export const MAX_DISPATCH_PER_TICK = 50;
 /**
- * Wall time after which a run stops at the next page boundary (`partial`;
- * the next tick continues), well inside an action's 10 minutes even when
- * the page in flight then spends its whole retry budget.
+ * How often a pass is a full reconciliation (cutoff 0, every shipment goes to
+ * the import, not only those updated since the watermark): it costs no extra
+ * request (every pass reads every page) and about one document read per
+ * shipment, and it closes any gap the watermark could hide.
  */
-export const RUN_TIME_BUDGET_MS = 4 * 60_000;
-/** Rejections and unknown statuses kept in a run summary (all are counted and logged). */
-const MAX_SAMPLES = 10;
-/** Shipments per import mutation (`importShipmentBatch` takes at most 100). */
-export const SYNC_BATCH_SIZE = 100;
+export const FULL_PASS_EVERY_MS = 24 * 60 * 60_000;
 
 type Db = Pick<MutationCtx, "db">;
+type Integration = Doc<"fourKitesIntegrations">;
 
 // ---------------------------------------------------------------- run state
 
-/** A deleted org is recorded as the last error rather than failing the scheduled run. */
-async function orgIsDeleted(ctx: Db, workosOrgId: string): Promise<boolean> {
-  return isOrgDeleted(await getOrganization(ctx, workosOrgId));
+/** Records the stored values of `integration` the code would not have written (and logs them). */
+function storedValueReport(
+  integration: Integration,
+  now: number,
+): Pick<Integration, "lastStoredValueReport"> {
+  const problems = storedValueProblems(integration, now);
+  if (problems.length === 0) return {};
+  console.warn("[fourkites.stored_value]", { workosOrgId: integration.workosOrgId, problems });
+  return { lastStoredValueReport: { at: now, problems } };
 }
+
+/** Why a run does not start. */
+export const vSkipReason = literals(
+  "no_integration",
+  "disabled",
+  "org_deleted",
+  "running",
+  "invalid_base_url",
+);
 
 /** What `beginRun` hands the action. */
 export const vBegunRun = v.union(
@@ -82,23 +88,37 @@ export const vBegunRun = v.union(
     credentials: vEncryptedCredentials,
     pass: vSyncPass,
   }),
-  v.object({
-    skipped: v.literal(true),
-    reason: v.union(
-      v.literal("no_integration"),
-      v.literal("disabled"),
-      v.literal("org_deleted"),
-      v.literal("running"),
-    ),
-  }),
+  v.object({ skipped: v.literal(true), reason: vSkipReason }),
 );
 export type BegunRun = Infer<typeof vBegunRun>;
 
 /**
+ * The pass a run continues: the stored one when the code could have written
+ * it, else a new one from page 1 (full when there is no trusted watermark or
+ * the last full pass is `FULL_PASS_EVERY_MS` old).
+ */
+function passToRun(integration: Integration, now: number): SyncPass {
+  if (integration.pass !== undefined && passProblem(integration.pass, now) === null) {
+    return integration.pass;
+  }
+  const watermark = trustedTime(integration.watermark, now);
+  const fullPassAt = trustedTime(integration.fullPassAt, now);
+  const full =
+    watermark === undefined || fullPassAt === undefined || now - fullPassAt >= FULL_PASS_EVERY_MS;
+  return {
+    startedAt: now,
+    cutoff: full ? 0 : Math.max(0, watermark - lookbackMs(integration)),
+    nextPage: 1,
+  };
+}
+
+/**
  * Takes the lease for `runId` and returns what the run needs (credentials
  * still encrypted), or why the run is skipped: no integration, disabled, a
- * deleted org (recorded as the last error), or another run holding the lease.
- * Starts a new pass unless one is in progress.
+ * deleted org or a stored base URL the code would not have written (either
+ * recorded as the last error), or another run holding the lease. Stored
+ * values out of the code's range are replaced as `storedValues.ts` says, and
+ * reported. Starts a new pass unless one is in progress.
  */
 export async function beginRun(
   ctx: Db,
@@ -109,22 +129,28 @@ export async function beginRun(
   const integration = await findIntegration(ctx.db, workosOrgId);
   if (integration === null) return { skipped: true, reason: "no_integration" };
   if (!integration.enabled) return { skipped: true, reason: "disabled" };
-  if (await orgIsDeleted(ctx, workosOrgId)) {
+  if (isOrgDeleted(await getOrganization(ctx, workosOrgId))) {
     await ctx.db.patch("fourKitesIntegrations", integration._id, {
       lastError: { at: now, kind: "org_deleted", message: "The organization was deleted." },
     });
     return { skipped: true, reason: "org_deleted" };
   }
-  if (integration.running !== undefined && integration.running.leaseUntil > now) {
-    return { skipped: true, reason: "running" };
+  if (leaseHolds(integration.running, now)) return { skipped: true, reason: "running" };
+  const report = storedValueReport(integration, now);
+  const urlProblem = baseUrlProblem(integration.baseUrl);
+  if (urlProblem !== null) {
+    await ctx.db.patch("fourKitesIntegrations", integration._id, {
+      ...report,
+      lastError: { at: now, kind: "stored_value", message: urlProblem },
+    });
+    return { skipped: true, reason: "invalid_base_url" };
   }
-  const pass = integration.pass ?? {
-    startedAt: now,
-    cutoff:
-      integration.watermark === undefined ? 0 : integration.watermark - lookbackMs(integration),
-    nextPage: 1,
-  };
+  const pass = passToRun(integration, now);
   await ctx.db.patch("fourKitesIntegrations", integration._id, {
+    ...report,
+    // Untrusted times go: the pass above did not use them, and the next watermark replaces them.
+    ...(trustedTime(integration.watermark, now) === undefined ? { watermark: undefined } : {}),
+    ...(trustedTime(integration.fullPassAt, now) === undefined ? { fullPassAt: undefined } : {}),
     pass,
     running: { runId, startedAt: now, leaseUntil: now + SYNC_LEASE_MS },
   });
@@ -137,11 +163,7 @@ export async function beginRun(
 }
 
 /** The integration when `runId` still holds its lease, else null (logged). */
-async function leased(
-  ctx: Db,
-  workosOrgId: string,
-  runId: string,
-): Promise<Doc<"fourKitesIntegrations"> | null> {
+async function leased(ctx: Db, workosOrgId: string, runId: string): Promise<Integration | null> {
   const integration = await findIntegration(ctx.db, workosOrgId);
   if (integration?.running?.runId !== runId) {
     console.warn("[fourkites.sync] lease lost", { workosOrgId, runId });
@@ -151,22 +173,27 @@ async function leased(
 }
 
 /**
- * Records that page `page` is imported: the pass resumes after it. Returns
- * false when the run lost its lease (it must stop).
+ * Records that page `page` is imported, with what the pass carries to the
+ * next page (`checkpoint`): the pass resumes after it. Returns false when the
+ * run lost its lease or the pass is no longer at that page (it must stop).
  */
 export async function commitPage(
   ctx: Db,
   workosOrgId: string,
   runId: string,
   page: number,
+  checkpoint: PassCheckpoint,
   now: number,
 ): Promise<boolean> {
   const integration = await leased(ctx, workosOrgId, runId);
-  if (integration === null || integration.pass === undefined || integration.running === undefined) {
-    return false;
-  }
+  if (integration?.pass?.nextPage !== page || integration.running === undefined) return false;
   await ctx.db.patch("fourKitesIntegrations", integration._id, {
-    pass: { ...integration.pass, nextPage: page + 1 },
+    pass: {
+      startedAt: integration.pass.startedAt,
+      cutoff: integration.pass.cutoff,
+      nextPage: page + 1,
+      ...checkpoint,
+    },
     running: { ...integration.running, leaseUntil: now + SYNC_LEASE_MS },
   });
   return true;
@@ -174,7 +201,7 @@ export async function commitPage(
 
 export const vRunEnd = v.object({
   summary: vRunSummary,
-  /** True when the last page was imported: the pass is done. */
+  /** True when the last page was imported: the pass is done (`completed` or `unverified`). */
   passDone: v.boolean(),
   error: v.optional(v.object({ kind: v.string(), message: v.string() })),
 });
@@ -182,9 +209,11 @@ export type RunEnd = Infer<typeof vRunEnd>;
 
 /**
  * Ends the run: releases the lease, stores the summary and the error (or
- * clears it). A finished pass moves the watermark to its start; an
- * unfinished one stays for the next run, which is due at once when this run
- * only stopped at its page budget.
+ * clears it). A finished pass that can stand behind it (`completed`) moves
+ * the watermark to its start (and, when full, the last full pass); an
+ * `unverified` one moves neither, so the next pass covers its window again.
+ * An unfinished pass stays for the next run, which is due at once when this
+ * run only stopped at its page or time budget.
  */
 export async function finishRun(
   ctx: Db,
@@ -197,11 +226,15 @@ export async function finishRun(
   if (integration === null) return;
   const lastError: LastError | undefined =
     end.error === undefined ? undefined : { at: now, ...end.error };
+  const pass = integration.pass;
+  const verified = end.passDone && end.summary.outcome === "completed" && pass !== undefined;
   await ctx.db.patch("fourKitesIntegrations", integration._id, {
     running: undefined,
     lastRun: end.summary,
     lastError,
-    ...(end.passDone ? { pass: undefined, watermark: integration.pass?.startedAt } : {}),
+    ...(end.passDone ? { pass: undefined } : {}),
+    ...(verified ? { watermark: pass.startedAt } : {}),
+    ...(verified && pass.cutoff === 0 ? { fullPassAt: pass.startedAt } : {}),
     ...(end.summary.outcome === "partial" && integration.enabled ? { nextDueAt: now } : {}),
   });
 }
@@ -212,7 +245,11 @@ export async function finishRun(
  * Enqueues one sync for every enabled integration due at `now` (at most
  * `MAX_DISPATCH_PER_TICK`, read through `by_enabled_and_next_due_at`) and
  * moves each one's next due time an interval ahead. An org whose run still
- * holds its lease is not enqueued again.
+ * holds its lease is not enqueued again. An enabled integration whose next
+ * due time the code would not have written (`NaN`, `Infinity`, more than an
+ * interval ahead: the due range never reaches it) is found through the same
+ * index beyond `latestDueAt`, reported and treated as due. With nothing due
+ * and nothing stuck, a tick reads no document.
  */
 export async function dispatchDue(
   ctx: Db,
@@ -223,190 +260,72 @@ export async function dispatchDue(
     .query("fourKitesIntegrations")
     .withIndex("by_enabled_and_next_due_at", (q) => q.eq("enabled", true).lte("nextDueAt", now))
     .take(MAX_DISPATCH_PER_TICK + 1);
-  const more = due.length > MAX_DISPATCH_PER_TICK;
+  const room = MAX_DISPATCH_PER_TICK + 1 - due.length;
+  const stuck =
+    room <= 0
+      ? []
+      : await ctx.db
+          .query("fourKitesIntegrations")
+          .withIndex("by_enabled_and_next_due_at", (q) =>
+            q.eq("enabled", true).gt("nextDueAt", latestDueAt(now)),
+          )
+          .take(room);
+  const all = [...due, ...stuck];
+  const more = all.length > MAX_DISPATCH_PER_TICK;
   let enqueued = 0;
   let busy = 0;
-  for (const integration of due.slice(0, MAX_DISPATCH_PER_TICK)) {
+  for (const integration of all.slice(0, MAX_DISPATCH_PER_TICK)) {
     await ctx.db.patch("fourKitesIntegrations", integration._id, {
       nextDueAt: now + intervalMs(integration),
+      ...(integration.nextDueAt <= now ? {} : storedValueReport(integration, now)),
     });
-    if (integration.running !== undefined && integration.running.leaseUntil > now) {
+    if (leaseHolds(integration.running, now)) {
       busy++;
       continue;
     }
     await enqueue(integration.workosOrgId);
     enqueued++;
   }
-  if (due.length > 0) console.log("[fourkites.dispatch]", { enqueued, busy, more });
+  if (all.length > 0) {
+    console.log("[fourkites.dispatch]", { enqueued, busy, more, stuck: stuck.length });
+  }
   return { enqueued, busy, more };
 }
 
-// ------------------------------------------------------------------- action
-
-export const vSyncRunResult = v.union(
-  v.object({ outcome: v.literal("skipped"), reason: v.string() }),
-  v.object({
-    outcome: v.union(v.literal("completed"), v.literal("partial"), v.literal("failed")),
-    runId: v.string(),
-    counts: vRunCounts,
-    error: v.union(v.null(), v.object({ kind: v.string(), message: v.string() })),
-  }),
-);
-export type SyncRunResult = Infer<typeof vSyncRunResult>;
-
-/** The shipment id a raw shipment claims (cut to `MAX_ID_LENGTH`), or null. */
-export function shipmentIdOf(raw: unknown): string | null {
-  if (typeof raw !== "object" || raw === null || !("id" in raw)) return null;
-  const id = raw.id;
-  return typeof id === "string" || typeof id === "number"
-    ? String(id).slice(0, MAX_ID_LENGTH)
-    : null;
-}
-
-/** The update time a raw shipment claims (ms), or NaN when it has none that parses. */
-function rawUpdatedAt(raw: unknown): number {
-  if (typeof raw !== "object" || raw === null || !("updatedAt" in raw)) return NaN;
-  return typeof raw.updatedAt === "string" ? Date.parse(raw.updatedAt) : NaN;
-}
-
-/** A failure as stored and logged: a kind and a message without secrets. */
-function describeError(e: unknown): { kind: string; message: string } {
-  if (e instanceof FourKitesApiError) return { kind: e.kind, message: e.message };
-  if (e instanceof ConvexError) {
-    const data = e.data as { code?: unknown; message?: unknown };
-    return { kind: String(data.code ?? "error"), message: String(data.message ?? "") };
-  }
-  return { kind: "internal", message: e instanceof Error ? e.message : String(e) };
-}
+// ------------------------------------------------------------ operator runs
 
 /**
- * One sync run for `workosOrgId` (the body of `fourKitesSync:syncIntegration`).
- *
- * Reads up to `maxPages` pages from the pass's next page; for each page,
- * skips shipments updated before the cutoff, validates the rest as parsed
- * (`checkPageShipment`: the import mutations' own checks), imports the
- * valid ones in batches, then commits the page. Invalid shipments are
- * counted, sampled and logged, and do not hold back the others. Any request
- * failure (after the client's retries), an unusable page or a refused
- * import ends the run as `failed`: the pages before it stay imported and
- * committed, the failing page is not half-committed (its batches are
- * idempotent when re-read), and the next run resumes at that page.
- * Unexpected errors (bugs) are recorded, then rethrown.
+ * Refuses an operator's run of `workosOrgId`'s integration
+ * (`fourKitesSync:syncFromFourKites`) before anything is fetched, with a
+ * coded error: `ORG_DELETED` for a deleted org; `NOT_FOUND` when the org has
+ * no integration (`reason: "unknown_org"` when the registry does not know
+ * the org either, `"no_integration"` when it does); `INTEGRATION_DISABLED`
+ * for a disabled integration (enable it first: disabling is the org's
+ * choice, and an operator's run does not override it). An org the registry
+ * does not know but that has an integration runs (the registry may not be
+ * synced yet, as for the imports).
  */
-export async function runSync(
-  ctx: Pick<ActionCtx, "runMutation">,
+export async function assertOperatorRunAllowed(
+  ctx: Pick<QueryCtx, "db">,
   workosOrgId: string,
-  maxPages: number = MAX_PAGES_PER_RUN,
-): Promise<SyncRunResult> {
-  const runId = crypto.randomUUID();
-  const startedAt = Date.now();
-  const begun: BegunRun = await ctx.runMutation(internal.fourKitesSync.beginSyncRun, {
-    workosOrgId,
-    runId,
-  });
-  if (begun.skipped) {
-    console.log("[fourkites.sync] skipped", { workosOrgId, reason: begun.reason });
-    return { outcome: "skipped", reason: begun.reason };
+): Promise<void> {
+  const org = await getOrganization(ctx, workosOrgId);
+  if (isOrgDeleted(org)) throw orgDeletedError(workosOrgId);
+  const integration = await findIntegration(ctx.db, workosOrgId);
+  if (integration === null) {
+    throw appError(
+      "NOT_FOUND",
+      org === null
+        ? "Unknown organization: the registry does not know it and it has no FourKites integration."
+        : "This organization has no FourKites integration (fourKitesIntegrations:createIntegration).",
+      { workosOrgId, reason: org === null ? "unknown_org" : "no_integration" },
+    );
   }
-  const counts = zeroCounts();
-  const rejections: RunSummary["rejections"] = [];
-  const unknownStatuses = new Set<string>();
-  const firstPage = begun.pass.nextPage;
-  let client: FourKitesClient | null = null;
-  let outcome: "completed" | "partial" | "failed" = "partial";
-  let error: { kind: string; message: string } | null = null;
-  let unexpected: unknown = null;
-  try {
-    const credentials = await decryptCredentials(workosOrgId, begun.credentials);
-    if (needsReencryption(begun.credentials)) {
-      // Key rotation: move the stored ciphertext to the current key.
-      await ctx.runMutation(internal.fourKitesIntegrations.storeIntegrationUpdate, {
-        workosOrgId,
-        credentials: await encryptCredentials(workosOrgId, credentials),
-      });
-    }
-    client = new FourKitesClient(begun.baseUrl, credentials, clientOptionsFromEnv());
-    for (let page = firstPage; page < firstPage + maxPages; page++) {
-      const got = await client.fetchPage(page, FOURKITES_PAGE_SIZE);
-      counts.pages++;
-      counts.received += got.shipments.length;
-      const valid: string[] = [];
-      got.shipments.forEach((raw, index) => {
-        if (rawUpdatedAt(raw) < begun.pass.cutoff) {
-          counts.skippedOld++;
-          return;
-        }
-        const checked = checkPageShipment(raw, workosOrgId);
-        if (!checked.ok) {
-          counts.rejected++;
-          const [first] = checked.issues;
-          const sample = { page, index, shipmentId: shipmentIdOf(raw), ...first };
-          console.warn("[fourkites.sync] shipment rejected", {
-            workosOrgId,
-            ...sample,
-            issueCount: checked.issues.length,
-          });
-          if (rejections.length < MAX_SAMPLES) rejections.push(sample);
-          return;
-        }
-        if (checked.shipment.status === null && unknownStatuses.size < MAX_SAMPLES) {
-          unknownStatuses.add(checked.shipment.fourKitesStatus);
-        }
-        valid.push(checked.json);
-      });
-      for (let i = 0; i < valid.length; i += SYNC_BATCH_SIZE) {
-        const batch = await ctx.runMutation(internal.fourKitesSyncHelpers.importShipmentBatch, {
-          workosOrgId,
-          shipments: valid.slice(i, i + SYNC_BATCH_SIZE),
-        });
-        counts.created += batch.created;
-        counts.updated += batch.updated;
-        counts.unchanged += batch.unchanged;
-        counts.unknownStatus += batch.unknownStatus;
-      }
-      const kept = await ctx.runMutation(internal.fourKitesSync.commitSyncPage, {
-        workosOrgId,
-        runId,
-        page,
-      });
-      if (!kept) {
-        error = { kind: "lease_lost", message: "Another run took over this integration." };
-        outcome = "failed";
-        break;
-      }
-      if (isLastPage(page, got, FOURKITES_PAGE_SIZE)) {
-        outcome = "completed";
-        break;
-      }
-      if (Date.now() - startedAt > RUN_TIME_BUDGET_MS) break;
-    }
-  } catch (e) {
-    outcome = "failed";
-    error = describeError(e);
-    if (!(e instanceof FourKitesApiError) && !(e instanceof ConvexError)) unexpected = e;
+  if (!integration.enabled) {
+    throw appError(
+      "INTEGRATION_DISABLED",
+      "This organization's FourKites integration is disabled; enable it first (fourKitesIntegrations:enableIntegration).",
+      { workosOrgId },
+    );
   }
-  counts.requests = client?.stats.requests ?? 0;
-  counts.retries = client?.stats.retries ?? 0;
-  const finishedAt = Date.now();
-  const summary: RunSummary = {
-    runId,
-    outcome,
-    startedAt,
-    finishedAt,
-    durationMs: finishedAt - startedAt,
-    firstPage,
-    counts,
-    rejections,
-    unknownStatuses: [...unknownStatuses],
-  };
-  await ctx.runMutation(internal.fourKitesSync.finishSyncRun, {
-    workosOrgId,
-    runId,
-    end: { summary, passDone: outcome === "completed", ...(error ? { error } : {}) },
-  });
-  const log = { workosOrgId, runId, outcome, firstPage, ...counts, error };
-  if (outcome === "failed") console.warn("[fourkites.sync] run failed", log);
-  else console.log("[fourkites.sync]", log);
-  if (unexpected !== null) throw unexpected;
-  return { outcome, runId, counts, error };
 }
