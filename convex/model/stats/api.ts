@@ -409,7 +409,7 @@ export function countQueries<D extends CountedTable>(
   const def = entityIn(config.entities, table);
   const detailed = async (ctx: StatsQueryCtx, workosOrgId: string): Promise<CountsResult> => {
     await authorize(ctx, workosOrgId);
-    return await readCounts(ctx, def, workosOrgId);
+    return await readCounts(ctx, config, def, workosOrgId);
   };
   return {
     /** `{ Open: 3, Delivered: 7, ... }`: the closest honest numbers in every state, 1 document. */

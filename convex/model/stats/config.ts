@@ -41,12 +41,31 @@ export type StatsSubscribers = {
   onRunFailed?: (ctx: StatsMutationCtx, failure: RunFailure) => Promise<void>;
 };
 
+/** Counters as an app's previous counting system kept them, by status. */
+export type CarriedCounters = {
+  counts: Record<string, number>;
+  amountCents?: Record<string, number>;
+};
+
 /** The stats module's configuration for one app. */
 export type StatsConfig = StatsSubscribers & {
   tables: CountedTables;
   /** The engine's view of `tables`. */
   entities: Entities;
   registry?: OrgRegistry;
+  /**
+   * While an app moves off its previous counters (`docs/adopting.md`): the
+   * counters that system kept for (org, table), or null. Read only when the
+   * module has no row of (org, table) yet: a new row starts from them
+   * (`carried`, answered as `approximate`), and a badge of an org without a
+   * row answers them, so no badge drops to zero or to a partial count while
+   * the org is seeded. Remove it once the old documents are migrated.
+   */
+  carryOver?: (
+    db: AnyReader,
+    workosOrgId: string,
+    entity: string,
+  ) => Promise<CarriedCounters | null>;
   /** Recount work items running at once (default 10). Read when work is enqueued. */
   maxParallelism?: () => number;
 };

@@ -29,8 +29,8 @@ import { entityIn, type EntityDef, type Side } from "./entities";
 import {
   getStatsRow,
   getStatsRows,
+  initialRow,
   isRowOrgDeleted,
-  newStatsRow,
   orgHasDocuments,
   splitRow,
 } from "./rows";
@@ -195,7 +195,7 @@ async function flushRow(
     const exact =
       entering.size === parts.length &&
       !(await orgHasDocuments(ctx.db, def, workosOrgId, entering));
-    base = newStatsRow(def, workosOrgId, exact);
+    base = await initialRow(ctx.db, config, def, workosOrgId, exact);
     // The org had data before the counters: seed them now rather than serve
     // bounded scans until the daily recount.
     if (!exact) await scheduleRecount(ctx, workosOrgId, def.table);
@@ -323,7 +323,8 @@ export async function ensureEmptyOrgStats(
   for (const def of config.entities.values()) {
     if ((await getStatsRow(ctx.db, workosOrgId, def.table)) !== null) continue;
     const exact = !(await orgHasDocuments(ctx.db, def, workosOrgId, new Set()));
-    await statsDb(ctx.db).insert("organizationStats", newStatsRow(def, workosOrgId, exact));
+    const row = await initialRow(ctx.db, config, def, workosOrgId, exact);
+    await statsDb(ctx.db).insert("organizationStats", row);
     if (!exact) await scheduleRecount(ctx, workosOrgId, def.table);
     created++;
   }

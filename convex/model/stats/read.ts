@@ -22,6 +22,7 @@ import { literals } from "convex-helpers/validators";
 import { v, type Infer, type PropertyValidators, type Validator } from "convex/values";
 import { orgDeletedError } from "../../lib/errors";
 import { tallyOfStored, type Tally } from "./counters";
+import type { StatsConfig } from "./config";
 import type { AnyReader, StatsQueryCtx } from "./ctx";
 import { flatKeys, labelOf, type CountedTable, type FlatCounts, type StatusOf } from "./declare";
 import type { EntityDef } from "./entities";
@@ -155,6 +156,7 @@ export function recountProgress(
  */
 export async function readCounts(
   ctx: ReadCtx,
+  config: Pick<StatsConfig, "carryOver">,
   def: EntityDef,
   workosOrgId: string,
 ): Promise<CountsResult> {
@@ -173,6 +175,17 @@ export async function readCounts(
   if (row !== null && hasTrustedCounters(row)) {
     const knownDrift = row.knownDrift ?? [];
     return { ...answer(tallyOfStored(row), "approximate", "stats"), progress: 1, knownDrift };
+  }
+  if (row === null && config.carryOver !== undefined) {
+    // No row yet, but the app's previous counters: the closest numbers known.
+    const carried = await config.carryOver(ctx.db, workosOrgId, def.table);
+    if (carried !== null) {
+      return {
+        ...answer(tallyOfStored(carried), "approximate", "stats"),
+        progress: 1,
+        knownDrift: [],
+      };
+    }
   }
   if (row?.recounting === true) {
     const recount = await getRecountState(ctx.db, workosOrgId, def.table);

@@ -4,6 +4,8 @@
  * engine, the read side and the recount.
  */
 import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import type { StatsConfig } from "./config";
+import { tallyOfStored } from "./counters";
 import { statsDb, type AnyReader } from "./ctx";
 import type { EntityDef } from "./entities";
 import type { Id } from "./ids";
@@ -55,6 +57,25 @@ export async function getStatsRows(
 export function newStatsRow(def: EntityDef, workosOrgId: string, exact: boolean): StatsRowFields {
   // `recounting` is spelled out so the row's size does not change when a run starts.
   return def.emptyRow({ workosOrgId, exact, seeded: exact, recounting: false });
+}
+
+/**
+ * The first row of (org, table): zero counters (`exact` when the org has no
+ * documents), or, for an org with documents whose previous counters the app
+ * still has (`config.carryOver`), those counters, `carried`.
+ */
+export async function initialRow(
+  db: AnyReader,
+  config: StatsConfig,
+  def: EntityDef,
+  workosOrgId: string,
+  exact: boolean,
+): Promise<StatsRowFields> {
+  const fresh = newStatsRow(def, workosOrgId, exact);
+  if (exact || config.carryOver === undefined) return fresh;
+  const carried = await config.carryOver(db, workosOrgId, def.table);
+  if (carried === null) return fresh;
+  return { ...fresh, ...def.counters(tallyOfStored(carried)), carried: true };
 }
 
 /**

@@ -239,9 +239,11 @@ export async function recountStatus(
     const row = await getStatsRow(db, state.workosOrgId, state.entity);
     if (row !== null) running.push(rowStatus(row, state, await lastRecountOf(db, row)));
   }
+  // An app's previous stats documents (kept while migrated) have no entity.
+  const rows = page.page.filter((row) => typeof row.entity === "string");
   return {
     ...overview,
-    rows: await Promise.all(page.page.map((row) => statusOf(db, row))),
+    rows: await Promise.all(rows.map((row) => statusOf(db, row))),
     continueCursor: page.isDone ? null : page.continueCursor,
     running,
     recentDrift,

@@ -397,9 +397,20 @@ export function vEntityOf<T extends CountedTables>(
 /**
  * The stats module's tables for an app's schema, built from its counted
  * tables: spread into `defineSchema({ ...appTables, ...statsTables(COUNTED) })`.
+ *
+ * `legacyStatsRow` widens `organizationStats` to also accept an app's
+ * previous stats documents while they are migrated (`docs/adopting.md`): the
+ * module never reads them (its lookups name an `entity`, which they lack);
+ * drop the option once they are gone.
  */
-export function statsTables<T extends CountedTables>(tables: T) {
-  const rows = Object.entries(tables).map(([name, decl]) => vStatsRowOf(name, decl));
+export function statsTables<T extends CountedTables>(
+  tables: T,
+  options: { legacyStatsRow?: Validator<Record<string, unknown>, "required", string> } = {},
+) {
+  const rows: Validator<Record<string, unknown>, "required", string>[] = Object.entries(tables).map(
+    ([name, decl]) => vStatsRowOf(name, decl),
+  );
+  if (options.legacyStatsRow !== undefined) rows.push(options.legacyStatsRow);
   // Built at run time from the declarations; the type says the same per table.
   const vRow = (rows.length === 1 ? rows[0] : v.union(...rows)) as unknown as Validator<
     StatsRowOf<T>,

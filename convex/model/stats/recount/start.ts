@@ -9,7 +9,7 @@ import type { StatsConfig } from "../config";
 import { statsDb, type StatsMutationCtx } from "../ctx";
 import { entityIn } from "../entities";
 import type { Id } from "../ids";
-import { getStatsRow, newStatsRow, splitRow } from "../rows";
+import { getStatsRow, initialRow, splitRow } from "../rows";
 import { getRecountState } from "../shadow";
 import type { FoundBy } from "../tables";
 import { enqueuePage } from "./enqueue";
@@ -97,10 +97,8 @@ export async function startRecount(
   if (state === null) await db.insert("statsRecounts", fresh);
   else await db.replace("statsRecounts", state._id, fresh);
   if (!report && row === null) {
-    await db.insert("organizationStats", {
-      ...newStatsRow(def, workosOrgId, false),
-      recounting: true,
-    });
+    const fields = await initialRow(ctx.db, config, def, workosOrgId, false);
+    await db.insert("organizationStats", { ...fields, recounting: true });
   } else if (!report && row !== null && row.recounting !== true) {
     // The only row writes of a run: here and at its end.
     const { id, fields } = splitRow(row);
