@@ -1,13 +1,18 @@
 /**
- * Architecture rules that keep the counters exact by construction:
- * - only the write layer writes `loads` and `invoices`;
- * - only `convex/functions.ts` imports the raw mutation builders;
+ * Architecture rules that keep the counters exact by construction and the
+ * import graph pointing one way:
+ * - only `convex/functions.ts` imports the raw mutation builders, so every
+ *   mutation counts its plain `ctx.db` writes (the write layer);
  * - every registered function has `args` and `returns` validators, no `v.any()`;
- * - table names in every `ctx.db.get/patch/replace/delete`, no `.collect()`
- *   and no query `.filter` in Convex code;
- * - import directions (see "import directions" below): registered modules do
- *   not import each other, model code takes its ctx types from
- *   `model/ctx.ts`, and `lib/` does not import `model/`.
+ * - table names in every `ctx.db.get/patch/replace/delete`, no `.collect()`,
+ *   no query `.filter` and no `.unique()` in Convex code;
+ * - import directions (see "import directions" below, each rule shown
+ *   catching a planted violation): registered modules do not import each
+ *   other; model code takes its ctx types from `model/ctx.ts`, which imports
+ *   only `_generated` and enums; `lib/` does not import `model/`; no import
+ *   cycle; the stats module imports nothing of the app and points down inside
+ *   (functions, write layer, recount, read side, engine); the schema imports
+ *   only declaration files.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix, relative } from "node:path";
@@ -91,6 +96,15 @@ describe("static rules", () => {
     expect(offending(/\.filter\(\s*\(?\s*q\s*\)?\s*=>/)).toEqual([]);
   });
 
+  test("no .unique() outside the uniqueness rule (model/uniqueness.ts)", () => {
+    // Convex has no unique constraint: a second document (an import of an old
+    // backup) would make `.unique()` throw. Single-document lookups go through
+    // `pickUnique`, which picks one by a documented rule and reports the rest.
+    const pattern = /\.unique\(\)/;
+    expect(pattern.test('await ctx.db\n  .query("organizations")\n  .unique()')).toBe(true);
+    expect(offending(pattern, (path) => path === "convex/model/uniqueness.ts")).toEqual([]);
+  });
+
   test("no v.any() in Convex code", () => {
     expect(offending(/\bv\.any\(/)).toEqual([]);
   });
@@ -138,6 +152,87 @@ function isRegisteredModule(path: string): boolean {
 
 const CTX_TYPES = /\b(QueryCtx|MutationCtx|ActionCtx)\b/;
 
+/**
+ * Declaration files: enums, validators and field declarations, no logic. The
+ * schema imports only these, and these import only each other.
+ */
+const DECLARATION_FILES = new Set([
+  "convex/model/enums.ts",
+  "convex/model/counted.ts",
+  "convex/model/fields.ts",
+  "convex/model/alerts/fields.ts",
+  "convex/model/fourKites/fields.ts",
+  "convex/model/stats/declare.ts",
+  "convex/model/stats/tables.ts",
+]);
+
+/** The stats module: it imports nothing of the app (see `model/stats/ctx.ts`). */
+const STATS = "convex/model/stats/";
+/** What the stats module may import besides itself: helpers that know no domain. */
+const STATS_MAY_IMPORT = new Set([
+  "convex/lib/errors.ts",
+  "convex/lib/contention.ts",
+  "convex/model/uniqueness.ts",
+]);
+/**
+ * The stats module's layers, top to bottom: its function definitions and the
+ * write layer above the read side and the recount, those above the engine,
+ * the engine above rows, shadows and tables. A file imports only its own
+ * layer or lower ones.
+ */
+const STATS_LAYERS: [string, RegExp][] = [
+  ["functions", /^convex\/model\/stats\/(api|status)\.ts$/],
+  ["write layer", /^convex\/model\/stats\/write\//],
+  ["recount", /^convex\/model\/stats\/recount\//],
+  ["read side", /^convex\/model\/stats\/read\.ts$/],
+  ["engine", /^convex\/model\/stats\/engine\.ts$/],
+];
+function statsLayer(path: string): number {
+  const i = STATS_LAYERS.findIndex(([, pattern]) => pattern.test(path));
+  return i === -1 ? STATS_LAYERS.length : i;
+}
+
+/**
+ * The import cycles among `sources` (strongly connected components of more
+ * than one file, and files importing themselves), each as its sorted files.
+ */
+function importCycles(sources: SourceFile[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const e of importEdges(sources)) {
+    if (e.to.includes("/_generated/")) continue;
+    next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  }
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string | undefined;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (next.get(v) ?? []).includes(v)) cycles.push(component.sort());
+    }
+  };
+  for (const { path } of sources) if (!index.has(path)) visit(path);
+  return cycles;
+}
+
 /** The import rules, each a function from the files to its violations. */
 const IMPORT_RULES: Record<string, (sources: SourceFile[]) => string[]> = {
   "no registered module imports another registered module": (sources) =>
@@ -159,18 +254,49 @@ const IMPORT_RULES: Record<string, (sources: SourceFile[]) => string[]> = {
     importEdges(sources)
       .filter((e) => e.from.startsWith("convex/lib/") && e.to.startsWith("convex/model/"))
       .map((e) => `${e.from}:${e.line} -> ${e.to}`),
+  "no import cycle among convex/ files (outside _generated)": (sources) =>
+    importCycles(sources).map((cycle) => `cycle: ${cycle.join(", ")}`),
+  "the stats module imports nothing of the app (no _generated, alerts, organizations, FourKites)": (
+    sources,
+  ) =>
+    importEdges(sources)
+      .filter((e) => e.from.startsWith(STATS))
+      .filter((e) => !e.to.startsWith(STATS) && !STATS_MAY_IMPORT.has(e.to))
+      .map((e) => `${e.from}:${e.line} -> ${e.to}`),
+  "inside the stats module, imports point down: functions, write layer, recount, read side, engine":
+    (sources) =>
+      importEdges(sources)
+        .filter((e) => e.from.startsWith(STATS) && e.to.startsWith(STATS))
+        .filter((e) => statsLayer(e.to) < statsLayer(e.from))
+        .map((e) => `${e.from}:${e.line} -> ${e.to}`),
+  "model/ctx.ts imports only _generated and enums": (sources) =>
+    importEdges(sources)
+      .filter((e) => e.from === "convex/model/ctx.ts")
+      .filter((e) => !e.to.startsWith("convex/_generated/") && e.to !== "convex/model/enums.ts")
+      .map((e) => `${e.from}:${e.line} -> ${e.to}`),
+  "schema.ts imports only declaration files, which import only each other": (sources) =>
+    importEdges(sources)
+      .filter((e) => e.from === "convex/schema.ts" || DECLARATION_FILES.has(e.from))
+      .filter((e) => !DECLARATION_FILES.has(e.to))
+      .map((e) => `${e.from}:${e.line} -> ${e.to}`),
 };
 
 /**
- * Violations in files other branches are rewriting right now (stats engine,
- * FourKites sync). Each entry must still occur, so the list only shrinks:
- * delete an entry when its file is fixed.
+ * Known violations being fixed on another branch (none today). Each entry must
+ * still occur, so the list only shrinks: delete an entry when it is fixed.
  */
 const PENDING: Record<string, string[]> = {
   "no registered module imports another registered module": [],
   "model code imports neither functions.ts nor registered modules, and takes ctx types from model/ctx.ts":
     [],
   "lib/ does not import model/": [],
+  "no import cycle among convex/ files (outside _generated)": [],
+  "the stats module imports nothing of the app (no _generated, alerts, organizations, FourKites)":
+    [],
+  "inside the stats module, imports point down: functions, write layer, recount, read side, engine":
+    [],
+  "model/ctx.ts imports only _generated and enums": [],
+  "schema.ts imports only declaration files, which import only each other": [],
 };
 
 /** A violation without its line number, as `PENDING` lists it. */
@@ -228,6 +354,99 @@ const PLANTED: Record<string, { file: SourceFile; expected: string }[]> = {
       expected: "convex/lib/auth.ts:1 -> convex/model/validate.ts",
     },
   ],
+  "no import cycle among convex/ files (outside _generated)": [
+    {
+      // The engine taking something from the write layer, which sits on it.
+      file: {
+        path: "convex/model/stats/engine.ts",
+        text: 'import type { CountedDb } from "./write/db";\n',
+      },
+      expected: "cycle: convex/model/stats/engine.ts, convex/model/stats/write/db.ts",
+    },
+    {
+      file: { path: "convex/model/stats/tables.ts", text: 'import { x } from "./tables";\n' },
+      expected: "cycle: convex/model/stats/tables.ts",
+    },
+  ],
+  "the stats module imports nothing of the app (no _generated, alerts, organizations, FourKites)": [
+    {
+      file: {
+        path: "convex/model/stats/engine.ts",
+        text: 'import { enqueueDriftAlert } from "../alerts/queue";\n',
+      },
+      expected: "convex/model/stats/engine.ts:1 -> convex/model/alerts/queue.ts",
+    },
+    {
+      file: {
+        path: "convex/model/stats/recount/orgWalk.ts",
+        text: 'import { getOrganization } from "../../organizations/registry";\n',
+      },
+      expected: "convex/model/stats/recount/orgWalk.ts:1 -> convex/model/organizations/registry.ts",
+    },
+    {
+      file: {
+        path: "convex/model/stats/read.ts",
+        text: 'import type { Doc } from "../../_generated/dataModel";\n',
+      },
+      expected: "convex/model/stats/read.ts:1 -> convex/_generated/dataModel.ts",
+    },
+    {
+      file: {
+        path: "convex/model/stats/recount/pages.ts",
+        text: 'import { shipmentIdOf } from "../../fourKites/sync";\n',
+      },
+      expected: "convex/model/stats/recount/pages.ts:1 -> convex/model/fourKites/sync.ts",
+    },
+  ],
+  "inside the stats module, imports point down: functions, write layer, recount, read side, engine":
+    [
+      {
+        file: {
+          path: "convex/model/stats/engine.ts",
+          text: 'import { CountedDb } from "./write/db";\n',
+        },
+        expected: "convex/model/stats/engine.ts:1 -> convex/model/stats/write/db.ts",
+      },
+      {
+        file: {
+          path: "convex/model/stats/read.ts",
+          text: 'import { startRecount } from "./recount/start";\n',
+        },
+        expected: "convex/model/stats/read.ts:1 -> convex/model/stats/recount/start.ts",
+      },
+      {
+        file: {
+          path: "convex/model/stats/recount/pages.ts",
+          text: 'import { recountFunctions } from "../api";\n',
+        },
+        expected: "convex/model/stats/recount/pages.ts:1 -> convex/model/stats/api.ts",
+      },
+    ],
+  "model/ctx.ts imports only _generated and enums": [
+    {
+      file: {
+        path: "convex/model/ctx.ts",
+        text: 'import type { StatsConfig } from "./stats/config";\n',
+      },
+      expected: "convex/model/ctx.ts:1 -> convex/model/stats/config.ts",
+    },
+  ],
+  "schema.ts imports only declaration files, which import only each other": [
+    {
+      file: {
+        path: "convex/schema.ts",
+        text: 'import { vWalkStep } from "./model/stats/recount/orgWalk";\n',
+      },
+      expected: "convex/schema.ts:1 -> convex/model/stats/recount/orgWalk.ts",
+    },
+    {
+      file: {
+        path: "convex/model/counted.ts",
+        text: 'import { entitiesOf } from "./stats/entities";\n',
+      },
+      expected: "convex/model/counted.ts:1 -> convex/model/stats/entities.ts",
+    },
+  ],
 };
 
 /** Imports each rule must allow (so the rules do not over-reach). */
@@ -243,6 +462,23 @@ const ALLOWED: SourceFile[] = [
   { path: "convex/model/ctx.ts", text: 'import type { QueryCtx } from "../_generated/server";\n' },
   { path: "convex/lib/env.ts", text: 'import { env } from "../_generated/server";\n' },
   { path: "convex/model/loads/rules.ts", text: 'import { appError } from "../../lib/errors";\n' },
+  {
+    path: "convex/model/loads/rules.ts",
+    text: 'import { STATS } from "../statsConfig";\nimport type { X } from "../ctx";\n',
+  },
+  {
+    path: "convex/model/stats/write/db.ts",
+    text: 'import { StatsAccumulator } from "../engine";\n',
+  },
+  { path: "convex/model/stats/engine.ts", text: 'import { appError } from "../../lib/errors";\n' },
+  { path: "convex/model/stats/api.ts", text: 'import { readCounts } from "./read";\n' },
+  {
+    path: "convex/model/stats/recount/pages.ts",
+    text: 'import { entityIn } from "../entities";\n',
+  },
+  { path: "convex/model/statsConfig.ts", text: 'import { queue } from "./alerts/queue";\n' },
+  { path: "convex/schema.ts", text: 'import { COUNTED } from "./model/counted";\n' },
+  { path: "convex/model/counted.ts", text: 'import { vCounts } from "./stats/tables";\n' },
 ];
 
 describe("import directions", () => {
