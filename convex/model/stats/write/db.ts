@@ -156,6 +156,29 @@ export class CountedDb<DB extends StatsMutationCtx["db"]> {
     });
   }
 
+  /**
+   * `patch`, `replace` or `delete` (table named, or the legacy id-only
+   * overload): on a counted document, reads what it was (unless remembered),
+   * writes, and records the change to `next(before, value)`.
+   */
+  private writeExisting(
+    method: "patch" | "replace" | "delete",
+    next: (before: GenericDocument, value: GenericDocument) => GenericDocument | null,
+  ) {
+    return async (...args: unknown[]) => {
+      const write = () => Reflect.apply(this.raw[method], this.raw, args) as Promise<void>;
+      const { def, id, rest } = this.resolve(args);
+      if (def === null || typeof id !== "string") return await write();
+      const value = (rest[0] ?? {}) as GenericDocument;
+      def.check(value);
+      const before = await this.current(def, id);
+      await write();
+      // Convex refused a write to a missing document above: nothing to record.
+      if (before === undefined || before === null) return;
+      this.record(def, id, before, next(before.doc, value));
+    };
+  }
+
   private wrap(): DB {
     const raw = this.raw;
     const methods: Record<string, (...args: unknown[]) => unknown> = {
@@ -178,38 +201,13 @@ export class CountedDb<DB extends StatsMutationCtx["db"]> {
         this.record(def, id, undefined, value as GenericDocument);
         return id;
       },
-      patch: async (...args) => {
-        const { def, id, rest } = this.resolve(args);
-        if (def === null || typeof id !== "string")
-          return await Reflect.apply(raw.patch, raw, args);
-        const value = rest[0] as GenericDocument;
-        def.check(value);
-        const before = await this.current(def, id);
-        await Reflect.apply(raw.patch, raw, args);
-        if (before === undefined || before === null) return;
-        this.record(def, id, before, applyPatch(before.doc, value));
-      },
-      replace: async (...args) => {
-        const { def, id, rest } = this.resolve(args);
-        if (def === null || typeof id !== "string")
-          return await Reflect.apply(raw.replace, raw, args);
-        const value = rest[0] as GenericDocument;
-        def.check(value);
-        const before = await this.current(def, id);
-        await Reflect.apply(raw.replace, raw, args);
-        if (before === undefined || before === null) return;
-        const { _id, _creationTime } = before.doc;
-        this.record(def, id, before, { ...value, _id, _creationTime });
-      },
-      delete: async (...args) => {
-        const { def, id } = this.resolve(args);
-        if (def === null || typeof id !== "string")
-          return await Reflect.apply(raw.delete, raw, args);
-        const before = await this.current(def, id);
-        await Reflect.apply(raw.delete, raw, args);
-        if (before === undefined || before === null) return;
-        this.record(def, id, before, null);
-      },
+      patch: this.writeExisting("patch", applyPatch),
+      replace: this.writeExisting("replace", (doc, value) => ({
+        ...value,
+        _id: doc._id,
+        _creationTime: doc._creationTime,
+      })),
+      delete: this.writeExisting("delete", () => null),
     };
     return new Proxy(raw, {
       get: (target, prop, receiver) => {
