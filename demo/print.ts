@@ -3,7 +3,7 @@
  * reads, the detailed answers' `state`, `progress` and `knownDrift`), money,
  * and the I/O of a badge query next to what a scanning count reads.
  */
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import { COUNTED } from "../convex/model/counted";
 import { INVOICE_STATUSES } from "../convex/model/enums";
@@ -21,6 +21,41 @@ import {
   type Measurement,
 } from "../tests/support/measure";
 import type { DemoOrg } from "./seeding";
+
+/**
+ * Where the workpool component's code lives (and the batch worker it runs
+ * its loop on): its logs are not the module's, and the demo does not show them.
+ */
+const COMPONENT_CODE = /[\\/]@convex-dev[\\/](workpool|batch-worker)[\\/]/;
+
+/** The stack frame that called a console method: the first one outside this file and the spy. */
+function consoleCaller(): string {
+  const frames = (new Error().stack ?? "").split("\n").slice(1);
+  const outside = frames.find(
+    (f) => !f.includes("demo/print.ts") && !/[\\/](tinyspy|@vitest[\\/]spy)[\\/]/.test(f),
+  );
+  return outside ?? "";
+}
+
+/**
+ * Silences what the `@convex-dev/workpool` component itself logs (its
+ * `report` events, its batch worker's `[monitor]` restarts when the held
+ * timers fire at once) until the returned function is called. `quietLogs`
+ * mutes every `console.log` / `console.warn`; this mutes the component's
+ * `console.info` / `console.error` / `console.debug` too, by the code that
+ * calls them, so the module's own errors stay visible.
+ */
+export function quietComponentLogs(): () => void {
+  const spies = (["info", "error", "debug"] as const).map((method) => {
+    const original = console[method].bind(console);
+    return vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      if (!COMPONENT_CODE.test(consoleCaller())) original(...args);
+    });
+  });
+  return () => {
+    for (const spy of spies) spy.mockRestore();
+  };
+}
 
 /** Prints one line of the narrative (not muted with the functions' logs). */
 export function say(line = ""): void {
