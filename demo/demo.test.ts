@@ -11,7 +11,7 @@ import { quietLogs } from "../tests/support/recount";
 import { holdScheduler, pendingJobs } from "../tests/support/scheduled";
 import { stubWorkOSEnv } from "../tests/support/workos";
 import { configureFourKites } from "./fourKitesApi";
-import { say } from "./print";
+import { quietComponentLogs, say } from "./print";
 import { demoOrgs } from "./seeding";
 import { LIVE_STEPS, STEPS, type Demo, type Step } from "./steps";
 
@@ -22,7 +22,9 @@ afterAll(() => {
 
 test("demo", async () => {
   const started = performance.now();
+  // The functions' logs, and what the workpool component logs on its own.
   const unmute = quietLogs();
+  const unmuteComponents = quietComponentLogs();
   say();
   say("TMS org stats: exact per-organization counters on Convex");
   say("In-memory Convex backend (convex-test) with Convex's transaction limits enforced;");
@@ -53,6 +55,7 @@ test("demo", async () => {
   });
   // Real timers from here: syncs make real HTTP requests and run on the workpool.
   for (const [n, step] of LIVE_STEPS.entries()) await runStep(STEPS.length + n + 1, step);
+  unmuteComponents();
   unmute();
   say();
   say(`Done in ${((performance.now() - started) / 1000).toFixed(0)} s.`);

@@ -75,16 +75,17 @@ export function summary(measurements: Measurement<unknown>[]): string {
 /**
  * Runs every job the module scheduled (and what those schedule), each as its
  * own measured transaction (`tests/support/scheduled.ts`), tallying them per
- * function. `line` may return a progress line for a run.
+ * function. `line` may return a progress line for a run; it runs before the
+ * next job, so it may also query the backend as that run left it.
  */
 export async function drain(
   demo: Demo,
-  line: (run: ScheduledRun) => string | null = () => null,
+  line: (run: ScheduledRun) => string | null | Promise<string | null> = () => null,
 ): Promise<ScheduledRun[]> {
-  return await runScheduled(demo.t, (run) => {
+  return await runScheduled(demo.t, async (run) => {
     if (!run.measurement.ok) throw new Error(`${run.name} failed: ${run.measurement.error}`);
     tallyOp(demo, run.name, run.measurement);
-    const text = line(run);
+    const text = await line(run);
     if (text !== null) say(text);
   });
 }
