@@ -101,4 +101,40 @@ describe("flat badges", () => {
     }
     await flatEqualsDetailed("counting");
   });
+
+  test("a counter known to be off shows its known bound, never a negative count", async () => {
+    const t = newBackend();
+    const who = member(t, ORG_A);
+    const { loadId } = await seededLoad(t);
+    // A dashboard edit the counters never saw, then a counted write of the same load.
+    await t.run((ctx) => ctx.db.patch("loads", loadId, { status: "Assigned" }));
+    await who.mutation(api.loads.updateLoadStatus, {
+      workosOrgId: ORG_A,
+      loadId,
+      status: "Canceled",
+    });
+    const detailed = await who.query(api.loads.countLoadsByStatusDetailed, {
+      workosOrgId: ORG_A,
+    });
+    expect(detailed.state).toBe("approximate");
+    expect(detailed.counts.Assigned).toBe(-1);
+    expect(detailed.knownDrift).toEqual([{ status: "Assigned", measure: "count", atLeast: 1 }]);
+    const flat = await who.query(api.loads.countLoadsByStatus, { workosOrgId: ORG_A });
+    expect(flat).toEqual({ ...flatOf(detailed.counts), Assigned: 0 });
+    for (const n of Object.values(flat)) expect(n).toBeGreaterThanOrEqual(0);
+  });
 });
+
+/** One counted load of ORG_A, Open, on a fresh row. */
+async function seededLoad(t: Backend) {
+  const { loadIds } = await seedOrg(t, ORG_A, { loads: 1, loadStatus: () => "Open" });
+  return { loadId: loadIds[0] };
+}
+
+/** Stored counts under the flat answer's keys. */
+function flatOf(
+  counts: Record<"Open" | "Assigned" | "Completed" | "Canceled" | "Expired", number>,
+) {
+  const { Completed, ...rest } = counts;
+  return { ...rest, Delivered: Completed };
+}

@@ -111,11 +111,26 @@ export function vFlatCounts<D extends CountedTable>(
   return vCounts(flatKeys(decl)) as unknown as Validator<FlatCounts<D>, "required", string>;
 }
 
-/** The flat badge answer of a detailed one: counts under their display names. */
+/**
+ * The flat badge answer of a detailed one: counts under their display names,
+ * each the closest number known. That is the counter itself, except for a
+ * counter known to be off (`knownDrift`, a drifted row whose counter went
+ * below zero): the truth is at least `atLeast` above it, so the badge shows
+ * that bound (never a negative count). The detailed answer keeps the stored
+ * counter; `total` adds up the badge's numbers.
+ */
 export function flatCounts<D extends CountedTable>(decl: D, result: CountsResult): FlatCounts<D> {
+  const known = new Map<string, number>();
+  for (const k of result.knownDrift ?? [])
+    if (k.measure === "count") known.set(k.status, k.atLeast);
   const out: Record<string, number> = {};
-  for (const status of decl.statuses) out[labelOf(decl, status)] = result.counts[status] ?? 0;
-  if (decl.badgeTotal === true) out.total = result.total;
+  let total = 0;
+  for (const status of decl.statuses) {
+    const n = (result.counts[status] ?? 0) + (known.get(status) ?? 0);
+    out[labelOf(decl, status)] = n;
+    total += n;
+  }
+  if (decl.badgeTotal === true) out.total = total;
   return out as FlatCounts<D>;
 }
 
