@@ -21,6 +21,7 @@ import type { Id } from "../ids";
 import { getStatsRow, isRowOrgDeleted } from "../rows";
 import { walkPhases, type FoundBy } from "../tables";
 import type { WalkPosition } from "./jobs";
+import { canceledSince } from "./marks";
 import { startRecount, type StartOptions, type StartResult } from "./start";
 import type { RecountMode } from "./state";
 
@@ -166,17 +167,26 @@ export async function walkAndStart(
 ): Promise<{ step: WalkStep; results: { target: WalkTarget; result: StartResult }[] }> {
   const page = await walkPage(ctx.db, config, position);
   const results: { target: WalkTarget; result: StartResult }[] = [];
+  const { request } = options;
   for (const target of page.targets) {
+    // The org's cancel mark, looked up once for all its tables.
+    const canceled =
+      request !== undefined &&
+      !target.registryDeleted &&
+      (await canceledSince(ctx, target.workosOrgId, request.at, {
+        all: request.includeCancelAll,
+      }));
     for (const entity of target.entities) {
-      const result = await startRecount(ctx, config, target.workosOrgId, entity, {
-        mode,
-        registryDeleted: target.registryDeleted,
-        schedulePages: true,
-        jobId: options.jobId,
-        maxPage: options.maxPage,
-        foundBy: target.foundBy,
-        request: options.request,
-      });
+      const result: StartResult = canceled
+        ? { entity, status: "skipped", runId: null, reason: "canceled" }
+        : await startRecount(ctx, config, target.workosOrgId, entity, {
+            mode,
+            registryDeleted: target.registryDeleted,
+            schedulePages: true,
+            jobId: options.jobId,
+            maxPage: options.maxPage,
+            foundBy: target.foundBy,
+          });
       results.push({ target, result });
     }
   }
