@@ -14,7 +14,6 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalAction, internalMutation, internalQuery } from "./functions";
 import { components } from "./lib/components";
-import { appError } from "./lib/errors";
 import { vPassCheckpoint } from "./model/fourKites/fields";
 import { listSyncHealth, vSyncHealthList } from "./model/fourKites/integrations";
 import {
@@ -32,20 +31,15 @@ import {
   vSyncRunResult,
   type SyncRunResult,
 } from "./model/fourKites/syncRun";
+import { optionalOrgId, optionalPositiveInteger, requireOrgId } from "./model/validate";
 
-/** The pages a run may move past: `maxPages` checked, or the default. */
-function checkMaxPages(maxPages: number | undefined): number {
-  const pages = maxPages ?? MAX_PAGES_PER_RUN;
-  if (!Number.isSafeInteger(pages) || pages < 1 || pages > MAX_PAGES_PER_RUN) {
-    throw appError(
-      "INVALID_ARGUMENT",
-      `maxPages must be an integer from 1 to ${MAX_PAGES_PER_RUN}.`,
-      {
-        field: "maxPages",
-      },
-    );
-  }
-  return pages;
+/** The run arguments checked: the org id, and the pages a run may move past (or the default). */
+function checkRunArgs(args: { workosOrgId: string; maxPages?: number }) {
+  return {
+    workosOrgId: requireOrgId(args.workosOrgId),
+    maxPages:
+      optionalPositiveInteger(args.maxPages, "maxPages", MAX_PAGES_PER_RUN) ?? MAX_PAGES_PER_RUN,
+  };
 }
 
 const vRunArgs = {
@@ -70,15 +64,15 @@ const vRunArgs = {
  *
  * @throws `ORG_DELETED`; `NOT_FOUND` (`reason`: `unknown_org`, or
  *   `no_integration` for a known org without one); `INTEGRATION_DISABLED`;
- *   `INVALID_ARGUMENT` for `maxPages`.
+ *   `INVALID_ARGUMENT` for `workosOrgId` or `maxPages`.
  */
 export const syncFromFourKites = internalAction({
   args: vRunArgs,
   returns: vSyncRunResult,
   handler: async (ctx, args): Promise<SyncRunResult> => {
-    const maxPages = checkMaxPages(args.maxPages);
-    await ctx.runQuery(internal.fourKitesSync.checkOperatorRun, { workosOrgId: args.workosOrgId });
-    return await runSync(ctx, args.workosOrgId, maxPages);
+    const { workosOrgId, maxPages } = checkRunArgs(args);
+    await ctx.runQuery(internal.fourKitesSync.checkOperatorRun, { workosOrgId });
+    return await runSync(ctx, workosOrgId, maxPages);
   },
 });
 
@@ -129,8 +123,10 @@ export const dispatchDueSyncs = internalMutation({
 export const syncIntegration = internalAction({
   args: vRunArgs,
   returns: vSyncRunResult,
-  handler: async (ctx, args): Promise<SyncRunResult> =>
-    await runSync(ctx, args.workosOrgId, checkMaxPages(args.maxPages)),
+  handler: async (ctx, args): Promise<SyncRunResult> => {
+    const { workosOrgId, maxPages } = checkRunArgs(args);
+    return await runSync(ctx, workosOrgId, maxPages);
+  },
 });
 
 /** Takes the run's lease and returns its settings (credentials encrypted). */
@@ -176,5 +172,6 @@ export const finishSyncRun = internalMutation({
 export const status = internalQuery({
   args: { workosOrgId: v.optional(v.string()) },
   returns: vSyncHealthList,
-  handler: async (ctx, args) => await listSyncHealth(ctx, args.workosOrgId, Date.now()),
+  handler: async (ctx, args) =>
+    await listSyncHealth(ctx, optionalOrgId(args.workosOrgId), Date.now()),
 });

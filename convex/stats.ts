@@ -8,7 +8,9 @@
  *   `statsWorkpool`; `recountWorkDone` enqueues the next one or retries it).
  * - `recalculateAllOrgs`: the daily job (`crons.ts`): walks every org a page
  *   at a time (`recountWalkStep`, also pool work) and starts its recount.
- * - `recountStatus`, `listDriftReports`, `cancelRecounts`: for operators:
+ * - `recountStatus`, `listDriftReports`, `cancelRecounts`: for operators
+ *   (arguments checked before any read; a cancel stops what was requested
+ *   before it, `cancelRecountsBatch` is its continuation; docs/operations.md):
  *
  * ```sh
  * npx convex run stats:recountStatus --watch

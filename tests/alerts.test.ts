@@ -621,20 +621,31 @@ describe("operator functions refuse bad input and write nothing", () => {
     const deletedReport = await storeReport(t);
     await t.run(async (ctx) => await ctx.db.delete("statsDriftReports", deletedReport));
 
-    for (const reportId of ["", "nope", deletedReport, pending._id]) {
+    for (const reportId of ["nope", deletedReport, pending._id]) {
       await expectRejected(
         t,
         () => t.mutation(internal.alerts.sendDriftAlert, { reportId }),
         "NOT_FOUND",
       );
     }
-    for (const alertId of ["", "nope", reportId]) {
+    for (const alertId of ["nope", reportId]) {
       await expectRejected(
         t,
         () => t.mutation(internal.alerts.retryAlert, { alertId }),
         "NOT_FOUND",
       );
     }
+    // A blank id is malformed, not unknown (tests/operators.args.test.ts covers every operator).
+    await expectRejected(
+      t,
+      () => t.mutation(internal.alerts.sendDriftAlert, { reportId: "" }),
+      "INVALID_ARGUMENT",
+    );
+    await expectRejected(
+      t,
+      () => t.mutation(internal.alerts.retryAlert, { alertId: " " }),
+      "INVALID_ARGUMENT",
+    );
     await expectRejected(
       t,
       () => t.mutation(internal.alerts.retryAlert, { alertId: pending._id }),

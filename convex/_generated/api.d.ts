@@ -91,6 +91,7 @@ import type * as model_stats_recount_enqueue from "../model/stats/recount/enqueu
 import type * as model_stats_recount_faults from "../model/stats/recount/faults.js";
 import type * as model_stats_recount_jobWalk from "../model/stats/recount/jobWalk.js";
 import type * as model_stats_recount_jobs from "../model/stats/recount/jobs.js";
+import type * as model_stats_recount_marks from "../model/stats/recount/marks.js";
 import type * as model_stats_recount_orgWalk from "../model/stats/recount/orgWalk.js";
 import type * as model_stats_recount_pages from "../model/stats/recount/pages.js";
 import type * as model_stats_recount_start from "../model/stats/recount/start.js";
@@ -199,6 +200,7 @@ declare const fullApi: ApiFromModules<{
   "model/stats/recount/faults": typeof model_stats_recount_faults;
   "model/stats/recount/jobWalk": typeof model_stats_recount_jobWalk;
   "model/stats/recount/jobs": typeof model_stats_recount_jobs;
+  "model/stats/recount/marks": typeof model_stats_recount_marks;
   "model/stats/recount/orgWalk": typeof model_stats_recount_orgWalk;
   "model/stats/recount/pages": typeof model_stats_recount_pages;
   "model/stats/recount/start": typeof model_stats_recount_start;

@@ -9,6 +9,13 @@ import { appError } from "../lib/errors";
 import type { vLocation } from "./fields";
 import { isValidAmountCents, MAX_AMOUNT_CENTS } from "./stats/amounts";
 
+/**
+ * Identifiers an operator or a caller passes (org ids, document ids as
+ * text): the stats module's checks, one rule for the whole app (trimmed,
+ * 1..128 characters, `INVALID_ARGUMENT` naming the field).
+ */
+export { optionalOrgId, requireId, requireOrgId } from "./stats/checks";
+
 /** A stop location (city, state, optional postal code and coordinates). */
 export type Location = Infer<typeof vLocation>;
 

@@ -2,7 +2,7 @@
 import { v, type Infer } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
 import type { QueryCtx } from "../ctx";
-import { appError } from "../../lib/errors";
+import { requireInteger } from "../validate";
 import { alertEndpoint } from "./deliver";
 import { ALERT_STATES, statsAlertFields } from "./fields";
 
@@ -30,10 +30,7 @@ export type AlertStatus = Infer<typeof vAlertStatus>;
  * @throws `INVALID_ARGUMENT` unless `limit` is an integer from 0 to 100.
  */
 export async function alertStatus(ctx: Pick<QueryCtx, "db">, limit: number): Promise<AlertStatus> {
-  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_STATUS_LIST) {
-    const message = `limit must be an integer from 0 to ${MAX_STATUS_LIST}.`;
-    throw appError("INVALID_ARGUMENT", message, { limit });
-  }
+  requireInteger(limit, "limit", { min: 0, max: MAX_STATUS_LIST });
   const byState = (state: (typeof ALERT_STATES)[number]) =>
     ctx.db.query("statsAlerts").withIndex("by_state", (q) => q.eq("state", state));
   const counts = { pending: 0, delivered: 0, failed: 0 };

@@ -11,6 +11,7 @@ import type { DataModel, Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../ctx";
 import { RETENTION_TABLES, vRetentionTable, type RetentionTable } from "../enums";
 import { appError } from "../../lib/errors";
+import { optionalPositiveInteger } from "../validate";
 import {
   DRIFT_REPORT_RETENTION,
   WEBHOOK_EVENT_RETENTION,
@@ -92,20 +93,14 @@ export async function startPurge(
 
 /** @throws `INVALID_ARGUMENT` for a batch size or cutoff out of range. */
 function checkArgs(args: PurgeBatchArgs, now: number): number {
-  const batchSize = args.batchSize ?? PURGE_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_PURGE_BATCH_SIZE) {
-    throw appError(
-      "INVALID_ARGUMENT",
-      `batchSize must be an integer from 1 to ${MAX_PURGE_BATCH_SIZE}.`,
-      { batchSize },
-    );
-  }
+  const batchSize =
+    optionalPositiveInteger(args.batchSize, "batchSize", MAX_PURGE_BATCH_SIZE) ?? PURGE_BATCH_SIZE;
   const latest = latestAllowedCutoff(WINDOW[args.table], now);
   if (!Number.isFinite(args.cutoff) || args.cutoff > latest) {
     throw appError(
       "INVALID_ARGUMENT",
       `cutoff must be at least ${WINDOW[args.table].minDays} days in the past for ${args.table}.`,
-      { cutoff: args.cutoff, latestAllowed: latest },
+      { field: "cutoff", cutoff: args.cutoff, latestAllowed: latest },
     );
   }
   return batchSize;

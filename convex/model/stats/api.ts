@@ -16,7 +16,17 @@ import type { RunResult } from "@convex-dev/workpool";
 import { makeFunctionReference } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { appError } from "../../lib/errors";
-import { optionalCount, optionalOrgId, requireOrgId } from "./checks";
+import {
+  optionalCount,
+  optionalCursor,
+  optionalEntities,
+  optionalOrgId,
+  optionalTime,
+  requireId,
+  requireLimit,
+  requireOrgId,
+  requireWalkStart,
+} from "./checks";
 import type { StatsConfig } from "./config";
 import { statsDb, type StatsActionCtx, type StatsMutationCtx, type StatsQueryCtx } from "./ctx";
 import { type CountedTable, type FlatCounts } from "./declare";
@@ -40,13 +50,7 @@ import { vWalkStep } from "./recount/orgWalk";
 import { runRecountPage, vPageOutcome } from "./recount/pages";
 import { startRecount, vStartResult } from "./recount/start";
 import { DEFAULT_PAGE_DOCS } from "./recount/state";
-import {
-  recentDriftReports,
-  recountStatus,
-  requireLimit,
-  vDriftReport,
-  vRecountStatus,
-} from "./status";
+import { recentDriftReports, recountStatus, vDriftReport, vRecountStatus } from "./status";
 import { vEntityOf, vSeedReport, walkPhases } from "./tables";
 
 function vPhaseOf(config: StatsConfig) {
@@ -64,6 +68,9 @@ export function recountFunctions(config: StatsConfig) {
      * `entities` says otherwise). A running recount is kept unless it is
      * stale, failed or `force` is set. Deleted orgs are skipped.
      * `schedulePages: false` leaves the pages to the caller (tests, bench).
+     * `requestedAt`: when a scheduled request was made (a write's seeding);
+     * it does not start when a cancel of the org or of all recounts was
+     * recorded since (`recount/marks.ts`). Without it the call is the request.
      */
     recalculateOrgStats: {
       args: {
@@ -71,6 +78,7 @@ export function recountFunctions(config: StatsConfig) {
         entities: v.optional(v.array(vEntity)),
         force: v.optional(v.boolean()),
         schedulePages: v.optional(v.boolean()),
+        requestedAt: v.optional(v.number()),
       },
       returns: v.array(vStartResult),
       handler: async (
@@ -80,19 +88,24 @@ export function recountFunctions(config: StatsConfig) {
           entities?: string[];
           force?: boolean;
           schedulePages?: boolean;
+          requestedAt?: number;
         },
       ) => {
         const workosOrgId = requireOrgId(args.workosOrgId);
+        const entities = optionalEntities(args.entities);
+        const requestedAt = optionalTime(args.requestedAt, "requestedAt");
         const registered = await config.registry?.lookup(ctx.db, workosOrgId);
         const results = [];
         for (const entity of config.entities.keys()) {
-          if (args.entities !== undefined && !args.entities.includes(entity)) continue;
+          if (entities !== undefined && !entities.includes(entity)) continue;
           results.push(
             await startRecount(ctx, config, workosOrgId, entity, {
               mode: "daily",
               force: args.force,
               registryDeleted: registered?.deleted === true,
               schedulePages: args.schedulePages ?? true,
+              request:
+                requestedAt === undefined ? undefined : { at: requestedAt, includeCancelAll: true },
             }),
           );
         }
@@ -167,10 +180,8 @@ export function recountFunctions(config: StatsConfig) {
       args: { phase: v.optional(vPhase), cursor: v.optional(v.union(v.string(), v.null())) },
       returns: vWalkStep,
       handler: async (ctx: StatsMutationCtx, args: { phase?: string; cursor?: string | null }) => {
-        const { jobId, step } = await startJob(ctx, config, "daily", {
-          phase: args.phase ?? walkPhases(config.tables)[0],
-          cursor: args.cursor ?? null,
-        });
+        const start = requireWalkStart(args.phase, args.cursor, walkPhases(config.tables)[0]);
+        const { jobId, step } = await startJob(ctx, config, "daily", start);
         console.log("[stats.recalculateAllOrgs] started", { jobId, step });
         return step;
       },
@@ -189,8 +200,8 @@ export function recountFunctions(config: StatsConfig) {
 
     /**
      * Cancels the recounts of one org, or (`{}`) every recount and the
-     * running jobs. Live counters are not touched. `NOT_FOUND` for an
-     * unknown org or when nothing runs.
+     * running jobs; nothing requested before the cancel starts after it.
+     * Live counters are not touched. `NOT_FOUND` for an unknown org.
      */
     cancelRecounts: {
       args: { workosOrgId: v.optional(v.string()) },
@@ -199,7 +210,7 @@ export function recountFunctions(config: StatsConfig) {
         await cancelRecounts(ctx, config, optionalOrgId(args.workosOrgId)),
     },
 
-    /** The rest of a cancel-all, a batch at a time. */
+    /** The continuation of every cancel: seals it, then the rest of a cancel-all, a batch at a time. */
     cancelRecountsBatch: {
       args: {},
       returns: v.object({ canceledRuns: v.number(), more: v.boolean() }),
@@ -221,11 +232,19 @@ export function recountFunctions(config: StatsConfig) {
       handler: async (
         ctx: StatsQueryCtx,
         args: { workosOrgId?: string; limit?: number; cursor?: string | null },
-      ) =>
-        await recountStatus(ctx.db, config, {
-          ...args,
-          workosOrgId: optionalOrgId(args.workosOrgId),
-        }),
+      ) => {
+        const workosOrgId = optionalOrgId(args.workosOrgId);
+        const limit = requireLimit(args.limit);
+        const cursor = optionalCursor(args.cursor);
+        if (cursor !== null && workosOrgId !== undefined) {
+          throw appError(
+            "INVALID_ARGUMENT",
+            "cursor pages the rows of all orgs: leave out workosOrgId.",
+            { field: "cursor" },
+          );
+        }
+        return await recountStatus(ctx.db, config, { workosOrgId, limit, cursor });
+      },
     },
 
     /** Drift reports, newest first: all orgs, or one org (optionally one table). */
@@ -291,7 +310,8 @@ export function migrationFunctions(
       args: position,
       returns: vWalkStep,
       handler: async (ctx: StatsMutationCtx, args: { phase: string; cursor: string | null }) => {
-        const { jobId, step } = await startJob(ctx, config, "seed", args);
+        const start = requireWalkStart(args.phase, args.cursor, args.phase);
+        const { jobId, step } = await startJob(ctx, config, "seed", start);
         console.log("[migrations.initializeOrgStats] step", { jobId, step });
         return step;
       },
@@ -305,14 +325,9 @@ export function migrationFunctions(
         ctx: StatsMutationCtx,
         args: { phase: string; cursor: string | null; maxDocs?: number },
       ) => {
+        const start = requireWalkStart(args.phase, args.cursor, args.phase);
         const pageCap = optionalCount(args.maxDocs, "maxDocs", DEFAULT_PAGE_DOCS);
-        const { jobId, step } = await startJob(
-          ctx,
-          config,
-          "report",
-          { phase: args.phase, cursor: args.cursor },
-          { pageCap },
-        );
+        const { jobId, step } = await startJob(ctx, config, "report", start, { pageCap });
         console.log("[migrations.initializeOrgStats] dry run started", { dryRunId: jobId, step });
         return jobId;
       },
@@ -323,10 +338,13 @@ export function migrationFunctions(
      * (null: none has run). The report is complete once `finished`.
      */
     dryRunReport: {
-      args: { dryRunId: v.optional(v.id("statsRecountJobs")) },
+      args: { dryRunId: v.optional(v.string()) },
       returns: v.union(vDryRunStatus, v.null()),
-      handler: async (ctx: StatsQueryCtx, args: { dryRunId?: Id<"statsRecountJobs"> }) =>
-        await dryRunStatus(ctx, args.dryRunId ?? null),
+      handler: async (ctx: StatsQueryCtx, args: { dryRunId?: string }) =>
+        await dryRunStatus(
+          ctx,
+          args.dryRunId === undefined ? null : requireId(args.dryRunId, "dryRunId"),
+        ),
     },
 
     /**
@@ -346,10 +364,7 @@ export function migrationFunctions(
         ctx: StatsActionCtx,
         args: { dryRun?: boolean; phase?: string; cursor?: string | null; maxDocs?: number },
       ): Promise<Infer<typeof vRunResult>> => {
-        const start = {
-          phase: args.phase ?? walkPhases(config.tables)[0],
-          cursor: args.cursor ?? null,
-        };
+        const start = requireWalkStart(args.phase, args.cursor, walkPhases(config.tables)[0]);
         optionalCount(args.maxDocs, "maxDocs", DEFAULT_PAGE_DOCS);
         if (args.dryRun === true) {
           const dryRunId = (await ctx.runMutation(startDryRun, {
@@ -370,15 +385,18 @@ export function migrationFunctions(
   };
 }
 
-/** The status of dry run `id`, or of the newest one (null: none). */
+/** The status of dry run `id` (its id as text), or of the newest one (null: none). */
 async function dryRunStatus(
   ctx: StatsQueryCtx,
-  id: Id<"statsRecountJobs"> | null,
+  id: string | null,
 ): Promise<Infer<typeof vDryRunStatus> | null> {
+  const db = statsDb(ctx.db);
+  const jobId = id === null ? null : db.normalizeId("statsRecountJobs", id);
+  if (id !== null && jobId === null) {
+    throw appError("NOT_FOUND", "No such dry run.", { dryRunId: id });
+  }
   const job =
-    id === null
-      ? await latestJob(ctx.db, "report")
-      : await statsDb(ctx.db).get("statsRecountJobs", id);
+    jobId === null ? await latestJob(ctx.db, "report") : await db.get("statsRecountJobs", jobId);
   if (job === null) {
     if (id !== null) throw appError("NOT_FOUND", "No such dry run.", { dryRunId: id });
     return null;

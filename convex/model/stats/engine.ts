@@ -292,19 +292,24 @@ async function updateShadow(
 /** `stats:recalculateOrgStats`, which every app registers at that path. */
 const recalculateOrgStats = makeFunctionReference<
   "mutation",
-  { workosOrgId: string; entities?: string[] }
+  { workosOrgId: string; entities?: string[]; requestedAt?: number }
 >("stats:recalculateOrgStats");
 
 /**
  * Schedules an exact recount of (org, entity), e.g. for a row that is not
- * exact. A recount already running for the row is kept.
+ * exact. A recount already running for the row is kept. The request carries
+ * its time, so a cancel committed before it runs stops it (`recount/marks.ts`).
  */
 export async function scheduleRecount(
   ctx: Pick<StatsMutationCtx, "scheduler">,
   workosOrgId: string,
   entity: string,
 ): Promise<void> {
-  await ctx.scheduler.runAfter(0, recalculateOrgStats, { workosOrgId, entities: [entity] });
+  await ctx.scheduler.runAfter(0, recalculateOrgStats, {
+    workosOrgId,
+    entities: [entity],
+    requestedAt: Date.now(),
+  });
 }
 
 /**

@@ -4,28 +4,13 @@
  * Read-only; every range is bounded by `limit`.
  */
 import { v, type Infer } from "convex/values";
-import { appError } from "../../lib/errors";
 import type { StatsConfig } from "./config";
 import { statsDb, type AnyReader } from "./ctx";
-import { jobActive, latestJob, type RecountJob } from "./recount/jobs";
+import { jobActive, jobRunning, latestJob, type RecountJob } from "./recount/jobs";
 import { readSummary } from "./recount/summaries";
 import { getStatsRow, isRowOrgDeleted } from "./rows";
 import { getRecountState, type RecountState } from "./shadow";
 import { vDriftReportFields, vLastRecount, vRecountJobKind, type StatsRow } from "./tables";
-
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
-
-/** `limit` as given (1..100), or the default 20. */
-export function requireLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw appError("INVALID_ARGUMENT", `limit must be an integer from 1 to ${MAX_LIMIT}.`, {
-      field: "limit",
-    });
-  }
-  return limit;
-}
 
 /** A drift report as stored. */
 export const vDriftReport = v.object({
@@ -127,8 +112,17 @@ export async function recentDriftReports(
 }
 
 /**
- * A daily run or migration at a glance. Counts are per stats row (org x
- * entity) the job started: `running = started - finished - failed - canceled`.
+ * A daily run or migration at a glance, per stats row (org x entity). The
+ * totals add up, always:
+ * - `visited = total + skipped + alreadyRunning`: every row the walk looked
+ *   at is counted once;
+ * - `total = finished + failed + canceled + running`: every row the job
+ *   counts ends once. `total` holds the runs the job started and the ones it
+ *   adopted (already running without a job: a write's seeding, an
+ *   operator's start), so their ends show here too; a run another job
+ *   replaces ends `canceled` in its own job.
+ * `alreadyRunning` rows belong to another job, whose totals show their end.
+ * A canceled job's `running` drops to 0 as the cancel's batches delete its runs.
  */
 export const vJobSummary = v.object({
   jobId: v.id("statsRecountJobs"),
@@ -142,6 +136,7 @@ export const vJobSummary = v.object({
     v.literal("canceled"),
     v.literal("walk_failed"),
   ),
+  visited: v.number(),
   total: v.number(),
   finished: v.number(),
   running: v.number(),
@@ -154,7 +149,6 @@ export const vJobSummary = v.object({
 export type JobSummary = Infer<typeof vJobSummary>;
 
 export function jobSummary(job: RecountJob): JobSummary {
-  const running = Math.max(0, job.started - job.finished - job.failed - job.canceled);
   const state =
     job.canceledAt !== undefined
       ? "canceled"
@@ -170,9 +164,10 @@ export function jobSummary(job: RecountJob): JobSummary {
     kind: job.kind,
     startedAt: job.startedAt,
     state,
+    visited: job.started + job.skipped + job.alreadyRunning,
     total: job.started,
     finished: job.finished,
-    running: job.canceledAt !== undefined ? 0 : running,
+    running: jobRunning(job),
     failed: job.failed,
     canceled: job.canceled,
     skipped: job.skipped,
@@ -203,14 +198,15 @@ export type RecountStatus = Infer<typeof vRecountStatus>;
 /**
  * Recount status: per stats row, its last finished recount and the running
  * one; every running recount (at most `limit`); the newest drift reports.
- * Without `workosOrgId`, `rows` is one page of all stats rows.
+ * Without `workosOrgId`, `rows` is one page of all stats rows. Arguments are
+ * checked by the caller (`api.ts`).
  */
 export async function recountStatus(
   db: AnyReader,
   config: StatsConfig,
-  args: { workosOrgId?: string; limit?: number; cursor?: string | null },
+  args: { workosOrgId: string | undefined; limit: number; cursor: string | null },
 ): Promise<RecountStatus> {
-  const limit = requireLimit(args.limit);
+  const { limit } = args;
   const recentDrift = await recentDriftReports(db, config, limit, args.workosOrgId, undefined);
   const overview = await runOverview(db);
   const workosOrgId = args.workosOrgId;
@@ -231,7 +227,7 @@ export async function recountStatus(
   }
   const page = await stats
     .query("organizationStats")
-    .paginate({ numItems: limit, cursor: args.cursor ?? null });
+    .paginate({ numItems: limit, cursor: args.cursor });
   // Oldest runs first: a stuck one shows at the top.
   const states = await stats.query("statsRecounts").withIndex("by_started_at").take(limit);
   const running = [];

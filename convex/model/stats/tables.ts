@@ -182,7 +182,8 @@ export type FoundBy = Infer<typeof vFoundBy>;
 
 /**
  * What the seeding would do with a row: create it, seed it, or skip it
- * (already exact, a run in progress, org deleted). A report-only run lists it.
+ * (already exact, a run in progress, org deleted, the org's recounts canceled
+ * after the dry run started). A report-only run lists it.
  */
 export const vSeedAction = v.union(
   v.literal("create_row"),
@@ -190,6 +191,7 @@ export const vSeedAction = v.union(
   v.literal("skip_exact"),
   v.literal("skip_running"),
   v.literal("skip_deleted"),
+  v.literal("skip_canceled"),
 );
 export type SeedAction = Infer<typeof vSeedAction>;
 
@@ -224,6 +226,8 @@ export const vSeedReport = v.object({
     skipExact: v.number(),
     skipRunning: v.number(),
     skipDeleted: v.number(),
+    /** Absent: none (reports written before cancels were recorded have no such rows). */
+    skipCanceled: v.optional(v.number()),
     rowsThatWouldChange: v.number(),
     documentsCounted: v.number(),
   }),
@@ -362,6 +366,21 @@ function statsTableDefs<
       /** Report-only jobs: the report so far. */
       report: v.optional(vSeedReport),
     }).index("by_kind_and_started_at", ["kind", "startedAt"]),
+
+    /**
+     * A cancel's mark (`recount/marks.ts`): recounts requested before it do
+     * not start. One per org canceled (`workosOrgId`) and one for the cancel
+     * of all recounts (`workosOrgId: null`), replaced by the next cancel.
+     * `sealedAt` is set by the first transaction to read the mark after the
+     * cancel committed (null until then).
+     */
+    statsRecountCancels: defineTable({
+      workosOrgId: v.union(v.string(), v.null()),
+      canceledAt: v.number(),
+      sealedAt: v.union(v.number(), v.null()),
+    })
+      .index("by_org", ["workosOrgId"])
+      .index("by_sealed_at", ["sealedAt"]),
 
     /**
      * A counted write's change to the shadow of a running recount (documents

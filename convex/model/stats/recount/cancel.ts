@@ -1,11 +1,19 @@
 /**
  * Canceling recounts (`stats:cancelRecounts`): one org's runs, or every run
- * and the running jobs. A canceled run's state is deleted and its row's
- * `recounting` flag cleared; its live counters are not touched, so a row
- * that was exact stays exact (counted writes keep it so). The run's page in
- * flight, if any, finds no state at its next step and stops (`superseded`):
- * a run stops within one page. Bounded: `CANCEL_BATCH` runs per transaction,
- * the rest in scheduled continuations.
+ * and the running jobs. Cancel means nothing starts after it:
+ * - runs: a canceled run's state is deleted and its row's `recounting` flag
+ *   cleared; its live counters are not touched, so a row that was exact
+ *   stays exact (counted writes keep it so). Its page in flight, if any,
+ *   finds no state and stops (`superseded`); the completion enqueues no
+ *   further page of it (`completion.ts`);
+ * - jobs (cancel of all): every active daily run, migration and dry run is
+ *   marked canceled; their walk steps already in the pool do nothing;
+ * - requests not started yet (a seeding a write scheduled moments before, a
+ *   job's walk step reaching the org): the cancel records a mark that stops
+ *   them when they come to start (`marks.ts`).
+ * Bounded: `CANCEL_BATCH` runs per transaction; the continuation
+ * (`stats:cancelRecountsBatch`, scheduled by every cancel) seals the mark
+ * and cancels the rest of the runs that started before it.
  */
 import { makeFunctionReference } from "convex/server";
 import { v, type Infer } from "convex/values";
@@ -15,8 +23,9 @@ import { statsDb, type StatsMutationCtx } from "../ctx";
 import type { Id } from "../ids";
 import { getStatsRow } from "../rows";
 import { getRecountState, type RecountState } from "../shadow";
-import { countJob, jobActive, latestJob } from "./jobs";
+import { countJob, jobActive, newestJobs } from "./jobs";
 import { continueWalk } from "./jobWalk";
+import { cancelSealedAt, recordCancel, sealPending, SEAL_BATCH } from "./marks";
 
 /** `stats:cancelRecountsBatch`, which every app registers at that path. */
 const cancelRecountsBatch = makeFunctionReference<"mutation">("stats:cancelRecountsBatch");
@@ -26,10 +35,17 @@ type Ctx = Pick<StatsMutationCtx, "db" | "scheduler" | "runMutation">;
 /** Runs canceled per transaction. */
 export const CANCEL_BATCH = 100;
 
+/**
+ * Jobs of each kind a cancel of all looks at, newest first. A job's walk
+ * lasts hours at most and one daily job starts a day, so an active job is
+ * always among the newest few.
+ */
+export const CANCEL_JOB_PROBE = 10;
+
 export const vCancelResult = v.object({
   /** Runs canceled by this call (more follow in the background when `more`). */
   canceledRuns: v.number(),
-  /** Jobs (daily run, migration) marked canceled: their walks stop. */
+  /** Jobs (daily run, migration, dry run) marked canceled: their walks stop. */
   canceledJobs: v.array(v.id("statsRecountJobs")),
   more: v.boolean(),
 });
@@ -56,28 +72,55 @@ async function cancelRun(ctx: Ctx, config: StatsConfig, state: RecountState): Pr
   });
 }
 
-/** Cancels up to `CANCEL_BATCH` runs (oldest first); schedules itself for the rest. */
+/** Cancels `states` (at most `CANCEL_BATCH + 1` read); returns how many and whether more remain. */
+async function cancelStates(
+  ctx: Ctx,
+  config: StatsConfig,
+  states: RecountState[],
+): Promise<{ canceledRuns: number; more: boolean }> {
+  const batch = states.slice(0, CANCEL_BATCH);
+  for (const state of batch) await cancelRun(ctx, config, state);
+  return { canceledRuns: batch.length, more: states.length > CANCEL_BATCH };
+}
+
+/**
+ * The continuation of every cancel (`stats:cancelRecountsBatch`): seals the
+ * marks not sealed yet, then cancels up to `CANCEL_BATCH` runs (oldest
+ * first) that started before the seal of the newest cancel of all; schedules
+ * itself while more remain. Runs started after that seal are new requests
+ * and are left alone.
+ */
 export async function cancelBatch(
   ctx: Ctx,
   config: StatsConfig,
 ): Promise<{ canceledRuns: number; more: boolean }> {
-  const states = await statsDb(ctx.db)
-    .query("statsRecounts")
-    .withIndex("by_started_at")
-    .take(CANCEL_BATCH + 1);
-  const batch = states.slice(0, CANCEL_BATCH);
-  for (const state of batch) await cancelRun(ctx, config, state);
-  const more = states.length > CANCEL_BATCH;
+  const now = Date.now();
+  const sealed = await sealPending(ctx, now);
+  const allSealedAt = await cancelSealedAt(ctx, null, now);
+  const result =
+    allSealedAt === null
+      ? { canceledRuns: 0, more: false }
+      : await cancelStates(
+          ctx,
+          config,
+          await statsDb(ctx.db)
+            .query("statsRecounts")
+            .withIndex("by_started_at", (q) => q.lte("startedAt", allSealedAt))
+            .take(CANCEL_BATCH + 1),
+        );
+  const more = result.more || sealed === SEAL_BATCH;
   if (more) await ctx.scheduler.runAfter(0, cancelRecountsBatch, {});
-  return { canceledRuns: batch.length, more };
+  return { canceledRuns: result.canceledRuns, more };
 }
 
 /**
- * Cancels the runs of one org, or (no org) every run and the running jobs.
+ * Cancels the runs of one org, or (no org) every run and the active jobs,
+ * and records the cancel so that nothing requested before it starts after
+ * it. A known org with nothing running is still recorded (a seeding a write
+ * scheduled may be on its way).
  *
- * @throws `NOT_FOUND` for an org with no registry entry, stats row or run,
- *   and when there is nothing to cancel (no run, no running job); nothing is
- *   written then.
+ * @throws `NOT_FOUND` for an org with no registry entry, stats row or run;
+ *   nothing is written then.
  */
 export async function cancelRecounts(
   ctx: Ctx,
@@ -85,6 +128,7 @@ export async function cancelRecounts(
   workosOrgId: string | undefined,
 ): Promise<CancelResult> {
   const db = statsDb(ctx.db);
+  const now = Date.now();
   if (workosOrgId !== undefined) {
     const states: RecountState[] = [];
     let known = ((await config.registry?.lookup(ctx.db, workosOrgId)) ?? null) !== null;
@@ -96,27 +140,30 @@ export async function cancelRecounts(
     if (!known && states.length === 0) {
       throw appError("NOT_FOUND", "No such organization.", { workosOrgId });
     }
-    if (states.length === 0) {
-      throw appError("NOT_FOUND", "No recount of this organization is running.", {
-        workosOrgId,
-      });
-    }
+    await recordCancel(ctx, workosOrgId, now);
     for (const state of states) await cancelRun(ctx, config, state);
+    await ctx.scheduler.runAfter(0, cancelRecountsBatch, {});
+    console.log("[stats.cancel] org canceled", { workosOrgId, canceledRuns: states.length });
     return { canceledRuns: states.length, canceledJobs: [], more: false };
   }
+  await recordCancel(ctx, null, now);
   const canceledJobs: Id<"statsRecountJobs">[] = [];
   for (const kind of ["daily", "seed", "report"] as const) {
-    const job = await latestJob(ctx.db, kind);
-    if (job !== null && jobActive(job)) {
-      await db.patch("statsRecountJobs", job._id, { canceledAt: Date.now() });
+    for (const job of await newestJobs(ctx.db, kind, CANCEL_JOB_PROBE)) {
+      if (!jobActive(job)) continue;
+      await db.patch("statsRecountJobs", job._id, { canceledAt: now });
       canceledJobs.push(job._id);
     }
   }
-  const anyRun = await db.query("statsRecounts").withIndex("by_started_at").first();
-  if (canceledJobs.length === 0 && anyRun === null) {
-    throw appError("NOT_FOUND", "No recount is running: nothing to cancel.");
-  }
-  const batch = await cancelBatch(ctx, config);
-  console.log("[stats.cancel] canceled", { canceledJobs, ...batch });
+  const batch = await cancelStates(
+    ctx,
+    config,
+    await db
+      .query("statsRecounts")
+      .withIndex("by_started_at")
+      .take(CANCEL_BATCH + 1),
+  );
+  await ctx.scheduler.runAfter(0, cancelRecountsBatch, {});
+  console.log("[stats.cancel] all canceled", { canceledJobs, ...batch });
   return { ...batch, canceledJobs };
 }

@@ -11,13 +11,18 @@
  *   replaces it;
  * - walk steps likewise continue, or retry, or mark the walk failed.
  * A work item canceled in the pool does nothing (cancels count in `cancel.ts`).
+ * Nothing is enqueued for a run that is no longer the row's run (canceled
+ * or replaced), so a cancel stops a run within the page in flight. The job a
+ * run counts in is read from its state, not from the work item (a walk may
+ * have adopted the run since its page was enqueued).
  */
 import type { RunResult } from "@convex-dev/workpool";
 import type { StatsConfig } from "../config";
 import { statsDb, type StatsMutationCtx } from "../ctx";
-import { getRecountState } from "../shadow";
-import { enqueuePage, enqueueWalkStep, type PageContext, type WorkContext } from "./enqueue";
-import { countJob } from "./jobs";
+import type { Id } from "../ids";
+import { getRecountState, type RecountState } from "../shadow";
+import { enqueuePage, enqueueWalkStep, type WorkContext } from "./enqueue";
+import { countJob, latestJob } from "./jobs";
 import { continueWalk } from "./jobWalk";
 import type { PageOutcome } from "./pages";
 
@@ -57,19 +62,22 @@ export async function onWorkDone(
   if (result.kind === "success") {
     const outcome = result.returnValue as PageOutcome;
     if (outcome.status === "continued" || outcome.status === "restarted") {
+      const state = await currentRun(ctx, page, outcome.runId);
+      if (state === null) return;
       await enqueuePage(
         ctx,
         config,
-        { ...page, runId: outcome.runId },
+        { ...page, runId: outcome.runId, jobId: state.jobId ?? null },
         { cap: context.pageSize * 2 },
       );
-    } else if (ENDED.includes(outcome.status) && context.jobId !== null) {
+    } else if (ENDED.includes(outcome.status)) {
       // The page counted the run in its job; a paused walk may resume.
-      const job = await statsDb(ctx.db).get("statsRecountJobs", context.jobId);
-      if (job !== null && !job.walkQueued) await continueWalk(ctx, config, job);
+      await resumeWalks(ctx, config, context.jobId);
     }
     return;
   }
+  const state = await currentRun(ctx, page, page.runId);
+  if (state === null) return;
   const failures = context.failures + 1;
   const error = errorText(result);
   if (failures < MAX_PAGE_FAILURES) {
@@ -80,29 +88,66 @@ export async function onWorkDone(
       pageSize: cap,
       error,
     });
-    await enqueuePage(ctx, config, page, { cap, failures, runAfter: backoff(failures) });
+    const retry = { ...page, jobId: state.jobId ?? null };
+    await enqueuePage(ctx, config, retry, { cap, failures, runAfter: backoff(failures) });
     return;
   }
-  await markRunFailed(ctx, config, page, failures, error);
+  await markRunFailed(ctx, config, state, failures, error);
 }
 
-/** Marks the run failed (if it is still the row's run), counts it and tells the subscriber. */
+/** The state of run `runId` of the page's row, or null when the row runs another run or none. */
+async function currentRun(
+  ctx: Ctx,
+  page: { workosOrgId: string; entity: string },
+  runId: string,
+): Promise<RecountState | null> {
+  const state = await getRecountState(ctx.db, page.workosOrgId, page.entity);
+  if (state !== null && state.runId === runId) return state;
+  console.log("[stats.recount] run canceled or replaced; no further page", { ...page, runId });
+  return null;
+}
+
+/**
+ * After a run ended: lets the paused walk of its job resume. A run enqueued
+ * outside a job may have been adopted by one since (its job id is gone with
+ * its state), so then the newest daily run and migration are looked at.
+ */
+async function resumeWalks(
+  ctx: Ctx,
+  config: StatsConfig,
+  jobId: Id<"statsRecountJobs"> | null,
+): Promise<void> {
+  const db = statsDb(ctx.db);
+  const jobs =
+    jobId !== null
+      ? [await db.get("statsRecountJobs", jobId)]
+      : [await latestJob(ctx.db, "daily"), await latestJob(ctx.db, "seed")];
+  for (const job of jobs) {
+    if (job !== null && !job.walkQueued) await continueWalk(ctx, config, job);
+  }
+}
+
+/** Marks run `state` failed, counts it in its job and tells the subscriber. */
 async function markRunFailed(
   ctx: Ctx,
   config: StatsConfig,
-  page: Omit<PageContext, "kind" | "pageSize" | "failures">,
+  state: RecountState,
   failures: number,
   error: string,
 ): Promise<void> {
-  const state = await getRecountState(ctx.db, page.workosOrgId, page.entity);
-  if (state === null || state.runId !== page.runId) return;
   await statsDb(ctx.db).patch("statsRecounts", state._id, {
     failure: { failures, error: error.slice(0, 500), at: Date.now() },
   });
-  if (page.jobId !== null) {
-    const job = await countJob(ctx, page.jobId, { failed: 1 });
+  if (state.jobId !== undefined) {
+    const job = await countJob(ctx, state.jobId, { failed: 1 });
     if (job !== null && !job.walkQueued) await continueWalk(ctx, config, job);
   }
+  const page = {
+    workosOrgId: state.workosOrgId,
+    entity: state.entity,
+    runId: state.runId,
+    jobId: state.jobId ?? null,
+  };
   console.error("[stats.recount] run failed", { ...page, failures, error });
   await config.onRunFailed?.(ctx as StatsMutationCtx, {
     workosOrgId: page.workosOrgId,

@@ -14,7 +14,7 @@ import { enqueueWalkStep } from "./enqueue";
 import { countJob, createJob, jobRunning, type RecountJob, type WalkPosition } from "./jobs";
 import { walkAndStart, type WalkStep } from "./orgWalk";
 import type { StartResult } from "./start";
-import type { RecountMode } from "./state";
+import type { RecountMode, SkipReason } from "./state";
 
 /**
  * The walk of a job pauses while this many of the rows it started are still
@@ -31,6 +31,12 @@ function modeOf(kind: RecountJobKind): RecountMode {
   return kind;
 }
 
+const SKIP_ACTION = {
+  org_deleted: "skip_deleted",
+  already_exact: "skip_exact",
+  canceled: "skip_canceled",
+} as const satisfies Record<SkipReason, SeedAction>;
+
 /** A dry run's line for a row the walk did not start (skipped or already running). */
 function skipEntry(
   target: { workosOrgId: string; foundBy: SeedReportEntry["foundBy"] },
@@ -38,8 +44,8 @@ function skipEntry(
 ): SeedReportEntry | null {
   let action: SeedAction;
   if (result.status === "running") action = "skip_running";
-  else if (result.status === "skipped") {
-    action = result.reason === "org_deleted" ? "skip_deleted" : "skip_exact";
+  else if (result.status === "skipped" && result.reason !== null) {
+    action = SKIP_ACTION[result.reason];
   } else return null;
   return {
     workosOrgId: target.workosOrgId,
@@ -54,17 +60,26 @@ function skipEntry(
 /**
  * One step of job `jobId`'s walk: nothing when the job is gone, canceled or
  * its walk is done; otherwise one page of orgs. Returns the step, or null.
+ *
+ * The job counts every row visited once: `started` (runs it started or
+ * adopted, each counted again when it ends: `finished`, `failed` or
+ * `canceled`), `skipped`, `alreadyRunning` (another job counts its end).
+ * `deferred`: the step runs after the job was requested (pool work), so orgs
+ * canceled since the job started are skipped (`marks.ts`); the first step
+ * runs in the job's own transaction.
  */
 export async function walkJobStep(
   ctx: Ctx,
   config: StatsConfig,
   jobId: Id<"statsRecountJobs">,
+  options: { deferred: boolean } = { deferred: true },
 ): Promise<WalkStep | null> {
   const job = await statsDb(ctx.db).get("statsRecountJobs", jobId);
   if (job === null || job.canceledAt !== undefined || job.walk === null) return null;
   const { step, results } = await walkAndStart(ctx, config, modeOf(job.kind), job.walk, {
     jobId,
     maxPage: job.pageCap,
+    request: options.deferred ? { at: job.startedAt, includeCancelAll: false } : undefined,
   });
   await statsDb(ctx.db).patch("statsRecountJobs", jobId, { walk: step.next, walkFailures: 0 });
   const entries =
@@ -74,9 +89,14 @@ export async function walkJobStep(
   await countJob(
     ctx,
     jobId,
-    { started: step.started, skipped: step.skipped, alreadyRunning: step.running },
+    {
+      started: step.started + step.adopted,
+      skipped: step.skipped,
+      alreadyRunning: step.running,
+    },
     entries,
   );
+  if (step.adopted > 0) console.log("[stats.walk] runs adopted", { jobId, adopted: step.adopted });
   return step;
 }
 
@@ -92,7 +112,7 @@ export async function startJob(
   options: { pageCap?: number } = {},
 ): Promise<{ jobId: Id<"statsRecountJobs">; step: WalkStep }> {
   const jobId = await createJob(ctx, kind, start, options);
-  const step = await walkJobStep(ctx, config, jobId);
+  const step = await walkJobStep(ctx, config, jobId, { deferred: false });
   if (step === null) throw new Error("[stats.walk] a new job has no walk");
   const job = await statsDb(ctx.db).get("statsRecountJobs", jobId);
   if (job !== null) await continueWalk(ctx, config, job);

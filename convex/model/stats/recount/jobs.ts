@@ -1,9 +1,13 @@
 /**
  * Recount jobs (`statsRecountJobs`): one document per daily run or seeding
  * migration (or its report-only dry run) over all orgs, holding where its
- * walk is, how many of the rows it started finished, failed or were
- * canceled, and for a dry run its report. Status reads it; the walk steps,
- * each run's end and cancels write it (a few writes per run).
+ * walk is, how many of the rows it started (or adopted) finished, failed or
+ * were canceled, and for a dry run its report. Status reads it; the walk
+ * steps, each run's end and cancels write it (a few writes per run).
+ *
+ * The totals add up: every stats row a walk visits is counted once as
+ * `started`, `skipped` or `alreadyRunning`, and every `started` row once
+ * more when its run ends, as `finished`, `failed` or `canceled`.
  */
 import { statsDb, type AnyReader, type StatsMutationCtx } from "../ctx";
 import type { Id } from "../ids";
@@ -76,6 +80,7 @@ const TOTALS_KEY = {
   skip_exact: "skipExact",
   skip_running: "skipRunning",
   skip_deleted: "skipDeleted",
+  skip_canceled: "skipCanceled",
 } as const;
 
 /** `report` with `entries` added (totals for all, the first `SEED_REPORT_LIMIT` listed). */
@@ -87,7 +92,8 @@ function withEntries(report: SeedReport, entries: SeedReportEntry[]): SeedReport
   };
   for (const entry of entries) {
     next.totals.rows++;
-    next.totals[TOTALS_KEY[entry.action]]++;
+    const key = TOTALS_KEY[entry.action];
+    next.totals[key] = (next.totals[key] ?? 0) + 1;
     next.totals.documentsCounted += entry.documents ?? 0;
     if (entry.changes.length > 0 || entry.action === "create_row")
       next.totals.rowsThatWouldChange++;
@@ -123,16 +129,30 @@ export async function countJob(
 
 /** The newest job of `kind`, or null. One indexed read. */
 export async function latestJob(db: AnyReader, kind: RecountJobKind): Promise<RecountJob | null> {
+  const [job] = await newestJobs(db, kind, 1);
+  return job ?? null;
+}
+
+/** The newest `n` jobs of `kind`, newest first. */
+export async function newestJobs(
+  db: AnyReader,
+  kind: RecountJobKind,
+  n: number,
+): Promise<RecountJob[]> {
   return await statsDb(db)
     .query("statsRecountJobs")
     .withIndex("by_kind_and_started_at", (q) => q.eq("kind", kind))
     .order("desc")
-    .first();
+    .take(n);
 }
 
-/** Rows the job started that have not ended yet. */
+/**
+ * Rows the job started (or adopted) that have not ended yet. Not clamped:
+ * every row it counts as started ends once, so a negative value is a bug
+ * to see, not to hide.
+ */
 export function jobRunning(job: RecountJob): number {
-  return Math.max(0, job.started - job.finished - job.failed - job.canceled);
+  return job.started - job.finished - job.failed - job.canceled;
 }
 
 /** Whether a job still has work: its walk, or rows that have not ended. */

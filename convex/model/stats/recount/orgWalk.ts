@@ -21,7 +21,8 @@ import type { Id } from "../ids";
 import { getStatsRow, isRowOrgDeleted } from "../rows";
 import { walkPhases, type FoundBy } from "../tables";
 import type { WalkPosition } from "./jobs";
-import { startRecount, type StartResult } from "./start";
+import { canceledSince } from "./marks";
+import { startRecount, type StartOptions, type StartResult } from "./start";
 import type { RecountMode } from "./state";
 
 /** Orgs (registry entries, stats rows or skip-scan steps) looked at per page. */
@@ -128,11 +129,18 @@ export async function walkPage(
   return { targets, next: { phase, cursor: previous } };
 }
 
-/** What one step of a walk did. */
+/**
+ * What one step of a walk did, per stats row it visited: `started` a run,
+ * `adopted` a run already running outside any job, found one `running` that
+ * another job (or, outside a job, anyone) counts, or `skipped` the row.
+ * `visited = started + adopted + running + skipped`.
+ */
 export const vWalkStep = v.object({
   position: vWalkPosition,
   targets: v.number(),
+  visited: v.number(),
   started: v.number(),
+  adopted: v.number(),
   running: v.number(),
   skipped: v.number(),
   next: v.union(vWalkPosition, v.null()),
@@ -140,30 +148,45 @@ export const vWalkStep = v.object({
 export type WalkStep = Infer<typeof vWalkStep>;
 
 /**
- * One page of the walk, starting a recount (see `decideRecount`) of every
+ * One page of the walk, starting a recount (see `startRecount`) of every
  * target found, its first page enqueued in the stats workpool. Returns the
  * step and every start's result, with its target. Continuing the walk is the
- * caller's job.
+ * caller's job. `request`: the walk was requested before this transaction
+ * (a job's step in the pool), so orgs canceled since are skipped.
  */
 export async function walkAndStart(
   ctx: Pick<StatsMutationCtx, "db" | "runMutation">,
   config: StatsConfig,
   mode: RecountMode,
   position: WalkPosition,
-  options: { jobId?: Id<"statsRecountJobs">; maxPage?: number } = {},
+  options: {
+    jobId?: Id<"statsRecountJobs">;
+    maxPage?: number;
+    request?: StartOptions["request"];
+  } = {},
 ): Promise<{ step: WalkStep; results: { target: WalkTarget; result: StartResult }[] }> {
   const page = await walkPage(ctx.db, config, position);
   const results: { target: WalkTarget; result: StartResult }[] = [];
+  const { request } = options;
   for (const target of page.targets) {
+    // The org's cancel mark, looked up once for all its tables.
+    const canceled =
+      request !== undefined &&
+      !target.registryDeleted &&
+      (await canceledSince(ctx, target.workosOrgId, request.at, {
+        all: request.includeCancelAll,
+      }));
     for (const entity of target.entities) {
-      const result = await startRecount(ctx, config, target.workosOrgId, entity, {
-        mode,
-        registryDeleted: target.registryDeleted,
-        schedulePages: true,
-        jobId: options.jobId,
-        maxPage: options.maxPage,
-        foundBy: target.foundBy,
-      });
+      const result: StartResult = canceled
+        ? { entity, status: "skipped", runId: null, reason: "canceled" }
+        : await startRecount(ctx, config, target.workosOrgId, entity, {
+            mode,
+            registryDeleted: target.registryDeleted,
+            schedulePages: true,
+            jobId: options.jobId,
+            maxPage: options.maxPage,
+            foundBy: target.foundBy,
+          });
       results.push({ target, result });
     }
   }
@@ -173,7 +196,9 @@ export async function walkAndStart(
     step: {
       position,
       targets: page.targets.length,
+      visited: results.length,
       started: countOf("started"),
+      adopted: countOf("adopted"),
       running: countOf("running"),
       skipped: countOf("skipped"),
       next: page.next,

@@ -1,7 +1,9 @@
 /**
- * Starting a recount of one stats row: the rule of `decideRecount` applied,
- * the fresh recount state written, the row marked `recounting`, the first
- * page enqueued. The pages themselves are in `pages.ts`.
+ * Starting a recount of one stats row: a request made before a cancel
+ * refused (`marks.ts`), the rule of `decideRecount` applied, a running run
+ * adopted into the job that found it, the fresh recount state written, the
+ * row marked `recounting`, the first page enqueued. The pages themselves are
+ * in `pages.ts`.
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
@@ -14,12 +16,18 @@ import { getRecountState } from "../shadow";
 import type { FoundBy } from "../tables";
 import { enqueuePage } from "./enqueue";
 import { countJob } from "./jobs";
+import { canceledSince } from "./marks";
 import { decideRecount, freshRecountState, newRunId, vSkipReason, type RecountMode } from "./state";
 
-/** What `startRecount` did. */
+/**
+ * What `startRecount` did. `adopted`: a run already running without a job (a
+ * write's seeding, an operator's start) joined the job that found it, which
+ * now counts its end; `running`: the run belongs to another job (or, for a
+ * start outside a job, to anyone), which counts its end.
+ */
 export const vStartResult = v.object({
   entity: v.string(),
-  status: literals("started", "running", "skipped"),
+  status: literals("started", "adopted", "running", "skipped"),
   runId: v.union(v.string(), v.null()),
   reason: v.union(vSkipReason, v.null()),
 });
@@ -36,6 +44,13 @@ export type StartOptions = {
   maxPage?: number;
   /** How the walk found the row (a report-only run lists it). */
   foundBy?: FoundBy;
+  /**
+   * A request made before this transaction (a write's scheduled seeding, a
+   * job's walk step): `at` when it was made, and whether a cancel of all
+   * recounts stops it too (a job's walk learns that from its job instead).
+   * Absent: the request is this transaction (it starts).
+   */
+  request?: { at: number; includeCancelAll: boolean };
 };
 
 /**
@@ -45,10 +60,15 @@ export type StartOptions = {
  * the recount's last page swaps the counters in). A report-only run
  * (`mode: "report"`) writes only its state. With `schedulePages` the first
  * page is enqueued in the stats workpool; without it the caller drives the
- * pages. A run replacing one of a job (not failed) stays in that job.
+ * pages.
+ *
+ * Jobs count every row once: a run replacing one of a job (not failed) stays
+ * in that job, unless another job replaces it, which counts the old run
+ * `canceled` in its job; a running run without a job is adopted by the job
+ * that finds it (`adopted`), so that job counts its end.
  *
  * Costs 3 reads (row, state, row again to size the page), at most 2 writes
- * and 1 enqueue.
+ * and 1 enqueue; a `request` adds 1-2 reads (its cancel marks).
  */
 export async function startRecount(
   ctx: Pick<StatsMutationCtx, "db" | "runMutation">,
@@ -61,6 +81,18 @@ export async function startRecount(
   if (options.registryDeleted === true) {
     return { entity, status: "skipped", runId: null, reason: "org_deleted" };
   }
+  const { request } = options;
+  if (
+    request !== undefined &&
+    (await canceledSince(ctx, workosOrgId, request.at, { all: request.includeCancelAll }))
+  ) {
+    console.log("[stats.recount] request canceled before it started", {
+      workosOrgId,
+      entity,
+      requestedAt: request.at,
+    });
+    return { entity, status: "skipped", runId: null, reason: "canceled" };
+  }
   const db = statsDb(ctx.db);
   const now = Date.now();
   const row = await getStatsRow(ctx.db, workosOrgId, entity);
@@ -70,6 +102,18 @@ export async function startRecount(
     return { entity, status: "skipped", runId: null, reason: decision.reason };
   }
   if (decision.kind === "running") {
+    if (
+      state !== null &&
+      options.jobId !== undefined &&
+      options.mode !== "report" &&
+      state.jobId === undefined &&
+      state.report === undefined
+    ) {
+      // A run nobody counts (a write's seeding, an operator's start): the
+      // job takes it, so its end shows in the job's totals.
+      await db.patch("statsRecounts", state._id, { jobId: options.jobId });
+      return { entity, status: "adopted", runId: decision.runId, reason: null };
+    }
     return { entity, status: "running", runId: decision.runId, reason: null };
   }
   const runId = newRunId(now);
@@ -77,6 +121,10 @@ export async function startRecount(
   const replacesReport = state?.report !== undefined && !report;
   const inherits = state !== null && state.failure === undefined && !replacesReport;
   const jobId = options.jobId ?? (inherits ? state.jobId : undefined);
+  if (inherits && state.jobId !== undefined && state.jobId !== jobId) {
+    // Another job's run, replaced (stale or forced) by this job: it ends here for its job.
+    await countJob(ctx, state.jobId, { canceled: 1 });
+  }
   if (replacesReport && state.jobId !== undefined) {
     // A real run takes the row from a dry run: the dry run lists it as running.
     await countJob(ctx, state.jobId, { canceled: 1 }, [

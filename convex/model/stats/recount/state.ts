@@ -43,7 +43,7 @@ export const MAX_RESTARTS = 1;
  */
 export type RecountMode = "daily" | "seed" | "report";
 
-export const vSkipReason = literals("org_deleted", "already_exact");
+export const vSkipReason = literals("org_deleted", "already_exact", "canceled");
 /** Why a row is not recounted. */
 export type SkipReason = Infer<typeof vSkipReason>;
 
