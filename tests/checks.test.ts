@@ -285,7 +285,7 @@ describe("generated code is current (scripts/generated-check.ts)", () => {
       for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     });
 
-    test("passes either form, fails a new module, and leaves the committed files as they were", async () => {
+    test("passes the convex dev form, fails a new module, and leaves the committed files as they were", async () => {
       const app = mkdtempSync(join(tmpdir(), "generated-check-test-"));
       dirs.push(app);
       symlinkSync(join(ROOT, "node_modules"), join(app, "node_modules"), "dir");
@@ -317,7 +317,6 @@ describe("generated code is current (scripts/generated-check.ts)", () => {
         "server.d.ts",
         "server.js",
       ]);
-      expect(await checkGenerated(app)).toEqual({ ok: true, form: "offline" });
 
       const dev = await convexDevForm(offline, [{ name: "pool", spec: "@convex-dev/workpool" }]);
       for (const [name, text] of Object.entries(dev)) writeFileSync(join(generated, name), text);

@@ -84,7 +84,7 @@ function plus(a: Truth, b: Truth, sign: 1 | -1): Truth {
 async function oldWorld(t: App) {
   const mixedLoads = (i: number) => LOAD_STATUSES[i % (LOAD_STATUSES.length - 1)];
   const mixedInvoices = (i: number) => INVOICE_STATUSES[i % INVOICE_STATUSES.length];
-  await insertHistory(t, ORG_A, 1_200, mixedLoads, mixedInvoices);
+  await insertHistory(t, ORG_A, 1_010, mixedLoads, mixedInvoices);
   await insertHistory(t, ORG_B, 20, mixedLoads, mixedInvoices);
   await insertHistory(t, ORG_C, 25, mixedLoads, mixedInvoices);
   await insertHistory(t, ORG_D, 15, mixedLoads, mixedInvoices);
