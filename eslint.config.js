@@ -13,7 +13,14 @@ export default tseslint.config(
     ignores: ["**/_generated/**", "node_modules/**"],
   },
   {
-    files: ["convex/**/*.ts", "tests/**/*.ts", "bench/**/*.ts", "demo/**/*.ts", "scripts/**/*.ts"],
+    files: [
+      "convex/**/*.ts",
+      "tests/**/*.ts",
+      "bench/**/*.ts",
+      "demo/**/*.ts",
+      "scripts/**/*.ts",
+      "examples/**/*.{ts,tsx}",
+    ],
     extends: [tseslint.configs.base],
     languageOptions: {
       parserOptions: {

@@ -7,7 +7,7 @@ export default defineConfig({
     // the closest match, as the convex-test docs recommend.
     environment: "edge-runtime",
     server: { deps: { inline: ["convex-test"] } },
-    include: ["tests/**/*.test.ts"],
+    include: ["tests/**/*.test.ts", "examples/*/tests/**/*.test.ts"],
     globals: true,
     // The functions log structured lines on every call; show them only for
     // failing tests.

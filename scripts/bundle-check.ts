@@ -13,7 +13,8 @@
  * own. Default-runtime code is bundled for platform `browser`, ESM, with the
  * `convex` and `module` conditions; `"use node"` files for platform `node`.
  *
- * Usage: `npm run bundle:check` (or `tsx scripts/bundle-check.ts [dir]`).
+ * Usage: `npm run bundle:check` (the app's `convex/` and the example app's),
+ * or `tsx scripts/bundle-check.ts [dir...]` (default `convex`).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -188,12 +189,20 @@ export async function bundleCheck(
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const dir = resolve(process.argv[2] ?? "convex");
-  const { problems, entries } = await bundleCheck(dir);
-  if (problems.length > 0) {
-    for (const p of problems) console.error(`[bundle-check] ${p.file}: ${p.message}`);
-    console.error(`[bundle-check] ${problems.length} problem(s) in ${entries} entry points`);
-    process.exit(1);
+  const dirs = process.argv.length > 2 ? process.argv.slice(2) : ["convex"];
+  let failed = false;
+  for (const arg of dirs) {
+    const dir = resolve(arg);
+    const { problems, entries } = await bundleCheck(dir);
+    if (problems.length > 0) {
+      for (const p of problems) console.error(`[bundle-check] ${arg}: ${p.file}: ${p.message}`);
+      console.error(
+        `[bundle-check] ${arg}: ${problems.length} problem(s) in ${entries} entry points`,
+      );
+      failed = true;
+    } else {
+      console.log(`[bundle-check] ${arg}: ${entries} entry points bundle for the Convex runtimes`);
+    }
   }
-  console.log(`[bundle-check] ${entries} entry points bundle for the Convex runtimes`);
+  if (failed) process.exit(1);
 }

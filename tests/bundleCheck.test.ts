@@ -1,6 +1,7 @@
 /**
- * The CI bundle step (`scripts/bundle-check.ts`): convex/ bundles for the
- * Convex runtimes, and a planted Node built-in outside `"use node"` fails it.
+ * The CI bundle step (`scripts/bundle-check.ts`): convex/ and the example
+ * app's convex/ bundle for the Convex runtimes, and a planted Node built-in
+ * outside `"use node"` fails it.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +28,13 @@ describe("bundle check", () => {
     const { problems, entries } = await bundleCheck(join(__dirname, "..", "convex"));
     expect(problems).toEqual([]);
     expect(entries).toBeGreaterThanOrEqual(20);
+  });
+
+  test("the example app's convex/, which imports the module from the repository, bundles", async () => {
+    const dir = join(__dirname, "..", "examples", "existing-app", "convex");
+    const { problems, entries } = await bundleCheck(dir);
+    expect(problems).toEqual([]);
+    expect(entries).toBeGreaterThanOrEqual(15);
   });
 
   test.each([
