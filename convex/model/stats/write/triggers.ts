@@ -11,7 +11,8 @@
  * has no end-of-mutation hook to fold on), so it costs more than
  * `countedWrites`: Triggers reads the document before and after the write,
  * and each write reads and rewrites its stats row (see the README for the
- * measured figures). Counters stay exact either way. A write to a deleted
+ * figures measured in `examples/existing-app/tests/triggers.test.ts` and
+ * `docs/adopting.md`). Counters stay exact either way. A write to a deleted
  * org's counters is kept exact, not refused (a trigger cannot tell a public
  * mutation from maintenance).
  */
