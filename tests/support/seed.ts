@@ -13,6 +13,7 @@ import {
 } from "../../convex/model/enums";
 import type { LoadFields } from "../../convex/model/loads/rules";
 import { locationKey } from "../../convex/model/validate";
+import { orgLoads, writeExactFacets } from "./counted";
 import { type Backend, histogram } from "./setup";
 
 export type SeedOptions = {
@@ -61,6 +62,8 @@ export async function seedOrg(
   const padding = "x".repeat(Math.max(0, (options.loadBytes ?? 1000) - 450));
   const loadIds: Id<"loads">[] = [];
   const invoiceIds: Id<"invoices">[] = [];
+  // What the filtered counters need of each load (facet fields, pickup, status).
+  const loadFacts: Partial<Doc<"loads">>[] = [];
   const loadCounts = new Map<LoadStatus, number>();
   const invoiceCounts = new Map<InvoiceStatus, number>();
   const invoiceCents = new Map<InvoiceStatus, number>();
@@ -89,6 +92,13 @@ export async function seedOrg(
           status,
         });
         loadIds.push(loadId);
+        loadFacts.push({
+          workosOrgId: org,
+          status,
+          pickupAt: "pickupAt" in fields ? fields.pickupAt : now + 86_400_000,
+          laneId: fields.laneId,
+          customerId: fields.customerId,
+        });
         loadCounts.set(status, (loadCounts.get(status) ?? 0) + 1);
         const iStatus = invoiceStatus(i);
         if (iStatus === null) continue;
@@ -126,6 +136,7 @@ export async function seedOrg(
         updatedAt: now,
       });
     });
+    await writeExactFacets(t, org, loadFacts);
   }
   return { loadIds, invoiceIds };
 }
@@ -219,5 +230,6 @@ export async function seedLoads(
       amountCents: truth.invoiceCents,
     });
   });
+  await writeExactFacets(t, org, await orgLoads(t, org));
   return ids;
 }
