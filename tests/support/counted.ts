@@ -10,7 +10,7 @@
  * Part of the shared test kit.
  */
 import type { GenericDocument } from "convex/server";
-import type { Doc } from "../../convex/_generated/dataModel";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
 import type { MutationCtx } from "../../convex/_generated/server";
 import { COUNTED } from "../../convex/model/counted";
 import { LOAD_STATUSES, type LoadStatus } from "../../convex/model/enums";
@@ -188,4 +188,32 @@ export async function writeExactFacets(
     if (row !== null) await ctx.db.patch("organizationStats", row._id, { facetsExact: true });
   });
   return docs.length;
+}
+
+const DAY_MS = 86_400_000;
+/** First pickup day of `facetedFields` (2020-01-01 UTC) and the number of days its pickups spread over (6 years). */
+export const FACETED_FROM = Date.UTC(2020, 0, 1);
+export const FACETED_DAYS = 2_192;
+
+/**
+ * The facet fields of test load `i` over `lanes`: a lane (none for 1 in 7),
+ * one of `customers` customers (none for 1 in 11) and a pickup at noon UTC on
+ * a day spread over 2020..2025 (none for 1 in 13); `future` moves pickups
+ * after `future` ms (so the cleanup never expires them).
+ */
+export function facetedFields(
+  i: number,
+  lanes: readonly Id<"lanes">[],
+  options: { customers?: number; future?: number } = {},
+): Pick<Doc<"loads">, "laneId" | "customerId" | "pickupAt"> {
+  const out: Pick<Doc<"loads">, "laneId" | "customerId" | "pickupAt"> = {};
+  if (lanes.length > 0 && i % 7 !== 3) out.laneId = lanes[i % lanes.length];
+  if (i % 11 !== 5)
+    out.customerId = `CUST-${String(i % (options.customers ?? 20)).padStart(3, "0")}`;
+  // Undated: absent (seedOrg drops fields set to undefined rather than default them).
+  out.pickupAt =
+    i % 13 === 7
+      ? undefined
+      : (options.future ?? FACETED_FROM) + ((i * 7_919) % FACETED_DAYS) * DAY_MS + DAY_MS / 2;
+  return out;
 }

@@ -76,11 +76,11 @@ export async function seedOrg(
         const destination = CITIES[(i + 1) % CITIES.length];
         const fields = options.loadFields?.(i) ?? {};
         const status = fields.status ?? loadStatus(i);
-        const loadId = await ctx.db.insert("loads", {
+        const load = {
           workosOrgId: org,
-          source: "FOURKITES",
+          source: "FOURKITES" as const,
           externalLoadId: `SEED-${i}`,
-          loadType: "CONTRACT",
+          loadType: "CONTRACT" as const,
           origin,
           destination,
           originKey: locationKey(origin),
@@ -90,15 +90,15 @@ export async function seedOrg(
           statusChangedAt: now,
           ...fields,
           status,
-        });
+        };
+        // A field `loadFields` sets to `undefined` is absent, as Convex stores it.
+        for (const [key, value] of Object.entries(load)) {
+          if (value === undefined) Reflect.deleteProperty(load, key);
+        }
+        const loadId = await ctx.db.insert("loads", load);
         loadIds.push(loadId);
-        loadFacts.push({
-          workosOrgId: org,
-          status,
-          pickupAt: "pickupAt" in fields ? fields.pickupAt : now + 86_400_000,
-          laneId: fields.laneId,
-          customerId: fields.customerId,
-        });
+        const { workosOrgId, pickupAt, laneId, customerId } = load as Partial<Doc<"loads">>;
+        loadFacts.push({ workosOrgId, status, pickupAt, laneId, customerId });
         loadCounts.set(status, (loadCounts.get(status) ?? 0) + 1);
         const iStatus = invoiceStatus(i);
         if (iStatus === null) continue;

@@ -210,7 +210,8 @@ export async function runRecountPage(
     phase = "merge";
     merging = { mergeCursor: undefined, facetMerge: emptyMerge() };
     const fresh = { ...state, ...merging };
-    if (!(await roomForMerge(ctx)) || !(await merge(fresh, INLINE_MERGE_BATCH))) through = false;
+    const batch = Math.min(INLINE_MERGE_BATCH, mergeBatch(maxDocs));
+    if (!(await roomForMerge(ctx)) || !(await merge(fresh, batch))) through = false;
     else phase = "tail";
   }
   const invalid = addInvalid(listingOf(state), found);
