@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
-import type { Doc, Id } from "../convex/_generated/dataModel";
+import type { Id } from "../convex/_generated/dataModel";
 import type { MutationCtx } from "../convex/_generated/server";
 import { importShipmentBatch } from "../convex/model/fourKites/import";
 import { getOrgLoad, transitionLoad } from "../convex/model/loads/rules";
@@ -17,8 +17,8 @@ import {
   facetedFields,
   filteredTruth,
   orgLoads,
+  facetDocumentsOf,
   STATS_WITHOUT_FILTERS,
-  utcDay,
 } from "./support/counted";
 import { seedOrg } from "./support/seed";
 import {
@@ -213,29 +213,6 @@ describe("write cost, filters on vs off (one transaction each)", () => {
     await expectCountersExact(t, ORG_A);
   });
 });
-
-/**
- * The facet documents `loads` count in, the oracle's way: per pickup year the
- * org's, the lane's and the customer's year documents; the lane's and the
- * customer's all-time documents.
- */
-function facetDocumentsOf(loads: readonly Doc<"loads">[]): Set<string> {
-  const keys = new Set<string>();
-  for (const load of loads) {
-    const day = utcDay(load.pickupAt);
-    const year = day === null ? null : String(Math.floor(day / 10_000));
-    if (year !== null) keys.add(`||${year}`);
-    for (const [facet, value] of [
-      ["laneId", load.laneId],
-      ["customerId", load.customerId],
-    ] as const) {
-      if (value === undefined) continue;
-      keys.add(`${facet}|${value}|all`);
-      if (year !== null) keys.add(`${facet}|${value}|${year}`);
-    }
-  }
-  return keys;
-}
 
 /** The keys of `org`'s live facet documents, as `facetDocumentsOf` spells them. */
 async function storedFacetKeys(t: Backend, org: string): Promise<Set<string>> {

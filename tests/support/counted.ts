@@ -20,7 +20,13 @@ import { CountedDb } from "../../convex/model/stats/write/db";
 import { STATS } from "../../convex/model/statsConfig";
 import { tally, type Counts } from "../../convex/model/stats/counters";
 import { entityIn } from "../../convex/model/stats/entities";
-import { addPlace, applyDelta, keyOf, type FacetDelta } from "../../convex/model/stats/facets/keys";
+import {
+  addPlace,
+  applyDelta,
+  keyOf,
+  storedOf,
+  type FacetDelta,
+} from "../../convex/model/stats/facets/keys";
 import { ioDelta, type Accessor, type Backend, type Io } from "./setup";
 
 /** The app's counted tables with filtered counters turned off (a deployment that does not want them). */
@@ -157,7 +163,7 @@ export async function writeExactFacets(
     addPlace(delta, spec, n, def.statuses.indexOf(side.bucket.status), side.place, 1);
   }
   const docs = [...delta.values()].flatMap((d) => {
-    const content = applyDelta(null, d, n);
+    const content = storedOf(applyDelta(null, d, n));
     return content === null ? [] : [{ ...keyOf(d), ...content }];
   });
   await t.run(async (ctx) => {
@@ -216,4 +222,27 @@ export function facetedFields(
       ? undefined
       : (options.future ?? FACETED_FROM) + ((i * 7_919) % FACETED_DAYS) * DAY_MS + DAY_MS / 2;
   return out;
+}
+
+/**
+ * The facet documents `loads` count in, the oracle's way: per pickup year the
+ * org's, the lane's and the customer's year documents; the lane's and the
+ * customer's all-time documents.
+ */
+export function facetDocumentsOf(loads: readonly Partial<Doc<"loads">>[]): Set<string> {
+  const keys = new Set<string>();
+  for (const load of loads) {
+    const day = utcDay(load.pickupAt);
+    const year = day === null ? null : String(Math.floor(day / 10_000));
+    if (year !== null) keys.add(`||${year}`);
+    for (const [facet, value] of [
+      ["laneId", load.laneId],
+      ["customerId", load.customerId],
+    ] as const) {
+      if (value === undefined) continue;
+      keys.add(`${facet}|${value}|all`);
+      if (year !== null) keys.add(`${facet}|${value}|${year}`);
+    }
+  }
+  return keys;
 }

@@ -34,7 +34,8 @@ export type SeedOptions = {
   onProgress?: (loadsDone: number) => void;
 };
 
-const CITIES = [
+/** The stops of seeded loads: load i goes from `CITIES[i % 5]` to `CITIES[(i + 1) % 5]`. */
+export const CITIES = [
   { city: "Dallas", state: "TX" },
   { city: "Atlanta", state: "GA" },
   { city: "Chicago", state: "IL" },

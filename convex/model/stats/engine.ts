@@ -27,7 +27,7 @@ import { statsDb, type StatsMutationCtx } from "./ctx";
 import { mergeKnownDrift, negativeBuckets } from "./drift";
 import { entityIn, type EntityDef, type Side } from "./entities";
 import { addPlace, compareKeys, samePlace, type FacetDelta, type FacetKey } from "./facets/keys";
-import { applyToLive, applyToShadow, setFacetStatus } from "./facets/store";
+import { applyToLive, insertShadowDeltas, setFacetStatus } from "./facets/store";
 import {
   getStatsRow,
   getStatsRows,
@@ -412,11 +412,12 @@ async function flushFacets(
 }
 
 /**
- * While a recount runs, the part of `parts` its shadow facet documents must
- * see: during the scan, the documents at or behind the cursor (as for the
- * row); during the merge, every change to a key the merge has not reached
- * (keys at or before `mergeCursor` are reconciled: their live documents are
- * exact); after the merge, none. A dry run's shadows see no write.
+ * While a recount runs, the part of `parts` its shadow facet deltas must
+ * see, inserted as deltas (no read): during the scan, the documents at or
+ * behind the cursor (as for the row); during the merge, every change to a
+ * key the merge has not reached (keys at or before `mergeCursor` are
+ * reconciled: their live documents are exact); after the merge, none. A dry
+ * run's shadows see no write.
  */
 async function updateFacetShadow(
   ctx: Pick<StatsMutationCtx, "db">,
@@ -433,14 +434,16 @@ async function updateFacetShadow(
     const cursor: FacetKey | undefined = state.mergeCursor;
     const ahead = (key: FacetKey) => cursor === undefined || compareKeys(key, cursor) > 0;
     const delta = facetDeltaOf(def, parts);
-    await applyToShadow(db, workosOrgId, def.table, state.runId, n, delta, ahead);
+    await insertShadowDeltas(db, workosOrgId, def.table, state.runId, n, delta, ahead);
     return;
   }
   const cursor = state.cursor;
   if (cursor === null) return;
   const behind = parts.filter((p) => (times.get(p.change.id) ?? Infinity) <= cursor);
   const delta = facetDeltaOf(def, behind);
-  if (delta.size > 0) await applyToShadow(db, workosOrgId, def.table, state.runId, n, delta);
+  if (delta.size > 0) {
+    await insertShadowDeltas(db, workosOrgId, def.table, state.runId, n, delta);
+  }
 }
 
 /** `stats:recalculateOrgStats`, which every app registers at that path. */

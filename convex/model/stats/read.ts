@@ -204,8 +204,8 @@ export async function readCounts(
  * Counters of (org, table) under a filter (`docs/filtered-counts.md`): no
  * filter at all is the org-wide answer (`readCounts`, 1 document); a facet
  * value and/or a day range reads the facet status and at most 7 more
- * documents (`facets/query.ts`), never the stats row. Same states as the
- * org-wide answer; `progress` while `counting` is the seeding run's.
+ * documents (`facets/query.ts`), never the stats row; facets not built yet
+ * answer a bounded scan (`partial` when it did not see every document).
  *
  * @throws `ORG_DELETED` for a deleted org.
  */
@@ -224,12 +224,7 @@ export async function readFilteredCounts(
   def.statuses.forEach((status, i) => {
     counts[status] = read.counts[i];
   });
-  const progress =
-    read.state === "partial"
-      ? undefined
-      : read.counting !== undefined
-        ? recountProgress(read.counting)
-        : 1;
+  const progress = read.state === "partial" ? undefined : 1;
   return {
     counts,
     total: read.counts.reduce((a, b) => a + b, 0),

@@ -57,21 +57,17 @@ export const vLastRecount = v.object({
   invalid: v.optional(v.object({ total: v.number(), digest: v.string() })),
 });
 
-/**
- * A facet document's cells (`docs/filtered-counts.md`): per day (`MMDD`) of
- * a year document or per year (`YYYY`) of an all-time document, one number
- * per declared status, in declaration order.
- */
-export const vFacetCells = v.record(v.string(), v.array(v.number()));
-
 /** What a facet document (live or a recount's shadow) holds besides its key. */
 const facetContent = {
-  /** Year documents: the day counts of the year (days with documents only). */
-  days: v.optional(vFacetCells),
+  /**
+   * Year documents: the day counts of the year (days with documents only),
+   * packed `MMDD=n0,n1,...;...` (`facets/keys.ts`, `encodeCells`).
+   */
+  days: v.optional(v.string()),
   /** All-time documents: counts of every document with the value, undated included. */
   counts: v.optional(v.array(v.number())),
-  /** All-time documents: per year, the counts of the dated documents with the value. */
-  years: v.optional(vFacetCells),
+  /** All-time documents: per year, the counts of its dated documents, packed `YYYY=...;...`. */
+  years: v.optional(v.string()),
 };
 
 /** A facet document's key: facet (`""`: the org as a whole), value, period (`YYYY` or `all`). */

@@ -94,12 +94,70 @@ export function keyOf(doc: FacetKey): FacetKey {
   return { facet: doc.facet, value: doc.value, period: doc.period };
 }
 
-/** What a facet document holds besides its key (validators: `tables.ts`). */
+/** What a facet document holds besides its key, decoded: cells by day or year, a number per status. */
 export type FacetContent = {
   days?: Record<string, number[]>;
   counts?: number[];
   years?: Record<string, number[]>;
 };
+
+/**
+ * What a facet document stores besides its key (validators: `tables.ts`):
+ * the cells packed into one string (`encodeCells`), a fifth of the size of
+ * one array per day, so a dense year document is a few KiB. Every write and
+ * recount page reads and writes whole documents, so their size is what
+ * filtered counters cost in bytes.
+ */
+export type StoredFacetContent = { days?: string; counts?: number[]; years?: string };
+
+/**
+ * Cells as stored: `cell=n0,n1,...;cell=...` in cell order, each row's
+ * trailing zeros left out and other zeros written empty (`0603=,1` is one
+ * document in the second status). Integers only (counts).
+ */
+export function encodeCells(cells: Record<string, number[]>): string {
+  return Object.keys(cells)
+    .sort()
+    .map((cell) => {
+      const row = [...cells[cell]];
+      while (row.length > 0 && row[row.length - 1] === 0) row.pop();
+      return `${cell}=${row.map((x) => (x === 0 ? "" : String(x))).join(",")}`;
+    })
+    .join(";");
+}
+
+/** The cells of `encodeCells`'s text (rows as stored: shorter than the status list when it ended in zeros). */
+export function decodeCells(text: string): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  if (text === "") return out;
+  for (const entry of text.split(";")) {
+    const eq = entry.indexOf("=");
+    const values = entry.slice(eq + 1);
+    out[entry.slice(0, eq)] =
+      values === "" ? [] : values.split(",").map((x) => (x === "" ? 0 : Number(x)));
+  }
+  return out;
+}
+
+/** A stored facet document's cells, decoded. */
+export function contentOf(doc: StoredFacetContent | null): FacetContent | null {
+  if (doc === null) return null;
+  const out: FacetContent = {};
+  if (doc.days !== undefined) out.days = decodeCells(doc.days);
+  if (doc.counts !== undefined) out.counts = doc.counts;
+  if (doc.years !== undefined) out.years = decodeCells(doc.years);
+  return out;
+}
+
+/** Cells as stored (null: nothing left, the document can go). */
+export function storedOf(content: FacetContent | null): StoredFacetContent | null {
+  if (content === null) return null;
+  const out: StoredFacetContent = {};
+  if (content.days !== undefined) out.days = encodeCells(content.days);
+  if (content.counts !== undefined) out.counts = content.counts;
+  if (content.years !== undefined) out.years = encodeCells(content.years);
+  return out;
+}
 
 /** Changes to the cells of one facet document (or a whole document, folded from scratch). */
 export type FacetDocDelta = FacetKey & {
@@ -186,7 +244,8 @@ function plusCells(
   const out: Record<string, number[]> = {};
   for (const [cell, row] of Object.entries(stored ?? {})) out[cell] = rowOf(row, n);
   for (const [cell, row] of delta) {
-    const next = rowOf(out[cell], n).map((x, i) => x + row[i]);
+    // A decoded row may be shorter than `n` (its trailing zeros are not stored).
+    const next = rowOf(out[cell], n).map((x, i) => x + (row[i] ?? 0));
     out[cell] = next;
   }
   for (const [cell, row] of Object.entries(out)) if (isZeroRow(row)) delete out[cell];
@@ -208,6 +267,7 @@ export function applyDelta(
   delta: Pick<FacetDocDelta, "days" | "counts" | "years">,
   n: number,
 ): FacetContent | null {
+  // (`stored` and the result are decoded cells; `storedOf` packs them.)
   const days = plusCells(stored?.days, delta.days, n);
   const years = plusCells(stored?.years, delta.years, n);
   const base = stored?.counts === undefined ? undefined : rowOf(stored.counts, n);
@@ -218,16 +278,6 @@ export function applyDelta(
   if (years !== undefined) out.years = years;
   if (counts !== undefined && !isZeroRow(counts)) out.counts = counts;
   return Object.keys(out).length === 0 ? null : out;
-}
-
-/** The content of a stored facet document (its cells, without key and system fields). */
-export function contentOf(doc: FacetContent | null): FacetContent | null {
-  if (doc === null) return null;
-  const out: FacetContent = {};
-  if (doc.days !== undefined) out.days = doc.days;
-  if (doc.counts !== undefined) out.counts = doc.counts;
-  if (doc.years !== undefined) out.years = doc.years;
-  return out;
 }
 
 /** Whether any cell of `content` is below zero. */
@@ -285,4 +335,15 @@ export function cellDiffs(
 
 /** A stored facet document as the module's code reads it. */
 export type StoredFacetDoc = FacetKey &
-  FacetContent & { _id: GenericId<string>; _creationTime: number };
+  StoredFacetContent & { _id: GenericId<string>; _creationTime: number };
+
+/** A decoded content as a delta (to add one stored delta to a running sum). */
+export function deltaOfContent(
+  content: FacetContent | null,
+): Pick<FacetDocDelta, "days" | "counts" | "years"> {
+  return {
+    days: new Map(Object.entries(content?.days ?? {})),
+    counts: content?.counts ?? null,
+    years: new Map(Object.entries(content?.years ?? {})),
+  };
+}

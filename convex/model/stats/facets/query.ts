@@ -13,7 +13,8 @@
  * plus the facet status (1), and while the facets are being built the
  * recount's state (1): 2 + 6 = 8 at most. Never the org's stats row, which
  * every counted write rewrites: a write re-runs only the filtered badges
- * whose documents it changed.
+ * whose documents it changed. (Facets never built, or being built before
+ * the recount's merge is through, answer a bounded scan instead.)
  */
 import { appError, orgDeletedError } from "../../../lib/errors";
 import { MAX_FACET_VALUE_LENGTH } from "../declare";
@@ -22,18 +23,16 @@ import type { EntityDef } from "../entities";
 import { getStatsRow, isRowOrgDeleted } from "../rows";
 import { budgetFromMetrics, scanPage } from "../scan";
 import { getRecountState } from "../shadow";
-import type { RecountState } from "../tables";
 import { dayRangeOf, yearsOf, type DayRange } from "./dates";
 import {
   ALL_PERIOD,
-  compareKeys,
   contentOf,
   facetValueOf,
   ORG_FACET,
   type FacetContent,
   type FacetKey,
 } from "./keys";
-import { getFacetDoc, getFacetStatus, getShadowDoc } from "./store";
+import { getFacetDoc, getFacetStatus } from "./store";
 
 /** A filter: at most one facet value, and a day range. */
 export type Filter = {
@@ -44,10 +43,8 @@ export type Filter = {
 /** What a filtered read found: counts in declared status order and how far to trust them. */
 export type FilteredRead = {
   counts: number[];
-  state: "exact" | "approximate" | "counting" | "partial";
+  state: "exact" | "approximate" | "partial";
   source: "stats" | "scan";
-  /** While `counting`: the run whose shadows answered (for its progress). */
-  counting?: RecountState;
 };
 
 /** The filter arguments of a filtered query: facet names, `startDate`, `endDate`. */
@@ -163,13 +160,13 @@ async function sum(
  * - exact (the status says so): the live facet documents (`exact`, or
  *   `approximate` when a cell it sums is below zero: a write bypassed the
  *   counters, and the repair was scheduled by the write that saw it);
- * - being built by a recount: during its scan, its shadow documents
- *   (`counting`, exact for the documents behind its cursor); during its
- *   merge, per document the live one when the merge has passed it, else the
- *   shadow (`exact`); after the merge, the live ones (`exact`);
- * - never built and no recount running: a bounded scan of the org's first
- *   `scanLimit` documents (`exact` when it saw them all, else `partial`: a
- *   lower bound). The seeding is scheduled by writes and the daily walk.
+ * - being built by a recount whose merge is through: the live documents
+ *   (`exact`);
+ * - never built, or being built (scan or merge): a bounded scan of the
+ *   org's first `scanLimit` documents (`exact` when it saw them all, else
+ *   `partial`: a lower bound). The run's shadows are deltas, a key's truth
+ *   their sum, which no bounded read can give (`docs/filtered-counts.md`).
+ *   The seeding is started by writes, the migration and the daily walk.
  *
  * @throws `ORG_DELETED` for a deleted org.
  */
@@ -184,33 +181,17 @@ export async function readFiltered(
   const parts = partsOf(filter);
   const live: Source = async (key) =>
     contentOf(await getFacetDoc(ctx.db, workosOrgId, entity, key));
-  const answer = async (
-    source: Source,
-    state: "exact" | "counting",
-    counting?: RecountState,
-  ): Promise<FilteredRead> => {
+  const answer = async (source: Source): Promise<FilteredRead> => {
     const { counts, negative } = await sum(def, parts, source);
-    return {
-      counts,
-      state: negative ? "approximate" : state,
-      source: "stats",
-      ...(counting === undefined ? {} : { counting }),
-    };
+    return { counts, state: negative ? "approximate" : "exact", source: "stats" };
   };
   const status = await getFacetStatus(ctx.db, workosOrgId, entity);
   if (status?.orgDeleted === true) throw orgDeletedError(workosOrgId);
-  if (status?.exact === true) return await answer(live, "exact");
+  if (status?.exact === true) return await answer(live);
+  // Being built: exact once the run's merge is through (the tail counts the row only).
   const run = await getRecountState(ctx.db, workosOrgId, entity);
-  if (run !== null && run.report === undefined) {
-    const shadow: Source = async (key) =>
-      contentOf(await getShadowDoc(ctx.db, workosOrgId, entity, run.runId, key));
-    if (run.facetPhase === "tail") return await answer(live, "exact");
-    if (run.facetPhase === "merge") {
-      const cursor = run.mergeCursor;
-      const merged = (key: FacetKey) => cursor !== undefined && compareKeys(key, cursor) <= 0;
-      return await answer(async (key) => await (merged(key) ? live : shadow)(key), "exact");
-    }
-    return await answer(shadow, "counting", run);
+  if (run !== null && run.report === undefined && run.facetPhase === "tail") {
+    return await answer(live);
   }
   // Orgs deleted before the facet status existed carry the mark on the row only.
   if (status === null && isRowOrgDeleted(await getStatsRow(ctx.db, workosOrgId, entity))) {

@@ -1,7 +1,8 @@
 /**
  * The filtered counters' documents in the database: live facet documents
- * (`statsFacets`, what filtered badges read), a recount's shadow ones
- * (`statsFacetShadows`), and the readiness status of an org's facets
+ * (`statsFacets`, what filtered badges read), a recount's shadow deltas
+ * (`statsFacetShadows`, several per key: the key's shadow is their sum), and
+ * the readiness status of an org's facets
  * (`statsFacetStatus`). Finding them, applying a delta (one read and one
  * write per touched document), and the ordered walks the recount's merge
  * takes. Shared by the engine (counted writes), the recount and the read
@@ -22,6 +23,7 @@ import {
   contentOf,
   hasNegativeCell,
   keyOf,
+  storedOf,
   type FacetDelta,
   type FacetKey,
 } from "./keys";
@@ -50,32 +52,6 @@ export async function getFacetDoc(
   return picked?.doc ?? null;
 }
 
-/** Run `runId`'s shadow facet document of `key`, or null. One indexed read. */
-export async function getShadowDoc(
-  db: AnyReader,
-  workosOrgId: string,
-  entity: string,
-  runId: string,
-  key: FacetKey,
-): Promise<FacetShadowDoc | null> {
-  const picked = await pickUnique(
-    statsDb(db)
-      .query("statsFacetShadows")
-      .withIndex("by_run_and_key", (q) =>
-        q
-          .eq("workosOrgId", workosOrgId)
-          .eq("entity", entity)
-          .eq("runId", runId)
-          .eq("facet", key.facet)
-          .eq("value", key.value)
-          .eq("period", key.period),
-      ),
-    "statsFacetShadows",
-    { workosOrgId, entity, runId, ...key },
-  );
-  return picked?.doc ?? null;
-}
-
 /** What applying a delta did. */
 export type Applied = { documents: number; negative: FacetKey[] };
 
@@ -99,7 +75,7 @@ export async function applyToLive(
     const next = applyDelta(contentOf(doc), d, n);
     out.documents++;
     if (hasNegativeCell(next)) out.negative.push(key);
-    const fields: StatsFields<"statsFacets"> = { workosOrgId, entity, ...key, ...next };
+    const fields: StatsFields<"statsFacets"> = { workosOrgId, entity, ...key, ...storedOf(next) };
     if (doc === null) {
       if (next !== null) await db.insert("statsFacets", fields);
     } else if (next === null) await db.delete("statsFacets", doc._id);
@@ -109,11 +85,13 @@ export async function applyToLive(
 }
 
 /**
- * Applies `delta` to run `runId`'s shadow facet documents, only to the keys
- * `only` accepts: one read and one write per touched document. Returns the
- * documents touched.
+ * Adds `delta` to run `runId`'s shadow of every key `only` accepts, as one
+ * inserted shadow document per key holding the change (the shadow of a key is
+ * the sum of its shadow documents; the merge folds them). An insert reads
+ * nothing, so a page or a write pays one small write per key, whatever the
+ * size of the key's cells. Returns the documents inserted.
  */
-export async function applyToShadow(
+export async function insertShadowDeltas(
   db: StatsWriter,
   workosOrgId: string,
   entity: string,
@@ -122,26 +100,22 @@ export async function applyToShadow(
   delta: FacetDelta,
   only: (key: FacetKey) => boolean = () => true,
 ): Promise<number> {
-  let touched = 0;
+  let inserted = 0;
   for (const d of delta.values()) {
     const key = keyOf(d);
     if (!only(key)) continue;
-    const doc = await getShadowDoc(db, workosOrgId, entity, runId, key);
-    const next = applyDelta(contentOf(doc), d, n);
-    touched++;
-    const fields: StatsFields<"statsFacetShadows"> = {
+    const cells = applyDelta(null, d, n);
+    if (cells === null) continue;
+    await db.insert("statsFacetShadows", {
       workosOrgId,
       entity,
       runId,
       ...key,
-      ...next,
-    };
-    if (doc === null) {
-      if (next !== null) await db.insert("statsFacetShadows", fields);
-    } else if (next === null) await db.delete("statsFacetShadows", doc._id);
-    else await db.replace("statsFacetShadows", doc._id, fields);
+      ...storedOf(cells),
+    });
+    inserted++;
   }
-  return touched;
+  return inserted;
 }
 
 /** The facet status of (org, entity), or null when none was written. One indexed read. */
@@ -261,7 +235,7 @@ export async function liveAfter(
   return out;
 }
 
-/** The first `limit` shadow facet documents of run `runId`, in key order. */
+/** The first `limit` shadow deltas of run `runId`, in key order (a key's deltas by age). */
 export async function shadowsOfRun(
   db: StatsReader,
   workosOrgId: string,

@@ -31,9 +31,14 @@ import { differences, hasNegative, withAlreadyReported } from "../drift";
 import { entityIn, type EntityDef } from "../entities";
 import { addInvalid, EMPTY_DIGEST, listingOf, type InvalidListing } from "../invalid";
 import { getStatsRows, isRowOrgDeleted, splitRow } from "../rows";
-import { applyToShadow, deleteStaleShadows, getFacetStatus, setFacetStatus } from "../facets/store";
+import {
+  deleteStaleShadows,
+  getFacetStatus,
+  insertShadowDeltas,
+  setFacetStatus,
+} from "../facets/store";
 import type { FacetDelta } from "../facets/keys";
-import { countPage, HARD_READ_FRACTION } from "../scan";
+import { countPage } from "../scan";
 import { foldDeltas, getRecountStates, storedOf } from "../shadow";
 import {
   vDriftBucket,
@@ -51,6 +56,7 @@ import {
   emptyMerge,
   mergeBatch,
   mergeStep,
+  type MergeBatch,
   STALE_SHADOW_BATCH,
 } from "./facetMerge";
 import { countJob } from "./jobs";
@@ -87,8 +93,8 @@ export const vPageOutcome = v.object({
   /** On `finished` of a report-only run: the row's line of the dry run's report. */
   seedReport: v.optional(vSeedReportEntry),
   /**
-   * Tables with filtered counters: the phase this page ran (`scan`, `merge`,
-   * `tail`), the facet documents it read (shadows during the scan, live and
+   * Tables with filtered counters: the phase this page started in (`scan`,
+   * `merge`, `tail`; a page may go on to the next), the facet documents it read (shadows during the scan, live and
    * shadow during the merge, stale shadows it deleted) and, on `finished`,
    * what the merge found.
    */
@@ -147,12 +153,14 @@ export async function runRecountPage(
   let phase: "scan" | "merge" | "tail" | undefined = faceted
     ? (state.facetPhase ?? "scan")
     : undefined;
+  /** The phase the page starts in (it may go on to the next ones). */
+  const started = phase;
   let facetDocuments = faceted
     ? await deleteStaleShadows(db, workosOrgId, entity, runId, STALE_SHADOW_BATCH)
     : 0;
   let merging = { mergeCursor: state.mergeCursor, facetMerge: state.facetMerge };
   /** One merge step from `from`; false when keys are left for the next page. */
-  const merge = async (from: RecountState, batch: number): Promise<boolean> => {
+  const merge = async (from: RecountState, batch: MergeBatch): Promise<boolean> => {
     const step = await mergeStep(ctx, def, from, batch);
     facetDocuments += step.documents;
     merging = { mergeCursor: step.cursor, facetMerge: step.merge };
@@ -196,10 +204,9 @@ export async function runRecountPage(
     if (scanning) addDocumentFacets(def, facetDelta, doc);
   });
   if (facetDelta.size > 0) {
-    // The scan's facet part: one read and one write per touched shadow.
+    // The scan's facet part: a shadow delta per touched key (an insert: no read).
     const n = def.statuses.length;
-    facetDocuments += await applyToShadow(db, workosOrgId, entity, runId, n, facetDelta);
-    await refuseOverBudget(ctx, workosOrgId, entity);
+    facetDocuments += await insertShadowDeltas(db, workosOrgId, entity, runId, n, facetDelta);
   }
   let through = scan.exhausted && deltas.done;
   if (through && phase === "scan") {
@@ -210,7 +217,11 @@ export async function runRecountPage(
     phase = "merge";
     merging = { mergeCursor: undefined, facetMerge: emptyMerge() };
     const fresh = { ...state, ...merging };
-    const batch = Math.min(INLINE_MERGE_BATCH, mergeBatch(maxDocs));
+    const full = mergeBatch(maxDocs);
+    const batch = {
+      keys: Math.min(INLINE_MERGE_BATCH.keys, full.keys),
+      deltas: Math.min(INLINE_MERGE_BATCH.deltas, full.deltas),
+    };
     if (!(await roomForMerge(ctx)) || !(await merge(fresh, batch))) through = false;
     else phase = "tail";
   }
@@ -229,7 +240,7 @@ export async function runRecountPage(
     lookahead: scan.lookahead,
     documentsRead: metrics.documentsRead.used,
     bytesRead: metrics.bytesRead.used,
-    ...(phase === undefined ? {} : { phase, facetDocuments }),
+    ...(started === undefined ? {} : { phase: started, facetDocuments }),
   };
   if (!through) {
     // The first document's time is kept for the badge's progress (`read.ts`).
@@ -251,7 +262,7 @@ export async function runRecountPage(
 }
 
 /** Keys per side a scan page merges when it has room (`roomForMerge`). */
-const INLINE_MERGE_BATCH = 50;
+const INLINE_MERGE_BATCH: MergeBatch = { keys: 50, deltas: 200 };
 /** A page whose reads are below this fraction of every limit may merge in the same page. */
 const INLINE_MERGE_FRACTION = 0.1;
 
@@ -261,22 +272,6 @@ async function roomForMerge(ctx: PageCtx): Promise<boolean> {
   const docs = m.documentsRead.used / (m.documentsRead.used + m.documentsRead.remaining);
   const bytes = m.bytesRead.used / (m.bytesRead.used + m.bytesRead.remaining);
   return Math.max(docs, bytes) < INLINE_MERGE_FRACTION;
-}
-
-/**
- * Fails the page (its transaction rolls back; the pool retries it with half
- * the page) when the shadow facet documents took it past half of a read
- * limit: the scan's own budget check cannot see them coming.
- */
-async function refuseOverBudget(ctx: PageCtx, workosOrgId: string, entity: string) {
-  const m = await ctx.meta.getTransactionMetrics();
-  const docs = m.documentsRead.used / (m.documentsRead.used + m.documentsRead.remaining);
-  const bytes = m.bytesRead.used / (m.bytesRead.used + m.bytesRead.remaining);
-  if (Math.max(docs, bytes) > HARD_READ_FRACTION) {
-    throw new Error(
-      `[stats.recount] ${workosOrgId}/${entity}: the page's facet documents took it past half of a read limit`,
-    );
-  }
 }
 
 /** What the last page knows besides the shadow: the state, its duplicates, the listing. */
