@@ -25,7 +25,12 @@ function driftText(report: Doc<"statsDriftReports">, org: string): string {
       ? `the recount${run} repaired`
       : "a live write found a counter below zero in";
   const n = `${buckets.length} bucket${buckets.length === 1 ? "" : "s"}`;
-  const what = `${n}: ${listed.join("; ")}. Report ${report._id}.`;
+  // Filtered counters (docs/filtered-counts.md): the facet documents the recount repaired.
+  const facets =
+    report.facetDrift === undefined || report.facetDrift.differing === 0
+      ? ""
+      : ` and ${report.facetDrift.differing} filtered-counter document(s) (${report.facetDrift.cells} cell(s))`;
+  const what = `${n}${facets}: ${listed.join("; ")}. Report ${report._id}.`;
   return `Stats drift: ${how} the ${report.entity} counters of ${org}. ${what}`;
 }
 
