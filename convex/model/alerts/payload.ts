@@ -25,12 +25,8 @@ function driftText(report: Doc<"statsDriftReports">, org: string): string {
       ? `the recount${run} repaired`
       : "a live write found a counter below zero in";
   const n = `${buckets.length} bucket${buckets.length === 1 ? "" : "s"}`;
-  // Filtered counters (docs/filtered-counts.md): the facet documents the recount repaired.
-  const facets =
-    report.facetDrift === undefined || report.facetDrift.differing === 0
-      ? ""
-      : ` and ${report.facetDrift.differing} filtered-counter document(s) (${report.facetDrift.cells} cell(s))`;
-  const what = `${n}${facets}: ${listed.join("; ")}. Report ${report._id}.`;
+  const f = report.facetDrift?.differing ?? 0; // filtered-counter documents repaired
+  const what = `${n}${f > 0 ? ` and ${f} filtered-counter document(s)` : ""}: ${listed.join("; ")}. Report ${report._id}.`;
   return `Stats drift: ${how} the ${report.entity} counters of ${org}. ${what}`;
 }
 

@@ -53,11 +53,14 @@ export function emptyMerge(): FacetMerge {
 /** What a merge page takes, for a page of `maxDocs` documents. */
 export type MergeBatch = { keys: number; deltas: number };
 
+/** Fewest live keys and deltas a merge page takes, however small its page (they are small documents). */
+export const MIN_MERGE_BATCH: MergeBatch = { keys: 8, deltas: 50 };
+
 /** The merge batch for a page of `maxDocs` documents (halved with it after a failure). */
 export function mergeBatch(maxDocs: number): MergeBatch {
   return {
-    keys: Math.max(1, Math.min(MAX_MERGE_KEYS, Math.floor(maxDocs / 5))),
-    deltas: Math.max(2, Math.min(MAX_MERGE_DELTAS, 2 * maxDocs)),
+    keys: Math.max(MIN_MERGE_BATCH.keys, Math.min(MAX_MERGE_KEYS, Math.floor(maxDocs / 5))),
+    deltas: Math.max(MIN_MERGE_BATCH.deltas, Math.min(MAX_MERGE_DELTAS, 2 * maxDocs)),
   };
 }
 
