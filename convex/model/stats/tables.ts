@@ -458,7 +458,11 @@ function statsTableDefs<
       ...facetContent,
     }).index("by_key", ["workosOrgId", "entity", "facet", "value", "period"]),
 
-    /** A running recount's facet documents (same layout), counted from the documents. */
+    /**
+     * A running recount's shadow deltas: each a change to one key's cells (a
+     * page's documents, or a write during the run), same layout; a key's shadow
+     * is the sum of its deltas, folded by the merge.
+     */
     statsFacetShadows: defineTable({
       workosOrgId: v.string(),
       entity: vEntity,
@@ -559,7 +563,7 @@ export type RecountJob = StatsDoc<"statsRecountJobs">;
 export type DriftReportDoc = StatsDoc<"statsDriftReports">;
 /** A live facet document. */
 export type FacetDoc = StatsDoc<"statsFacets">;
-/** A recount's shadow facet document. */
+/** A recount's shadow delta of one facet key. */
 export type FacetShadowDoc = StatsDoc<"statsFacetShadows">;
 /** The readiness of an org's facet documents. */
 export type FacetStatusDoc = StatsDoc<"statsFacetStatus">;

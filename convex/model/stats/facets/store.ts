@@ -158,7 +158,7 @@ export async function setFacetStatus(
 }
 
 /**
- * Deletes up to `limit` shadow facet documents of (org, entity) that belong
+ * Deletes up to `limit` shadow deltas of (org, entity) that belong
  * to runs other than `runId` (replaced, canceled or finished runs). Returns
  * how many it deleted (`limit`: there may be more).
  */

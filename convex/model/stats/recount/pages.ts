@@ -17,7 +17,7 @@
  *
  * A table with filtered counters takes two more phases between the scan and
  * the last page (`facetMerge.ts`, `docs/filtered-counts.md`): the scan pages
- * also count their documents into the run's shadow facet documents; when the
+ * also insert their documents' facet cells as the run's shadow deltas; when the
  * scan is through, merge pages reconcile the live facet documents with them;
  * then tail pages count the documents created meanwhile (for the row, as the
  * scan did) and the last page swaps the row and marks the facets exact.
@@ -210,7 +210,7 @@ export async function runRecountPage(
   }
   let through = scan.exhausted && deltas.done;
   if (through && phase === "scan") {
-    // The scan is through: the shadows hold every key's truth. The merge
+    // The scan is through: each key's deltas add up to its truth. The merge
     // starts in this page when the page is small (a small org's run keeps its
     // number of pages); ended here, no document can have been created since
     // the scan, so no tail is needed either.
