@@ -9,12 +9,13 @@ import { modules, registerComponents, type Backend } from "../tests/support/setu
 import { AGGREGATE_COMPONENTS, app, benchSchema, registerAggregate } from "./app";
 import * as benchAggregate from "./functions/aggregate";
 import * as benchDay from "./functions/day";
+import * as benchFiltered from "./functions/filtered";
 import * as benchScan from "./functions/scan";
 import * as benchSeed from "./functions/seed";
 import * as benchSetup from "./functions/setup";
 
 /** Bench modules by function path prefix (`benchScan:countLoads`, ...). */
-const BENCH_MODULES = { benchScan, benchAggregate, benchSetup, benchSeed, benchDay };
+const BENCH_MODULES = { benchScan, benchAggregate, benchSetup, benchSeed, benchDay, benchFiltered };
 
 /** Typed references to the bench-only functions. */
 export const { api: benchApi, internal: benchInternal } = app.defineModules(BENCH_MODULES);

@@ -9,7 +9,8 @@ import { fmtInt } from "../tests/support/measure";
 import { requireSameAcrossSizes, type Result } from "./lib";
 import { machine, packageVersions, partition, writeReport, type BenchReport } from "./report";
 import { holdScheduler, pendingJobs } from "../tests/support/scheduled";
-import { SCENARIOS } from "./scenarios";
+import { FILTERED_SCENARIOS, REBUILDS } from "./filteredScenarios";
+import { SCENARIOS as BASE_SCENARIOS } from "./scenarios";
 import { differences } from "../tests/support/truth";
 import { buildWorld, progress, type AggregateOption } from "./world";
 import { combineDays, runOrgDay, type DayTally } from "./orgDay";
@@ -33,6 +34,17 @@ const AGGREGATE_SIZES = new Set([1_000, 10_000]);
 const DAY_FULL_SIZES = new Set([1_000, 10_000]);
 const DAY_RECOUNT_ONLY_SIZES = new Set([100_000]);
 
+/**
+ * A partial run (`BENCH_SCENARIOS="filtered badges,org day" BENCH_SIZES=1000 npm run bench`):
+ * only the scenarios whose names start with one of the comma-separated
+ * prefixes (`org day` for the org day), at the listed sizes; it prints its
+ * rows and budget checks and writes no report.
+ */
+const ONLY = process.env.BENCH_SCENARIOS?.split(",").map((s) => s.trim()) ?? null;
+const ONLY_SIZES = process.env.BENCH_SIZES?.split(",").map(Number) ?? null;
+const picked = (name: string) => ONLY === null || ONLY.some((p) => name.startsWith(p));
+const SCENARIOS = [...BASE_SCENARIOS, ...FILTERED_SCENARIOS].filter((s) => picked(s.name));
+
 /** `40 s`, `12 min` */
 function duration(ms: number): string {
   return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
@@ -41,7 +53,9 @@ function duration(ms: number): string {
 test("benchmark", async () => {
   const started = Date.now();
   const unmute = quietLogs();
-  const sizes = [...new Set(SCENARIOS.flatMap((s) => s.sizes))].sort((a, b) => a - b);
+  const sizes = [...new Set(SCENARIOS.flatMap((s) => s.sizes))]
+    .filter((size) => ONLY_SIZES === null || ONLY_SIZES.includes(size))
+    .sort((a, b) => a - b);
   const results: Result[] = [];
   const worlds: BenchReport["worlds"] = [];
   const dayTallies: DayTally[] = [];
@@ -74,7 +88,9 @@ test("benchmark", async () => {
         results.push(...(await scenario.run(world)));
       }
       // The org day last: it adds a day of documents to the world.
-      if (DAY_FULL_SIZES.has(size)) {
+      if (!picked("org day")) {
+        // A partial run without it.
+      } else if (DAY_FULL_SIZES.has(size)) {
         progress(`org day at ${fmtInt(size)} loads`);
         const day = await runOrgDay(world);
         dayTallies.push(...day);
@@ -122,10 +138,31 @@ test("benchmark", async () => {
     rows,
     notRun: partitioned.notRun,
     overBudget: rows.filter((r) => r.withinBudget === false),
-    orgDay: orgDayReport(dayTallies),
+    orgDay: orgDayReport(
+      dayTallies,
+      [...REBUILDS].map(([size, r]) => ({
+        size,
+        documentsRead: r.io.documentsRead,
+        bytesRead: r.io.bytesRead,
+        rows: r.rows,
+      })),
+    ),
   };
-  await writeReport(report);
   unmute();
+  if (ONLY !== null || ONLY_SIZES !== null) {
+    for (const r of rows) {
+      progress(
+        `${r.scenario} | ${r.implementation} | ${fmtInt(r.size)} | read ${fmtInt(r.documentsRead)} ` +
+          `(${fmtInt(r.bytesRead)} B) | written ${fmtInt(r.documentsWritten)} | ${r.outcome}` +
+          `${r.withinBudget === undefined ? "" : r.withinBudget ? " | within" : " | OVER BUDGET"}` +
+          `${r.note === undefined ? "" : ` | ${r.note}`}`,
+      );
+    }
+    for (const f of report.orgDay.figures) progress(`org day | ${JSON.stringify(f)}`);
+    expect(report.overBudget.map((r) => `${r.scenario} at ${r.size}`)).toEqual([]);
+    return;
+  }
+  await writeReport(report);
   progress(
     `wrote bench/RESULTS.md and bench/results.json in ${(report.durationMs / 1000).toFixed(0)} s`,
   );

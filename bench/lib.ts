@@ -5,8 +5,11 @@
  */
 import { IO_KEYS, maxIo, sumIo, type Io, type Measurement } from "../tests/support/measure";
 
-/** What a row measures: the project's counters, or one of the two comparisons. */
-export type Implementation = "stats" | "scan" | "aggregate";
+/**
+ * What a row measures: the project's counters, or a comparison (`rebuild`:
+ * the filtered badges' rebuild-from-source cache of issue 20).
+ */
+export type Implementation = "stats" | "scan" | "aggregate" | "rebuild";
 
 /** A docs/DESIGN.md §4 budget: the words of the design and the check. */
 export type Budget = {

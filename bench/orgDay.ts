@@ -27,6 +27,12 @@ import { PLACES, twoStops, type FourKitesShipment, type Place } from "../tests/s
 import { benchApi } from "./backend";
 import { countsInvoice, countsLoad, type Comparison, type DayOp } from "./functions/day";
 import { progress, type World } from "./world";
+import { entityIn } from "../convex/model/stats/entities";
+import { filterOf } from "../convex/model/stats/facets/query";
+import { readFilteredCounts } from "../convex/model/stats/read";
+import { STATS } from "../convex/model/statsConfig";
+import type { TestFilter } from "../tests/support/counted";
+import { loggingReader } from "../tests/support/readSet";
 
 /** The implementations compared, in report order. */
 export const DAY_IMPLEMENTATIONS = ["stats", "seed", "aggregate", "scan"] as const;
@@ -97,6 +103,21 @@ export type DayTally = {
   computed?: string;
   /** The module only: transactions that changed each stats row (observed, not assumed). */
   statsRowWrites?: { loads: number; invoices: number; byRecount: number };
+  /**
+   * The module only: the filtered badges each user has open (issue 20): one run
+   * of each at the start (`cost`), a user's runs and re-runs (`perUser`), and
+   * the re-runs, by the source of the invalidating write.
+   */
+  filtered?: {
+    badges: string[];
+    cost: Io;
+    perUser: Io;
+    reruns: number;
+    rerunsBySource: Record<DaySource, number>;
+    /** Per badge: one run's cost at the start, and its re-runs. */
+    costByBadge: Record<string, Io>;
+    rerunsByBadge: Record<string, number>;
+  };
   /** Set when a step could not run (a limit): the day failed. */
   failed?: string;
   /** Set when the implementation was not run at this size. */
@@ -194,15 +215,14 @@ export async function runOrgDay(
   const args = { workosOrgId: org };
 
   // --- setup (not measured) -----------------------------------------------
-  if (mode === "full day") {
-    // The contracted pair's lane, so the day's regular shipments arrive priced.
-    await biller(t, org).mutation(api.lanes.createLaneAndBackfill, {
-      workosOrgId: org,
-      ...CONTRACT_PAIR,
-      rateCents: 210_000,
-    });
-    await runScheduled(t);
-  }
+  // The contracted pair's lane, so the day's regular shipments arrive priced
+  // (in a recount-only day too: the filtered lane badge is priced on it).
+  const { laneId: contractLane } = await biller(t, org).mutation(api.lanes.createLaneAndBackfill, {
+    workosOrgId: org,
+    ...CONTRACT_PAIR,
+    rateCents: 210_000,
+  });
+  await runScheduled(t);
   const pool = Array.from({ length: P.dispatchPool }, (_, i) => world.loadIds[5 * (100 + i)]);
   const poolStatus = new Map<Id<"loads">, "Open" | "Assigned">();
   // DRAFT invoices the earlier scenarios left alone (they bill the first 500; see
@@ -295,6 +315,42 @@ export async function runOrgDay(
     tallies.get(c)!.badgeCost = cost;
     tallies.get(c)!.badgesPerUser = sumIo([cost.loads, cost.invoices]);
   }
+  // Filtered badges (issue 20): each user also has the planner's filtered views open.
+  const filtered = filteredBadgesOf(contractLane, now);
+  const readSets = new Map<string, string[]>();
+  const filteredSeen = new Map<string, string>();
+  async function filteredBadge(name: string): Promise<Io> {
+    const filter = filtered[name];
+    const m = await measureQueryToLimit(
+      member(t, org),
+      api.loads.countLoadsByStatusFilteredDetailed,
+      { ...args, ...filter },
+    );
+    if (!m.ok) throw new Error(`[orgDay] the filtered badge ${name} failed: ${m.error}`);
+    readSets.set(name, await readSetOf(t, org, filter));
+    return m.io;
+  }
+  const observeFiltered = async () =>
+    await snapshotKeys(t, [...new Set([...readSets.values()].flat())]);
+  const f0: NonNullable<DayTally["filtered"]> = {
+    badges: Object.keys(filtered),
+    cost: { ...ZERO_IO },
+    perUser: { ...ZERO_IO },
+    reruns: 0,
+    rerunsBySource: Object.fromEntries(DAY_SOURCES.map((s) => [s, 0])) as Record<DaySource, number>,
+    costByBadge: {},
+    rerunsByBadge: {},
+  };
+  for (const name of Object.keys(filtered)) {
+    const cost = await filteredBadge(name);
+    f0.costByBadge[name] = cost;
+    f0.rerunsByBadge[name] = 0;
+    f0.cost = sumIo([f0.cost, cost]);
+  }
+  f0.perUser = f0.cost;
+  stats.filtered = f0;
+  for (const [k, v] of await observeFiltered()) filteredSeen.set(k, v);
+
   const result = () =>
     DAY_IMPLEMENTATIONS.map((impl) =>
       impl === "aggregate" && !world.aggregate.seeded ? aggregateTally : tallies.get(impl)!,
@@ -321,6 +377,22 @@ export async function runOrgDay(
       rerun(stats, source, entity, await statsBadge(entity));
     }
     seen = now2;
+    // A filtered badge re-runs when a document (or range) it read changed.
+    const docs = await observeFiltered();
+    const changed = new Set(
+      [...docs].filter(([k, v]) => filteredSeen.get(k) !== v).map(([k]) => k),
+    );
+    for (const [k, v] of docs) filteredSeen.set(k, v);
+    const f = stats.filtered;
+    if (f === undefined || changed.size === 0) return;
+    for (const name of f.badges) {
+      if (!(readSets.get(name) ?? []).some((k) => changed.has(k))) continue;
+      f.reruns += 1;
+      f.rerunsBySource[source] += 1;
+      f.rerunsByBadge[name] = (f.rerunsByBadge[name] ?? 0) + 1;
+      f.perUser = sumIo([f.perUser, await filteredBadge(name)]);
+    }
+    for (const [k, v] of await observeFiltered()) filteredSeen.set(k, v);
   }
 
   async function runJobs(source: DaySource): Promise<void> {
@@ -635,6 +707,8 @@ export type DayFigure = {
   split: Record<DaySource | "badges", number>;
   /** How the figure was computed, when not measured whole at this size. */
   computed?: string;
+  /** The module only: its filtered badges for U users (issue 20), not in `total`. */
+  filtered?: { badges: Io; rerunsPerUser: number };
 };
 
 /** Bytes read + written. */
@@ -656,6 +730,19 @@ export function dayFigure(tally: DayTally, users: number): DayFigure {
     ...DAY_SOURCES.map((s) => [s, bytes(tally.sources[s])]),
     ["badges", bytes(badges)],
   ]) as Record<DaySource | "badges", number>;
+  const filtered =
+    tally.filtered === undefined
+      ? undefined
+      : {
+          badges: {
+            documentsRead: tally.filtered.perUser.documentsRead * users,
+            bytesRead: tally.filtered.perUser.bytesRead * users,
+            documentsWritten: 0,
+            bytesWritten: 0,
+            databaseQueries: tally.filtered.perUser.databaseQueries * users,
+          },
+          rerunsPerUser: tally.filtered.reruns,
+        };
   const outcome =
     tally.notRun !== undefined ? "not run" : tally.failed !== undefined ? "fails" : "ok";
   const reason = tally.notRun ?? tally.failed;
@@ -667,6 +754,7 @@ export function dayFigure(tally: DayTally, users: number): DayFigure {
     ...(reason === undefined ? {} : { reason }),
     total,
     split,
+    ...(filtered === undefined ? {} : { filtered }),
     ...(tally.computed === undefined ? {} : { computed: tally.computed }),
   };
 }
@@ -711,9 +799,90 @@ export function combineDays(full: DayTally, partial: DayTally): DayTally {
     for (let i = 0; i < n.invoices; i++) badges = sumIo([badges, cost.invoices]);
   }
   out.badgesPerUser = badges;
+  if (partial.filtered !== undefined && full.filtered !== undefined) {
+    // Filtered badges: the full day's re-runs of each, priced at this size.
+    const f = partial.filtered;
+    let perUser = f.cost;
+    for (const name of f.badges) {
+      const n = (full.filtered.rerunsByBadge[name] ?? 0) - (f.rerunsByBadge[name] ?? 0);
+      for (let i = 0; i < n; i++) perUser = sumIo([perUser, f.costByBadge[name]]);
+    }
+    out.filtered = {
+      ...f,
+      perUser,
+      reruns: full.filtered.reruns,
+      rerunsBySource: { ...full.filtered.rerunsBySource, recount: f.rerunsBySource.recount },
+      rerunsByBadge: full.filtered.rerunsByBadge,
+    };
+  }
   if (partial.statsRowWrites !== undefined) {
     // For the module, a badge re-run is a transaction that changed its stats row.
     out.statsRowWrites = { ...out.reruns, byRecount: partial.statsRowWrites.byRecount };
   }
   return out;
+}
+
+/**
+ * The filtered badges a planner keeps open (issue 20): the contracted lane's
+ * and the day's shipper's loads picking up within 30 days either side of now,
+ * and the org's loads picking up in the coming week.
+ */
+export function filteredBadgesOf(lane: Id<"lanes">, now: number): Record<string, TestFilter> {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const month = { startDate: day(now - 30 * DAY), endDate: day(now + 30 * DAY) };
+  return {
+    "lane, ±30 days": { laneId: lane, ...month },
+    "customer, ±30 days": { customerId: "CUST-DAY", ...month },
+    "org, next 7 days": { startDate: day(now), endDate: day(now + 7 * DAY) },
+  };
+}
+
+/** What a filtered badge reads (its facet status and facet documents, as `loggingReader` logs them). */
+async function readSetOf(t: World["t"], org: string, filter: TestFilter): Promise<string[]> {
+  const def = entityIn(STATS.entities, "loads");
+  return await t.query(async (ctx) => {
+    const log = new Set<string>();
+    await readFilteredCounts(
+      { ...ctx, db: loggingReader(ctx.db, log) },
+      STATS,
+      def,
+      org,
+      filterOf(def, filter),
+    );
+    return [...log];
+  });
+}
+
+/** The current contents of the documents `keys` name (`table|org|entity|...key`), as JSON. */
+async function snapshotKeys(t: World["t"], keys: string[]): Promise<[string, string][]> {
+  return await t.run(async (ctx) => {
+    const out: [string, string][] = [];
+    for (const key of keys) {
+      const [table, org, name, facet, value, period] = key.split("|");
+      const entity = name as "loads";
+      const doc =
+        table === "statsFacets"
+          ? await ctx.db
+              .query("statsFacets")
+              .withIndex("by_key", (q) =>
+                q
+                  .eq("workosOrgId", org)
+                  .eq("entity", entity)
+                  .eq("facet", facet)
+                  .eq("value", value)
+                  .eq("period", period),
+              )
+              .first()
+          : table === "statsFacetStatus"
+            ? await ctx.db
+                .query("statsFacetStatus")
+                .withIndex("by_org_and_entity", (q) =>
+                  q.eq("workosOrgId", org).eq("entity", entity),
+                )
+                .first()
+            : null;
+      out.push([key, JSON.stringify(doc)]);
+    }
+    return out;
+  });
 }

@@ -16,15 +16,20 @@ import {
   type DayTally,
 } from "./orgDay";
 
+/** One rebuild of the filtered badges' rebuild-from-source cache at an org size (issue 20). */
+export type RebuildCost = { size: number; documentsRead: number; bytesRead: number; rows: number };
+
 export type OrgDayReport = {
   tallies: DayTally[];
   figures: DayFigure[];
+  /** The rebuild-from-source comparison of the filtered badges, measured per size. */
+  rebuilds: RebuildCost[];
   /** Budget failures, e.g. "stats day over seed day at 10,000 loads, U = 20". */
   overBudget: string[];
 };
 
 /** Figures for every tally and number of users, and the budget check. */
-export function orgDayReport(tallies: DayTally[]): OrgDayReport {
+export function orgDayReport(tallies: DayTally[], rebuilds: RebuildCost[] = []): OrgDayReport {
   const figures = tallies.flatMap((t) => DAY_USERS.map((u) => dayFigure(t, u)));
   const overBudget: string[] = [];
   for (const f of figures.filter((g) => g.implementation === "stats")) {
@@ -44,7 +49,7 @@ export function orgDayReport(tallies: DayTally[]): OrgDayReport {
       }
     }
   }
-  return { tallies, figures, overBudget };
+  return { tallies, figures, rebuilds, overBudget };
 }
 
 /** The chart's points: bytes read + written per day. */
@@ -183,6 +188,7 @@ export function orgDayMarkdown(report: OrgDayReport): string {
     report.overBudget.length === 0
       ? "holds: the module's day reads and moves fewer bytes than the seed design's at every size and number of users"
       : `**fails**: ${report.overBudget.join("; ")}`;
+  const filtered = filteredSection(report, sizes);
   return [
     "## Org day",
     "One deterministic day of an org (profile and invalidation rules: " +
@@ -203,5 +209,60 @@ export function orgDayMarkdown(report: OrgDayReport): string {
     split,
     "### Re-runs and transactions",
     reruns,
+    ...filtered,
   ].join("\n\n");
+}
+
+/** Rebuilds per org-day of the rebuild-from-source design: this day's cadence, a busy org's. */
+const REBUILDS_PER_DAY = { orgDay: 96, busy: 1_440 } as const;
+
+/** The org day with filtered badges open (issue 20), next to the rebuild-from-source design. */
+function filteredSection(report: OrgDayReport, sizes: number[]): string[] {
+  const stats = report.figures.filter((f) => f.implementation === "stats" && f.filtered);
+  if (stats.length === 0) return [];
+  const tally = report.tallies.find((t) => t.implementation === "stats" && t.filtered);
+  const badges = tally?.filtered?.badges.join("; ") ?? "";
+  const body = sizes.flatMap((size) =>
+    DAY_USERS.map((u) => {
+      const f = stats.find((g) => g.size === size && g.users === u);
+      const rebuild = (report.rebuilds ?? []).find((r) => r.size === size);
+      if (f?.filtered === undefined) return [fmtInt(size), String(u)];
+      const day = bytes(f.total);
+      const extra = bytes(f.filtered.badges);
+      const perDay = (n: number) =>
+        rebuild === undefined ? "not measured" : dayBytes(n * rebuild.bytesRead);
+      return [
+        fmtInt(size),
+        String(u),
+        dayBytes(day) + (f.computed === undefined ? "" : " †"),
+        `${dayBytes(extra)} (${fmtInt(f.filtered.rerunsPerUser)} re-runs / user)`,
+        dayBytes(day + extra),
+        perDay(REBUILDS_PER_DAY.orgDay),
+        perDay(REBUILDS_PER_DAY.busy),
+      ];
+    }),
+  );
+  return [
+    "### With filtered badges open (issue 20)",
+    `Each user also has the planner's filtered load badges open (${badges}). A filtered badge ` +
+      "re-runs only when a document it read changed (its read set, logged per badge and checked " +
+      "after every transaction of the day); each re-run is measured. Next to it, the " +
+      "rebuild-from-source design of issue 20: one rebuild reads every load of the org (measured " +
+      'in "filtered badge, rebuild from source"), times the rebuilds of a day at its cadence ' +
+      `(a change in each of the day's ${REBUILDS_PER_DAY.orgDay} 15-minute slots; ` +
+      `${fmtInt(REBUILDS_PER_DAY.busy)} for a busy org changing every minute). Its cache writes and ` +
+      "its badges' reads are not counted: a lower bound. † computed as above.",
+    table(
+      [
+        "org size",
+        "users",
+        "module day",
+        "filtered badges",
+        "module day with filtered badges",
+        `rebuild design: ${REBUILDS_PER_DAY.orgDay} rebuilds, bytes read`,
+        `busy org: ${fmtInt(REBUILDS_PER_DAY.busy)} rebuilds`,
+      ],
+      body,
+    ),
+  ];
 }

@@ -5,8 +5,9 @@
  */
 import type { Id } from "../convex/_generated/dataModel";
 import type { InvoiceStatus } from "../convex/model/enums";
-import { seedOrg } from "../tests/support/seed";
-import { ORG_A, ORG_B, type Backend } from "../tests/support/setup";
+import { facetedFields } from "../tests/support/counted";
+import { CITIES, seedOrg } from "../tests/support/seed";
+import { insertRawLane, ORG_A, ORG_B, type Backend } from "../tests/support/setup";
 import { benchApi, newBenchBackend } from "./backend";
 import { fmtInt, measureMutationToLimit, print, type Measurement } from "../tests/support/measure";
 
@@ -18,6 +19,8 @@ export type World = {
   org: string;
   loadIds: Id<"loads">[];
   invoiceIds: Id<"invoices">[];
+  /** The org's lanes of its seeded loads' pairs (load i is on `lanes[i % 5]` unless laneless). */
+  lanes: Id<"lanes">[];
   /**
    * Whether the aggregate comparison was seeded for `org` (with the measured
    * transactions of that backfill from empty), and if not why.
@@ -64,10 +67,27 @@ export function progress(message: string): void {
 export async function buildWorld(size: number, aggregate: AggregateOption): Promise<World> {
   const t = newBenchBackend({ transactionLimits: true });
   const started = Date.now();
+  const now = Date.now();
+  // A lane per pair of the seeded loads' stops, in effect since before their pickups.
+  const lanes: Id<"lanes">[] = [];
+  for (let k = 0; k < CITIES.length; k++) {
+    const destination = CITIES[(k + 1) % CITIES.length];
+    lanes.push(
+      await insertRawLane(t, {
+        origin: CITIES[k],
+        destination,
+        effectiveFrom: Date.UTC(2019, 0, 1),
+      }),
+    );
+  }
   const { loadIds, invoiceIds } = await seedOrg(t, ORG_A, {
     loads: size,
     invoiceStatus: benchInvoiceStatus,
     loadBytes: LOAD_BYTES_OPTION,
+    // Filtered badges need facets: lanes, 40 customers, pickups over six years;
+    // `Open` loads (every fifth) pick up in the future, so the cleanup expires none.
+    loadFields: (i) =>
+      facetedFields(i, lanes, { customers: 40, future: i % 5 === 0 ? now : undefined }),
     onProgress: (done) => progress(`seeding ${fmtInt(done)}/${fmtInt(size)} loads + invoices`),
   });
   await seedOrg(t, ORG_B, { loads: 10, loadBytes: LOAD_BYTES_OPTION });
@@ -75,7 +95,7 @@ export async function buildWorld(size: number, aggregate: AggregateOption): Prom
   const aggregateState: World["aggregate"] = aggregate.seed
     ? await backfillAggregate(t, ORG_A, size)
     : { seeded: false, why: aggregate.why };
-  return { t, size, org: ORG_A, loadIds, invoiceIds, aggregate: aggregateState, seedMs };
+  return { t, size, org: ORG_A, loadIds, invoiceIds, lanes, aggregate: aggregateState, seedMs };
 }
 
 /**

@@ -7,7 +7,8 @@ import { mutation, query } from "./functions";
 import { requireOrgMember } from "./lib/auth";
 import { COUNTED } from "./model/counted";
 import { vInvoiceStatus, vLoadStatus, vLoadType } from "./model/enums";
-import { countQueries } from "./model/stats/api";
+import { countQueries, filteredCountQueries } from "./model/stats/api";
+import { checkLoadFacet } from "./model/loads/filters";
 import { STATS } from "./model/statsConfig";
 import { createLoadWithInvoice } from "./model/loads/intake";
 import { deleteLoad as deleteLoadHelper, getOrgLoad, transitionLoad } from "./model/loads/rules";
@@ -116,3 +117,40 @@ export const countLoadsByStatus = query(counts.flat);
  * `knownDrift` while drifted (see `docs/badges.md`).
  */
 export const countLoadsByStatusDetailed = query(counts.detailed);
+
+const filtered = filteredCountQueries(
+  STATS,
+  "loads",
+  COUNTED.loads,
+  async (ctx, workosOrgId) => {
+    await requireOrgMember(ctx, workosOrgId);
+  },
+  checkLoadFacet,
+);
+
+/**
+ * Load counts by status under the planner's filters, flat like
+ * `countLoadsByStatus`: at most one of `laneId` / `customerId`, and an
+ * optional inclusive pickup-date range `startDate`..`endDate` (`YYYY-MM-DD`,
+ * days in UTC, shorter than 5 years; both or neither). Loads without a
+ * pickup time count only when no range is given; no filter at all is the
+ * org-wide answer. Exact in the same transaction as every load write; reads
+ * at most 8 documents (docs/filtered-counts.md).
+ *
+ * ```tsx
+ * const counts = useQuery(api.loads.countLoadsByStatusFiltered, {
+ *   workosOrgId, laneId, startDate: "2025-06-01", endDate: "2025-06-30",
+ * });
+ * ```
+ *
+ * @throws `INVALID_ARGUMENT` (two facets, a malformed date or customer id,
+ *   a reversed or too long range, one date only), `NOT_FOUND` (a lane that
+ *   is not the org's), and the auth errors of `countLoadsByStatus`.
+ */
+export const countLoadsByStatusFiltered = query(filtered.flat);
+
+/**
+ * The same counts by stored status, with `state` (`exact`, `approximate`,
+ * `counting`, `partial`) and `progress` like `countLoadsByStatusDetailed`.
+ */
+export const countLoadsByStatusFilteredDetailed = query(filtered.detailed);

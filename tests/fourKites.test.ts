@@ -8,6 +8,7 @@
 import { ConvexError } from "convex/values";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
+import { facetDocumentsOf, orgLoads } from "./support/counted";
 import { IMPORT_BATCH_SIZE } from "../convex/model/fourKites/import";
 import { FOURKITES_STATUS_MAP, mapFourKitesStatus } from "../convex/model/fourKites/shipment";
 import { deleteOrganization } from "../convex/model/organizations/lifecycle";
@@ -473,11 +474,16 @@ describe("importShipmentBatch", () => {
     );
     console.log("[measure] importShipmentBatch x100", io);
     expect(result).toMatchObject({ created: 100, updated: 0, unchanged: 0 });
-    // 100 loads + 100 invoices + the loads row + the invoices row.
-    expect(io.documentsWritten).toBe(100 + 100 + 2);
+    // 100 loads + 100 invoices + the loads row + the invoices row, and once each
+    // the loads' facet documents (their lanes, customer and pickup year:
+    // docs/filtered-counts.md), counted from the loads the batch created.
+    const created = new Set(result.results.map((r) => r.loadId));
+    const facets = facetDocumentsOf((await orgLoads(t, ORG_A)).filter((l) => created.has(l._id)));
+    expect(io.documentsWritten).toBe(100 + 100 + 2 + facets.size);
     // New shipments read nothing per shipment: the lanes once per key pair and
-    // each stats row once (plus its replace).
-    expect(io.documentsRead).toBeLessThanOrEqual(10);
+    // each stats row once (plus its replace), and each facet document that
+    // existed before (the first shipment's) twice.
+    expect(io.documentsRead).toBeLessThanOrEqual(10 + 2 * 5);
     const types = result.results.map((r) => r.loadType);
     expect(types.filter((x) => x === "CONTRACT")).toHaveLength(34);
     expect(types.filter((x) => x === "SPOT")).toHaveLength(33);

@@ -45,8 +45,8 @@ describe("organizations.syncFromWorkOS", () => {
       updated: 0,
       unchanged: 0,
       stale: 0,
-      // One registry entry and two exact stats rows per org.
-      documentsWritten: 750,
+      // One registry entry, two exact stats rows and the loads' facet status per org.
+      documentsWritten: 1_000,
       deletedInRegistryCount: 0,
       deletedInRegistry: [],
       missingFromWorkOSCount: 0,
@@ -104,8 +104,10 @@ describe("organizations.syncFromWorkOS", () => {
       internal.organizations.upsertOrganizationsBatch,
       { organizations: batch },
     );
-    expect(result).toMatchObject({ registered: 100, documentsWritten: 300 });
-    expect(io.documentsWritten).toBe(300);
+    // Per org: its registry entry, two zeroed stats rows and the loads' facet
+    // status (exact: a new org has no loads; docs/filtered-counts.md).
+    expect(result).toMatchObject({ registered: 100, documentsWritten: 400 });
+    expect(io.documentsWritten).toBe(400);
     expect(io.documentsRead).toBe(0);
   });
 
@@ -139,7 +141,8 @@ describe("organizations.syncFromWorkOS", () => {
       updated: 1,
       unchanged: 0,
       stale: 1,
-      documentsWritten: 4,
+      // The new org: its entry, two stats rows and the loads' facet status; the renamed one: 1.
+      documentsWritten: 5,
       deletedInRegistryCount: 1,
       deletedInRegistry: [orgId(3)],
       missingFromWorkOSCount: 1,

@@ -9,13 +9,19 @@ import { defineCountedTables } from "./stats/declare";
 import { vCounts } from "./stats/tables";
 
 export const COUNTED = defineCountedTables({
-  /** Loads by status; the badge shows `Completed` as `Delivered`. */
+  /**
+   * Loads by status; the badge shows `Completed` as `Delivered`. Filtered
+   * badges by lane or customer and by pickup day, in UTC
+   * (`loads:countLoadsByStatusFiltered`, docs/filtered-counts.md).
+   */
   loads: {
     orgField: "workosOrgId",
     statusField: "status",
     statuses: LOAD_STATUSES,
     labels: { Completed: "Delivered" },
     orgIndex: "by_org",
+    facets: { laneId: "laneId", customerId: "customerId" },
+    dateField: { field: "pickupAt", timeZone: "UTC" },
   },
   /** Invoices by status, with their amounts (cents); the badge carries `total`. */
   invoices: {

@@ -13,6 +13,7 @@ import {
 } from "../../convex/model/enums";
 import type { LoadFields } from "../../convex/model/loads/rules";
 import { locationKey } from "../../convex/model/validate";
+import { orgLoads, writeExactFacets } from "./counted";
 import { type Backend, histogram } from "./setup";
 
 export type SeedOptions = {
@@ -33,7 +34,8 @@ export type SeedOptions = {
   onProgress?: (loadsDone: number) => void;
 };
 
-const CITIES = [
+/** The stops of seeded loads: load i goes from `CITIES[i % 5]` to `CITIES[(i + 1) % 5]`. */
+export const CITIES = [
   { city: "Dallas", state: "TX" },
   { city: "Atlanta", state: "GA" },
   { city: "Chicago", state: "IL" },
@@ -61,6 +63,8 @@ export async function seedOrg(
   const padding = "x".repeat(Math.max(0, (options.loadBytes ?? 1000) - 450));
   const loadIds: Id<"loads">[] = [];
   const invoiceIds: Id<"invoices">[] = [];
+  // What the filtered counters need of each load (facet fields, pickup, status).
+  const loadFacts: Partial<Doc<"loads">>[] = [];
   const loadCounts = new Map<LoadStatus, number>();
   const invoiceCounts = new Map<InvoiceStatus, number>();
   const invoiceCents = new Map<InvoiceStatus, number>();
@@ -73,11 +77,11 @@ export async function seedOrg(
         const destination = CITIES[(i + 1) % CITIES.length];
         const fields = options.loadFields?.(i) ?? {};
         const status = fields.status ?? loadStatus(i);
-        const loadId = await ctx.db.insert("loads", {
+        const load = {
           workosOrgId: org,
-          source: "FOURKITES",
+          source: "FOURKITES" as const,
           externalLoadId: `SEED-${i}`,
-          loadType: "CONTRACT",
+          loadType: "CONTRACT" as const,
           origin,
           destination,
           originKey: locationKey(origin),
@@ -87,8 +91,15 @@ export async function seedOrg(
           statusChangedAt: now,
           ...fields,
           status,
-        });
+        };
+        // A field `loadFields` sets to `undefined` is absent, as Convex stores it.
+        for (const [key, value] of Object.entries(load)) {
+          if (value === undefined) Reflect.deleteProperty(load, key);
+        }
+        const loadId = await ctx.db.insert("loads", load);
         loadIds.push(loadId);
+        const { workosOrgId, pickupAt, laneId, customerId } = load as Partial<Doc<"loads">>;
+        loadFacts.push({ workosOrgId, status, pickupAt, laneId, customerId });
         loadCounts.set(status, (loadCounts.get(status) ?? 0) + 1);
         const iStatus = invoiceStatus(i);
         if (iStatus === null) continue;
@@ -126,6 +137,7 @@ export async function seedOrg(
         updatedAt: now,
       });
     });
+    await writeExactFacets(t, org, loadFacts);
   }
   return { loadIds, invoiceIds };
 }
@@ -219,5 +231,6 @@ export async function seedLoads(
       amountCents: truth.invoiceCents,
     });
   });
+  await writeExactFacets(t, org, await orgLoads(t, org));
   return ids;
 }

@@ -25,7 +25,8 @@ function driftText(report: Doc<"statsDriftReports">, org: string): string {
       ? `the recount${run} repaired`
       : "a live write found a counter below zero in";
   const n = `${buckets.length} bucket${buckets.length === 1 ? "" : "s"}`;
-  const what = `${n}: ${listed.join("; ")}. Report ${report._id}.`;
+  const f = report.facetDrift?.differing ?? 0; // filtered-counter documents repaired
+  const what = `${n}${f > 0 ? ` and ${f} filtered-counter document(s)` : ""}: ${listed.join("; ")}. Report ${report._id}.`;
   return `Stats drift: ${how} the ${report.entity} counters of ${org}. ${what}`;
 }
 

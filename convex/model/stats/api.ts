@@ -14,7 +14,7 @@
  */
 import type { RunResult } from "@convex-dev/workpool";
 import { makeFunctionReference } from "convex/server";
-import { v, type Infer } from "convex/values";
+import { v, type Infer, type PropertyValidators, type VString } from "convex/values";
 import { appError } from "../../lib/errors";
 import {
   optionalCount,
@@ -29,12 +29,14 @@ import {
 } from "./checks";
 import type { StatsConfig } from "./config";
 import { statsDb, type StatsActionCtx, type StatsMutationCtx, type StatsQueryCtx } from "./ctx";
-import { type CountedTable, type FlatCounts } from "./declare";
+import { type CountedTable, type FacetName, type FlatCounts } from "./declare";
 import { entityIn } from "./entities";
 import type { Id } from "./ids";
+import { filterOf, type FilterArgs } from "./facets/query";
 import {
   flatCounts,
   readCounts,
+  readFilteredCounts,
   vDetailedCounts,
   vFlatCounts,
   type CountsResult,
@@ -444,6 +446,87 @@ export function countQueries<D extends CountedTable>(
       // The counters are built from the same declaration as the validator.
       handler: async (ctx: StatsQueryCtx, args: { workosOrgId: string }) =>
         (await detailed(ctx, args.workosOrgId)) as DetailedCounts<D>,
+    },
+  };
+}
+
+/**
+ * A filtered query's arguments for table `D`: the org, at most one facet
+ * value (each declared facet is an optional argument), and for a table with
+ * a date field an inclusive `startDate` / `endDate` (`YYYY-MM-DD`).
+ */
+export type FilteredArgs<D extends CountedTable> = { workosOrgId: string } & {
+  [K in FacetName<D>]?: string;
+} & (D["dateField"] extends object ? { startDate?: string; endDate?: string } : unknown);
+
+/** The validators of `FilteredArgs<D>`, built from the declaration. */
+function vFilteredArgs<D extends CountedTable>(decl: D) {
+  const args: PropertyValidators = { workosOrgId: v.string() };
+  for (const facet of Object.keys(decl.facets ?? {})) args[facet] = v.optional(v.string());
+  if (decl.dateField !== undefined) {
+    args.startDate = v.optional(v.string());
+    args.endDate = v.optional(v.string());
+  }
+  // Built from the same declaration the type is.
+  return args as unknown as { workosOrgId: VString } & {
+    [K in keyof Omit<FilteredArgs<D>, "workosOrgId">]-?: VString<string | undefined, "optional">;
+  };
+}
+
+/**
+ * Checks a facet value a filtered query was given, against what the app
+ * knows of it (e.g. that a lane exists and belongs to the org); throws the
+ * app's error (`NOT_FOUND`, `INVALID_ARGUMENT`) otherwise. The module checks
+ * the value's form first.
+ */
+export type FacetCheck = (
+  ctx: StatsQueryCtx,
+  workosOrgId: string,
+  facet: string,
+  value: string,
+) => Promise<void>;
+
+/**
+ * The filtered count queries of counted table `table`, which must declare
+ * facets or a date field (register them in the table's module): the flat
+ * badge answer and the detailed one, for one facet value and/or an inclusive
+ * day range (`docs/filtered-counts.md`). Arguments are checked before
+ * anything is read; then `authorize` (as for `countQueries`), then
+ * `checkFacet` for the facet value given.
+ */
+export function filteredCountQueries<D extends CountedTable>(
+  config: StatsConfig,
+  table: string,
+  decl: D,
+  authorize: (ctx: StatsQueryCtx, workosOrgId: string) => Promise<void>,
+  checkFacet: FacetCheck,
+) {
+  const def = entityIn(config.entities, table);
+  if (def.facets === null) throw new Error(`[stats] ${table} declares no filtered counters`);
+  const detailed = async (ctx: StatsQueryCtx, args: FilteredArgs<D>): Promise<CountsResult> => {
+    const { workosOrgId, ...rest } = args as { workosOrgId: string } & FilterArgs;
+    const filter = filterOf(def, rest);
+    await authorize(ctx, workosOrgId);
+    if (filter.facet !== null) {
+      await checkFacet(ctx, workosOrgId, filter.facet.name, filter.facet.value);
+    }
+    return await readFilteredCounts(ctx, config, def, workosOrgId, filter);
+  };
+  const args = vFilteredArgs(decl);
+  return {
+    /** `{ Open: 3, Delivered: 7, ... }` under the filter: at most 8 documents. */
+    flat: {
+      args,
+      returns: vFlatCounts(decl),
+      handler: async (ctx: StatsQueryCtx, a: FilteredArgs<D>): Promise<FlatCounts<D>> =>
+        flatCounts(decl, await detailed(ctx, a)),
+    },
+    /** Counters by status under the filter, with `state` and `progress` (see `read.ts`). */
+    detailed: {
+      args,
+      returns: vDetailedCounts(decl),
+      handler: async (ctx: StatsQueryCtx, a: FilteredArgs<D>) =>
+        (await detailed(ctx, a)) as DetailedCounts<D>,
     },
   };
 }

@@ -18,6 +18,11 @@
  * });
  * ```
  *
+ * A table may also declare filtered counters (`docs/filtered-counts.md`):
+ * `facets` (a badge filtered on one field's value, e.g. a lane) and
+ * `dateField` (a badge filtered on a day range of a timestamp field). A
+ * table without them pays nothing.
+ *
  * Pure: no database, no imports of the app. A declaration file imports only
  * this file, so the schema can import it.
  */
@@ -44,7 +49,40 @@ export type CountedTable<S extends string = string> = {
    * which the recount walks (a status change does not move a document in it).
    */
   orgIndex: string;
+  /**
+   * Filtered counters by the value of a field: facet name (the filtered
+   * query's argument) to the document field holding the value, e.g.
+   * `{ laneId: "laneId" }`. A document counts under the field's value when it
+   * is a string of 1..`MAX_FACET_VALUE_LENGTH` characters (ids are strings),
+   * under no value of that facet otherwise. Counts only (not amounts).
+   */
+  facets?: { readonly [facet: string]: string };
+  /**
+   * Filtered counters by day: the field holding a timestamp (ms), and the one
+   * IANA time zone its days are taken in (default `"UTC"`; changing it needs a
+   * recount). Documents without a usable timestamp are undated: they count
+   * in answers without a date range only.
+   */
+  dateField?: { field: string; timeZone?: string };
 };
+
+/** Longest facet value counted (longer values count under no value of their facet). */
+export const MAX_FACET_VALUE_LENGTH = 256;
+
+/** Argument names the filtered query takes besides the facets. */
+export const FILTER_ARGS = ["workosOrgId", "startDate", "endDate"] as const;
+
+/** The facet names of `D` (its filtered query's facet arguments). */
+export type FacetName<D extends CountedTable> = D["facets"] extends infer F
+  ? F extends { readonly [facet: string]: string }
+    ? keyof F & string
+    : never
+  : never;
+
+/** Whether `decl` keeps filtered counters (facets or a date field). */
+export function isFiltered(decl: CountedTable): boolean {
+  return Object.keys(decl.facets ?? {}).length > 0 || decl.dateField !== undefined;
+}
 
 /** Every counted table of an app, by table name. */
 export type CountedTables = { readonly [table: string]: CountedTable };
@@ -116,6 +154,35 @@ function declarationProblem(decl: CountedTable): string | null {
   }
   for (const field of [decl.orgField, decl.statusField, decl.amountField]) {
     if (field !== undefined && !FIELD_NAME.test(field)) return `"${field}" is not a field name`;
+  }
+  return filterProblem(decl);
+}
+
+/** What is wrong with `decl`'s facets or date field, or null. */
+function filterProblem(decl: CountedTable): string | null {
+  const facets = Object.entries(decl.facets ?? {});
+  if (isFiltered(decl) && decl.amountField !== undefined) {
+    return "filtered counters count documents only: facets or dateField with amountField";
+  }
+  for (const [facet, field] of facets) {
+    if (!FIELD_NAME.test(facet)) return `facet "${facet}" is not a valid argument name`;
+    if ((FILTER_ARGS as readonly string[]).includes(facet)) return `facet "${facet}" is reserved`;
+    if (!FIELD_NAME.test(field)) return `facet field "${field}" is not a field name`;
+  }
+  if (new Set(facets.map(([, field]) => field)).size !== facets.length) {
+    return "two facets read the same field";
+  }
+  const date = decl.dateField;
+  if (date !== undefined) {
+    if (!FIELD_NAME.test(date.field)) return `date field "${date.field}" is not a field name`;
+    const zone = date.timeZone ?? "UTC";
+    if (zone !== "UTC") {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      } catch {
+        return `time zone "${zone}" is not an IANA time zone this runtime knows`;
+      }
+    }
   }
   return null;
 }

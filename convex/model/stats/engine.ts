@@ -26,6 +26,8 @@ import {
 import { statsDb, type StatsMutationCtx } from "./ctx";
 import { mergeKnownDrift, negativeBuckets } from "./drift";
 import { entityIn, type EntityDef, type Side } from "./entities";
+import { addPlace, compareKeys, samePlace, type FacetDelta, type FacetKey } from "./facets/keys";
+import { applyToLive, insertShadowDeltas, setFacetStatus } from "./facets/store";
 import {
   getStatsRow,
   getStatsRows,
@@ -34,7 +36,7 @@ import {
   orgHasDocuments,
   splitRow,
 } from "./rows";
-import { getRecountState, storedOf } from "./shadow";
+import { getRecountState, storedOf, type RecountState } from "./shadow";
 import type { StatsRowFields } from "./tables";
 
 type EngineCtx = Pick<StatsMutationCtx, "db" | "scheduler" | "runMutation" | "runQuery">;
@@ -52,12 +54,28 @@ export type DocChange = {
 };
 
 /** What one flush did, for logs and tests. */
-export type FlushResult = { rowsWritten: number; rowsCreated: number; negativeCounters: number };
+export type FlushResult = {
+  rowsWritten: number;
+  rowsCreated: number;
+  negativeCounters: number;
+  /** Facet documents read and written (tables with filtered counters). */
+  facetDocuments: number;
+};
 
-/** Whether two sides count the same (same org, same bucket). */
-function sameSide(a: Side | null, b: Side | null): boolean {
+/** Whether two sides count the same in the stats row (same org, same bucket). */
+function sameRowSide(a: Side | null, b: Side | null): boolean {
   if (a === null || b === null) return a === b;
   return a.workosOrgId === b.workosOrgId && sameBucket(a.bucket, b.bucket);
+}
+
+/** Whether two sides count the same everywhere: the stats row and the facet documents. */
+function sameSide(a: Side | null, b: Side | null): boolean {
+  return sameRowSide(a, b) && samePlace(a?.place, b?.place);
+}
+
+/** Whether a part changes the stats row (not only the facet documents). */
+function changesRow(p: RowPart): boolean {
+  return !(p.before && p.after && sameRowSide(p.change.before, p.change.after));
 }
 
 /** One row's part of a change: its sign and bucket. */
@@ -134,21 +152,20 @@ export class StatsAccumulator {
       if (before !== null) add(before, { change, before: true, after: false }, change.entity);
       if (after !== null) add(after, { change, before: false, after: true }, change.entity);
     }
-    const result: FlushResult = { rowsWritten: 0, rowsCreated: 0, negativeCounters: 0 };
+    const result: FlushResult = {
+      rowsWritten: 0,
+      rowsCreated: 0,
+      negativeCounters: 0,
+      facetDocuments: 0,
+    };
     for (const [key, parts] of groups) {
       const [entity, workosOrgId] = key.split("\u0000");
       const def = entityIn(this.config.entities, entity);
-      const { created, negatives } = await flushRow(
-        ctx,
-        this.config,
-        def,
-        workosOrgId,
-        parts,
-        this.options,
-      );
-      result.rowsWritten++;
-      if (created) result.rowsCreated++;
-      result.negativeCounters += negatives;
+      const flushed = await flushGroup(ctx, this.config, def, workosOrgId, parts, this.options);
+      if (flushed.rowWritten) result.rowsWritten++;
+      if (flushed.created) result.rowsCreated++;
+      result.negativeCounters += flushed.negatives;
+      result.facetDocuments += flushed.facetDocuments;
     }
     return result;
   }
@@ -164,23 +181,57 @@ function deltaOf(parts: RowPart[]): Tally {
   return delta;
 }
 
-/** Applies the changes of one (org, entity) to its stats row. */
-async function flushRow(
+/**
+ * Applies the changes of one (org, entity): to its stats row when some part
+ * changes the row, and to its facet documents when the table has filtered
+ * counters. A part that moves a document only between facet cells (its lane,
+ * customer or day) reads the row (for `recounting` and `orgDeleted`) but
+ * does not write it.
+ */
+async function flushGroup(
   ctx: EngineCtx,
   config: StatsConfig,
   def: EntityDef,
   workosOrgId: string,
   parts: RowPart[],
   options: { refuseDeletedOrgs: boolean },
-): Promise<{ created: boolean; negatives: number }> {
-  const db = statsDb(ctx.db);
-  const now = Date.now();
-  const delta = deltaOf(parts);
+): Promise<{ rowWritten: boolean; created: boolean; negatives: number; facetDocuments: number }> {
   const rows = await getStatsRows(ctx.db, workosOrgId, def.table);
   const existing = rows?.row ?? null;
   if (isRowOrgDeleted(existing) && options.refuseDeletedOrgs) {
     throw orgDeletedError(workosOrgId);
   }
+  const rowParts = parts.filter(changesRow);
+  const flushed =
+    rowParts.length === 0
+      ? { rowWritten: false, created: false, negatives: 0, row: existing }
+      : { rowWritten: true, ...(await flushRow(ctx, config, def, workosOrgId, rowParts, rows)) };
+  const row = flushed.row;
+  let state: RecountState | null = null;
+  if (row?.recounting === true) {
+    state = await getRecountState(ctx.db, workosOrgId, def.table);
+    const times = await creationTimes(ctx, def, parts);
+    if (rowParts.length > 0) await updateShadow(ctx, def, workosOrgId, rowParts, state, times);
+    if (def.facets !== null) await updateFacetShadow(ctx, def, workosOrgId, parts, state, times);
+  }
+  const facetDocuments =
+    def.facets === null ? 0 : await flushFacets(ctx, def, workosOrgId, parts, row);
+  return { ...flushed, facetDocuments };
+}
+
+/** Applies the changes of one (org, entity) to its stats row; returns the row as written. */
+async function flushRow(
+  ctx: EngineCtx,
+  config: StatsConfig,
+  def: EntityDef,
+  workosOrgId: string,
+  parts: RowPart[],
+  rows: Awaited<ReturnType<typeof getStatsRows>>,
+): Promise<{ created: boolean; negatives: number; row: StatsRowFields }> {
+  const db = statsDb(ctx.db);
+  const now = Date.now();
+  const delta = deltaOf(parts);
+  const existing = rows?.row ?? null;
   if (rows !== null && rows.duplicates.length > 0 && rows.row.recounting !== true) {
     // Duplicate rows (written around the code): this write counts on the
     // picked row; the recount removes the others.
@@ -217,7 +268,6 @@ async function flushRow(
   if (base.recounting === true) {
     // The recount sizes its pages from the write rate (no extra read or write).
     next.writeRate = recordWrites(base.writeRate ?? NO_WRITES, now, parts.length);
-    await updateShadow(ctx, def, workosOrgId, parts);
   }
 
   // A counter below zero on a row believed exact means the row had drifted
@@ -247,28 +297,29 @@ async function flushRow(
     // Repair it: a recount (kept if one is running) finds the true values.
     await scheduleRecount(ctx, workosOrgId, def.table);
   }
-  if (existing === null) await db.insert("organizationStats", next);
-  else await db.replace("organizationStats", existing._id, next);
-  return { created: existing === null, negatives: negatives.length };
+  if (existing === null) {
+    await db.insert("organizationStats", next);
+    // A row created exact: the org had no documents, so its facets are exact too.
+    if (def.facets !== null && next.exact) {
+      await setFacetStatus(db, workosOrgId, def.table, { exact: true });
+    }
+  } else await db.replace("organizationStats", existing._id, next);
+  return { created: existing === null, negatives: negatives.length, row: next };
 }
 
+/** `_creationTime` of each changed document (null: none known). */
+type CreationTimes = Map<string, number>;
+
 /**
- * While a recount of (org, entity) runs: adds to its shadow counters the part
- * of the delta that falls at or behind the cursor, which the recount has
- * already counted. Reads the recount state (and each document this mutation
- * inserted, to learn its `_creationTime`); when some change sits at or behind
- * the cursor, inserts a shadow delta (an insert reads nothing, and concurrent
- * writes behind the cursor do not conflict on it); pages fold deltas in.
+ * The `_creationTime` of every document `parts` change: known from the
+ * write layer, else (inserted by this mutation) read back, one read each.
  */
-async function updateShadow(
+async function creationTimes(
   ctx: Pick<StatsMutationCtx, "db">,
   def: EntityDef,
-  workosOrgId: string,
   parts: RowPart[],
-): Promise<void> {
-  const state = await getRecountState(ctx.db, workosOrgId, def.table);
-  if (state === null || state.cursor === null || state.report !== undefined) return;
-  const behind: RowPart[] = [];
+): Promise<CreationTimes> {
+  const out: CreationTimes = new Map();
   for (const p of parts) {
     let creationTime = p.change.creationTime;
     if (creationTime === null) {
@@ -277,8 +328,29 @@ async function updateShadow(
       if (doc === null) throw new Error("[stats] inserted document not found");
       creationTime = doc._creationTime as number;
     }
-    if (creationTime <= state.cursor) behind.push(p);
+    out.set(p.change.id, creationTime);
   }
+  return out;
+}
+
+/**
+ * While a recount of (org, entity) runs: adds to its shadow counters the part
+ * of the delta that falls at or behind the cursor, which the recount has
+ * already counted. When some change sits at or behind the cursor, inserts a
+ * shadow delta (an insert reads nothing, and concurrent writes behind the
+ * cursor do not conflict on it); pages fold deltas in.
+ */
+async function updateShadow(
+  ctx: Pick<StatsMutationCtx, "db">,
+  def: EntityDef,
+  workosOrgId: string,
+  parts: RowPart[],
+  state: RecountState | null,
+  times: CreationTimes,
+): Promise<void> {
+  if (state === null || state.cursor === null || state.report !== undefined) return;
+  const cursor = state.cursor;
+  const behind = parts.filter((p) => (times.get(p.change.id) ?? Infinity) <= cursor);
   const delta = deltaOf(behind);
   if (isZeroTally(delta)) return;
   await statsDb(ctx.db).insert("statsRecountDeltas", {
@@ -287,6 +359,91 @@ async function updateShadow(
     runId: state.runId,
     ...storedOf(delta),
   });
+}
+
+/** The facet documents' delta of `parts` (tables with filtered counters). */
+function facetDeltaOf(def: EntityDef, parts: RowPart[]): FacetDelta {
+  const delta: FacetDelta = new Map();
+  const spec = def.facets;
+  if (spec === null) return delta;
+  const n = def.statuses.length;
+  const add = (side: Side | null, sign: 1 | -1) => {
+    if (side?.place === undefined) return;
+    addPlace(delta, spec, n, def.statuses.indexOf(side.bucket.status), side.place, sign);
+  };
+  for (const p of parts) {
+    if (p.before) add(p.change.before, -1);
+    if (p.after) add(p.change.after, 1);
+  }
+  return delta;
+}
+
+/**
+ * Applies `parts` to the live facet documents of (org, entity): one read and
+ * one write per touched document (a status change of a dated load with a lane
+ * and a customer touches 5). A cell below zero on facets the row says are
+ * exact means a write bypassed the counters: it is logged and a recount
+ * scheduled, which repairs it and files the drift report; the badge shows
+ * the answer as `approximate` meanwhile. Facets never built yet go below
+ * zero routinely (their seeding recount replaces them), so nothing is
+ * scheduled for them. Returns the documents touched.
+ */
+async function flushFacets(
+  ctx: EngineCtx,
+  def: EntityDef,
+  workosOrgId: string,
+  parts: RowPart[],
+  row: StatsRowFields | null,
+): Promise<number> {
+  const delta = facetDeltaOf(def, parts);
+  if (delta.size === 0) return 0;
+  const n = def.statuses.length;
+  const applied = await applyToLive(statsDb(ctx.db), workosOrgId, def.table, n, delta);
+  if (applied.negative.length > 0 && row?.facetsExact === true) {
+    console.warn("[stats.flush] facet count went negative", {
+      workosOrgId,
+      entity: def.table,
+      keys: applied.negative.slice(0, 5),
+      total: applied.negative.length,
+    });
+    if (row.recounting !== true) await scheduleRecount(ctx, workosOrgId, def.table);
+  }
+  return applied.documents;
+}
+
+/**
+ * While a recount runs, the part of `parts` its shadow facet deltas must
+ * see, inserted as deltas (no read): during the scan, the documents at or
+ * behind the cursor (as for the row); during the merge, every change to a
+ * key the merge has not reached (keys at or before `mergeCursor` are
+ * reconciled: their live documents are exact); after the merge, none. A dry
+ * run's shadows see no write.
+ */
+async function updateFacetShadow(
+  ctx: Pick<StatsMutationCtx, "db">,
+  def: EntityDef,
+  workosOrgId: string,
+  parts: RowPart[],
+  state: RecountState | null,
+  times: CreationTimes,
+): Promise<void> {
+  if (state === null || state.report !== undefined || state.facetPhase === "tail") return;
+  const db = statsDb(ctx.db);
+  const n = def.statuses.length;
+  if (state.facetPhase === "merge") {
+    const cursor: FacetKey | undefined = state.mergeCursor;
+    const ahead = (key: FacetKey) => cursor === undefined || compareKeys(key, cursor) > 0;
+    const delta = facetDeltaOf(def, parts);
+    await insertShadowDeltas(db, workosOrgId, def.table, state.runId, n, delta, ahead);
+    return;
+  }
+  const cursor = state.cursor;
+  if (cursor === null) return;
+  const behind = parts.filter((p) => (times.get(p.change.id) ?? Infinity) <= cursor);
+  const delta = facetDeltaOf(def, behind);
+  if (delta.size > 0) {
+    await insertShadowDeltas(db, workosOrgId, def.table, state.runId, n, delta);
+  }
 }
 
 /** `stats:recalculateOrgStats`, which every app registers at that path. */
@@ -314,10 +471,11 @@ export async function scheduleRecount(
 
 /**
  * Creates zeroed rows for every counted table of an org that has no
- * documents yet (e.g. on `organization.created`), marked exact. For a table
+ * documents yet (e.g. on `organization.created`), marked exact (and, for a
+ * table with filtered counters, its facet status exact). For a table
  * that already has documents the row is created not exact and a recount is
  * scheduled to seed it. Existing rows are left as they are. Returns the
- * number of rows created.
+ * number of documents written (rows and facet statuses).
  */
 export async function ensureEmptyOrgStats(
   ctx: Pick<StatsMutationCtx, "db" | "scheduler">,
@@ -330,8 +488,12 @@ export async function ensureEmptyOrgStats(
     const exact = !(await orgHasDocuments(ctx.db, def, workosOrgId, new Set()));
     const row = await initialRow(ctx.db, config, def, workosOrgId, exact);
     await statsDb(ctx.db).insert("organizationStats", row);
-    if (!exact) await scheduleRecount(ctx, workosOrgId, def.table);
     created++;
+    if (def.facets !== null && exact) {
+      await setFacetStatus(statsDb(ctx.db), workosOrgId, def.table, { exact: true });
+      created++;
+    }
+    if (!exact) await scheduleRecount(ctx, workosOrgId, def.table);
   }
   return created;
 }
@@ -350,6 +512,12 @@ export async function markOrgStatsDeleted(
   for (const def of config.entities.values()) {
     const row = await getStatsRow(ctx.db, workosOrgId, def.table);
     if (row === null) throw new Error("[stats.delete] stats row missing after ensure");
+    // Filtered badges read the facet status, not the row: it carries the mark too.
+    if (def.facets !== null) {
+      if (await setFacetStatus(statsDb(ctx.db), workosOrgId, def.table, { orgDeleted: true })) {
+        written++;
+      }
+    }
     if (isRowOrgDeleted(row)) continue;
     await statsDb(ctx.db).patch("organizationStats", row._id, { orgDeleted: true });
     written++;

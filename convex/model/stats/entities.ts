@@ -13,13 +13,17 @@ import { appError } from "../../lib/errors";
 import { countedCents, isValidAmountCents, MAX_AMOUNT_CENTS } from "./amounts";
 import { addBucket, countsOf, emptyTally, type Bucket, type Tally } from "./counters";
 import type { CountedTable, CountedTables } from "./declare";
+import { facetSpecOf, placeOf, type FacetPlace, type FacetSpec } from "./facets/keys";
 import { MEASURES, type InvalidDocument, type Measure, type StatsRowFields } from "./tables";
 
 /** A stored document of a counted table, as the engine reads it. */
 export type CountedDoc = GenericDocument & { _id: GenericId<string>; _creationTime: number };
 
-/** Where a document counts: its org and bucket. */
-export type Side = { workosOrgId: string; bucket: Bucket };
+/**
+ * Where a document counts: its org and bucket, and for a table with filtered
+ * counters its place in the facet documents (day and facet values).
+ */
+export type Side = { workosOrgId: string; bucket: Bucket; place?: FacetPlace };
 
 /** A query over a counted table, in index order (what the walk iterates). */
 export type CountedQuery = {
@@ -51,6 +55,8 @@ export type EntityDef = {
   statuses: readonly string[];
   /** What the stats row stores per status (`count` always). */
   measures: readonly Measure[];
+  /** The table's filtered counters (facets, date field), or null when it declares none. */
+  facets: FacetSpec | null;
   /**
    * Where `doc` counts, or null when it does not count (no org id, or a
    * status the declaration does not list). The live path (write layer) and
@@ -96,17 +102,22 @@ export function entityOf(table: string, decl: CountedTable): EntityDef {
           amountCents: countsOf(statuses, t, "amountCents"),
         };
   const query = (db: AnyReader) => db.query(table);
+  const facets = facetSpecOf(decl);
   return {
     table,
     decl,
     statuses,
     measures,
+    facets,
     sideOf: (doc) => {
       const workosOrgId = doc[decl.orgField];
       const status = doc[decl.statusField];
       if (typeof workosOrgId !== "string" || workosOrgId === "") return null;
       if (typeof status !== "string" || !known.has(status)) return null;
-      return { workosOrgId, bucket: { status, amountCents: countedCents(amountOf(doc)) } };
+      const bucket = { status, amountCents: countedCents(amountOf(doc)) };
+      return facets === null
+        ? { workosOrgId, bucket }
+        : { workosOrgId, bucket, place: placeOf(facets, doc) };
     },
     invalidFields: (doc) => {
       const out: InvalidDocument[] = [];

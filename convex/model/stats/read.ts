@@ -26,6 +26,7 @@ import type { StatsConfig } from "./config";
 import type { AnyReader, StatsQueryCtx } from "./ctx";
 import { flatKeys, labelOf, type CountedTable, type FlatCounts, type StatusOf } from "./declare";
 import type { EntityDef } from "./entities";
+import { readFiltered, type Filter } from "./facets/query";
 import { getStatsRow, isRowOrgDeleted } from "./rows";
 import { countPage } from "./scan";
 import { getRecountState, type RecountState } from "./shadow";
@@ -212,4 +213,40 @@ export async function readCounts(
   const { tally, scan } = await countPage(ctx, def, workosOrgId, null, FALLBACK_SCAN_LIMIT);
   if (scan.exhausted) return { ...answer(tally, "exact", "scan"), progress: 1 };
   return answer(tally, "partial", "scan");
+}
+
+/**
+ * Counters of (org, table) under a filter (`docs/filtered-counts.md`): no
+ * filter at all is the org-wide answer (`readCounts`, 1 document); a facet
+ * value and/or a day range reads the facet status and at most 7 more
+ * documents (`facets/query.ts`), never the stats row; facets not built yet
+ * answer a bounded scan (`partial` when it did not see every document).
+ *
+ * @throws `ORG_DELETED` for a deleted org.
+ */
+export async function readFilteredCounts(
+  ctx: ReadCtx,
+  config: Pick<StatsConfig, "carryOver">,
+  def: EntityDef,
+  workosOrgId: string,
+  filter: Filter,
+): Promise<CountsResult> {
+  if (filter.facet === null && filter.range === null) {
+    return await readCounts(ctx, config, def, workosOrgId);
+  }
+  const read = await readFiltered(ctx, def, workosOrgId, filter, FALLBACK_SCAN_LIMIT);
+  const counts: Record<string, number> = {};
+  def.statuses.forEach((status, i) => {
+    counts[status] = read.counts[i];
+  });
+  const progress = read.state === "partial" ? undefined : 1;
+  return {
+    counts,
+    total: read.counts.reduce((a, b) => a + b, 0),
+    exact: read.state === "exact",
+    source: read.source,
+    state: read.state,
+    ...(progress === undefined ? {} : { progress }),
+    ...(read.state === "approximate" ? { knownDrift: [] } : {}),
+  };
 }

@@ -56,7 +56,9 @@ export async function getStatsRows(
 /** A fresh row with zero counters; `exact` rows are `seeded` too. */
 export function newStatsRow(def: EntityDef, workosOrgId: string, exact: boolean): StatsRowFields {
   // `recounting` is spelled out so the row's size does not change when a run starts.
-  return def.emptyRow({ workosOrgId, exact, seeded: exact, recounting: false });
+  // A table with filtered counters: an exact new row means no documents, so no facet cells either.
+  const facets = def.facets !== null && exact ? { facetsExact: true } : {};
+  return def.emptyRow({ workosOrgId, exact, seeded: exact, recounting: false, ...facets });
 }
 
 /**

@@ -57,6 +57,53 @@ export const vLastRecount = v.object({
   invalid: v.optional(v.object({ total: v.number(), digest: v.string() })),
 });
 
+/** What a facet document (live or a recount's shadow) holds besides its key. */
+const facetContent = {
+  /**
+   * Year documents: the day counts of the year (days with documents only),
+   * packed `MMDD=n0,n1,...;...` (`facets/keys.ts`, `encodeCells`).
+   */
+  days: v.optional(v.string()),
+  /** All-time documents: counts of every document with the value, undated included. */
+  counts: v.optional(v.array(v.number())),
+  /** All-time documents: per year, the counts of its dated documents, packed `YYYY=...;...`. */
+  years: v.optional(v.string()),
+};
+
+/** A facet document's key: facet (`""`: the org as a whole), value, period (`YYYY` or `all`). */
+export const vFacetKey = v.object({ facet: v.string(), value: v.string(), period: v.string() });
+export type FacetKeyFields = Infer<typeof vFacetKey>;
+
+/**
+ * One cell where a stored facet document differed from the recount: `cell`
+ * is `MMDD` (a day of a year document), `YYYY` (a year's total in an
+ * all-time document) or `total` (an all-time count).
+ */
+export const vFacetCellDiff = v.object({
+  facet: v.string(),
+  value: v.string(),
+  period: v.string(),
+  cell: v.string(),
+  status: v.string(),
+  stored: v.number(),
+  actual: v.number(),
+});
+
+/** What a recount's merge of the facet documents found (the first cells listed, totals). */
+export const vFacetMerge = v.object({
+  /** Facet documents compared (live or counted). */
+  compared: v.number(),
+  /** Documents that differed (repaired, or for a dry run: would be). */
+  differing: v.number(),
+  /** Cells that differed. */
+  cells: v.number(),
+  /** Duplicate live facet documents removed. */
+  duplicatesRemoved: v.number(),
+  /** The first differing cells (`FACET_DRIFT_LISTED`). */
+  rows: v.array(vFacetCellDiff),
+});
+export type FacetMerge = Infer<typeof vFacetMerge>;
+
 /** Decayed estimate of counted writes per second (`lib/contention.ts`). */
 export const vWriteRate = v.object({ rate: v.number(), at: v.number() });
 
@@ -109,6 +156,13 @@ const statsRowCommon = {
    */
   updatedAt: v.optional(v.number()),
   lastRecount: v.optional(vLastRecount),
+  /**
+   * Tables with filtered counters: true once a recount has made the org's
+   * facet documents exact (or the row was created exact). Written with the
+   * row's own writes; the flush reads it to tell drift (a facet cell below
+   * zero) from facet documents never built. Badges read `statsFacetStatus`.
+   */
+  facetsExact: v.optional(v.boolean()),
 };
 
 /** Stored counters of any table: a number per status. */
@@ -203,6 +257,8 @@ export const vSeedReportEntry = v.object({
   action: vSeedAction,
   /** Documents counted (null when the row would be skipped). */
   documents: v.union(v.number(), v.null()),
+  /** Tables with filtered counters: what seeding would change in the facet documents. */
+  facets: v.optional(vFacetMerge),
   /** Buckets the seeding would change: stored (0 for a new row) vs counted. */
   changes: v.array(
     v.object({
@@ -275,6 +331,8 @@ function statsTableDefs<
     invalidDocuments: v.optional(v.array(vInvalidDocument)),
     /** Recount reports: how many such documents the org has (listed or not). */
     invalidTotal: v.optional(v.number()),
+    /** Recount reports of tables with filtered counters: the facet documents repaired. */
+    facetDrift: v.optional(vFacetMerge),
     /** Recount reports: duplicate stats rows / recount states the recount removed. */
     duplicatesRemoved: v.optional(
       v.array(
@@ -323,6 +381,17 @@ function statsTableDefs<
       report: v.optional(v.object({ foundBy: vFoundBy })),
       /** Set when a page failed `MAX_PAGE_FAILURES` times in a row: the run stopped. */
       failure: v.optional(v.object({ failures: v.number(), error: v.string(), at: v.number() })),
+      /**
+       * Tables with filtered counters: after the scan, `merge` (live facet
+       * documents reconciled with the run's shadow ones, in key order, up to
+       * `mergeCursor`), then `tail` (the documents created meanwhile, for the
+       * row). Absent: the scan. See `docs/filtered-counts.md`.
+       */
+      facetPhase: v.optional(v.union(v.literal("merge"), v.literal("tail"))),
+      /** The last facet key merged (absent before the first merge page). */
+      mergeCursor: v.optional(vFacetKey),
+      /** What the merge found so far. */
+      facetMerge: v.optional(vFacetMerge),
     })
       .index("by_org_and_entity", ["workosOrgId", "entity"])
       .index("by_started_at", ["startedAt"]),
@@ -394,6 +463,45 @@ function statsTableDefs<
       runId: v.string(),
       counts: vStoredTally,
       amountCents: vStoredTally,
+    }).index("by_org_and_entity", ["workosOrgId", "entity"]),
+
+    /**
+     * Filtered counters (`docs/filtered-counts.md`): one document per (org,
+     * table, facet, value, period) of a table declaring facets or a date
+     * field. What filtered badges read; counted writes keep them exact.
+     */
+    statsFacets: defineTable({
+      workosOrgId: v.string(),
+      entity: vEntity,
+      ...vFacetKey.fields,
+      ...facetContent,
+    }).index("by_key", ["workosOrgId", "entity", "facet", "value", "period"]),
+
+    /**
+     * A running recount's shadow deltas: each a change to one key's cells (a
+     * page's documents, or a write during the run), same layout; a key's shadow
+     * is the sum of its deltas, folded by the merge.
+     */
+    statsFacetShadows: defineTable({
+      workosOrgId: v.string(),
+      entity: vEntity,
+      runId: v.string(),
+      ...vFacetKey.fields,
+      ...facetContent,
+    }).index("by_run_and_key", ["workosOrgId", "entity", "runId", "facet", "value", "period"]),
+
+    /**
+     * Whether an org's facet documents of a table are exact: what a filtered
+     * badge reads first. Written when the row is created exact, when a
+     * recount's merge ends and when the org is deleted; never by a counted
+     * write, so writes do not re-run badges filtered on other facets.
+     */
+    statsFacetStatus: defineTable({
+      workosOrgId: v.string(),
+      entity: vEntity,
+      exact: v.boolean(),
+      /** Set when the org was deleted: filtered queries refuse it. */
+      orgDeleted: v.optional(v.boolean()),
     }).index("by_org_and_entity", ["workosOrgId", "entity"]),
 
     /** Drift found in counters: by a recount, or live when a counter went negative. */
@@ -472,6 +580,12 @@ export type RecountState = StatsDoc<"statsRecounts">;
 export type RecountJob = StatsDoc<"statsRecountJobs">;
 /** A drift report. */
 export type DriftReportDoc = StatsDoc<"statsDriftReports">;
+/** A live facet document. */
+export type FacetDoc = StatsDoc<"statsFacets">;
+/** A recount's shadow delta of one facet key. */
+export type FacetShadowDoc = StatsDoc<"statsFacetShadows">;
+/** The readiness of an org's facet documents. */
+export type FacetStatusDoc = StatsDoc<"statsFacetStatus">;
 /** Validators of the stored drift report and job documents, for results. */
 export const vDriftReportFields = genericSchema.tables.statsDriftReports.validator.fields;
 export const vRecountJobFields = genericSchema.tables.statsRecountJobs.validator.fields;

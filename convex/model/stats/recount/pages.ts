@@ -14,6 +14,13 @@
  *
  * A report-only run (the migration's dry run) pages the same way but its last
  * page only compares: it returns what seeding would change, writes no row.
+ *
+ * A table with filtered counters takes two more phases between the scan and
+ * the last page (`facetMerge.ts`, `docs/filtered-counts.md`): the scan pages
+ * also insert their documents' facet cells as the run's shadow deltas; when the
+ * scan is through, merge pages reconcile the live facet documents with them;
+ * then tail pages count the documents created meanwhile (for the row, as the
+ * scan did) and the last page swaps the row and marks the facets exact.
  */
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
@@ -24,17 +31,34 @@ import { differences, hasNegative, withAlreadyReported } from "../drift";
 import { entityIn, type EntityDef } from "../entities";
 import { addInvalid, EMPTY_DIGEST, listingOf, type InvalidListing } from "../invalid";
 import { getStatsRows, isRowOrgDeleted, splitRow } from "../rows";
+import {
+  deleteStaleShadows,
+  getFacetStatus,
+  insertShadowDeltas,
+  setFacetStatus,
+} from "../facets/store";
+import type { FacetDelta } from "../facets/keys";
 import { countPage } from "../scan";
 import { foldDeltas, getRecountStates, storedOf } from "../shadow";
 import {
   vDriftBucket,
+  vFacetMerge,
   vSeedReportEntry,
   type DriftReportDoc,
   type InvalidDocument,
   type RecountState,
   type SeedReportEntry,
+  type StatsFields,
   type StatsRow,
 } from "../tables";
+import {
+  addDocumentFacets,
+  emptyMerge,
+  mergeBatch,
+  mergeStep,
+  type MergeBatch,
+  STALE_SHADOW_BATCH,
+} from "./facetMerge";
 import { countJob } from "./jobs";
 import { DEFAULT_PAGE_DOCS, freshRecountState, MAX_RESTARTS, newRunId } from "./state";
 import { readSummary, writeSummary } from "./summaries";
@@ -68,6 +92,15 @@ export const vPageOutcome = v.object({
   driftReported: v.boolean(),
   /** On `finished` of a report-only run: the row's line of the dry run's report. */
   seedReport: v.optional(vSeedReportEntry),
+  /**
+   * Tables with filtered counters: the phase this page started in (`scan`,
+   * `merge`, `tail`; a page may go on to the next), the facet documents it read (shadows during the scan, live and
+   * shadow during the merge, stale shadows it deleted) and, on `finished`,
+   * what the merge found.
+   */
+  phase: v.optional(literals("scan", "merge", "tail")),
+  facetDocuments: v.optional(v.number()),
+  facetMerge: v.optional(vFacetMerge),
 });
 export type PageOutcome = Infer<typeof vPageOutcome>;
 
@@ -112,21 +145,86 @@ export async function runRecountPage(
     return outcome("superseded");
   }
   const { state } = states;
+  const db = statsDb(ctx.db);
+  const maxDocs = args.maxDocs ?? DEFAULT_PAGE_DOCS;
 
-  const deltas = await foldDeltas(statsDb(ctx.db), state);
+  const deltas = await foldDeltas(db, state);
+  const faceted = def.facets !== null;
+  let phase: "scan" | "merge" | "tail" | undefined = faceted
+    ? (state.facetPhase ?? "scan")
+    : undefined;
+  /** The phase the page starts in (it may go on to the next ones). */
+  const started = phase;
+  let facetDocuments = faceted
+    ? await deleteStaleShadows(db, workosOrgId, entity, runId, STALE_SHADOW_BATCH)
+    : 0;
+  let merging = { mergeCursor: state.mergeCursor, facetMerge: state.facetMerge };
+  /** One merge step from `from`; false when keys are left for the next page. */
+  const merge = async (from: RecountState, batch: MergeBatch): Promise<boolean> => {
+    const step = await mergeStep(ctx, def, from, batch);
+    facetDocuments += step.documents;
+    merging = { mergeCursor: step.cursor, facetMerge: step.merge };
+    return step.done;
+  };
+  const save = async (fields: Partial<StatsFields<"statsRecounts">>) => {
+    const { _id, _creationTime, ...current } = state;
+    await db.replace("statsRecounts", _id, {
+      ...current,
+      ...fields,
+      ...(phase === undefined || phase === "scan" ? {} : { facetPhase: phase, ...merging }),
+    });
+  };
+  if (phase === "merge" && !(await merge(state, mergeBatch(maxDocs)))) {
+    const metrics = await ctx.meta.getTransactionMetrics();
+    await save({
+      pages: state.pages + 1,
+      ...storedOf(plusTally(tallyOfStored(state), deltas.tally)),
+    });
+    return {
+      ...outcome("continued"),
+      pages: state.pages + 1,
+      documentsRead: metrics.documentsRead.used,
+      bytesRead: metrics.bytesRead.used,
+      phase,
+      facetDocuments,
+    };
+  }
+  // A merge that ended in this page goes on with the tail in the same page.
+  if (phase === "merge") phase = "tail";
+
   const found: InvalidDocument[] = [];
+  const facetDelta: FacetDelta = new Map();
+  const scanning = phase === "scan";
   const {
     tally,
     scan,
     firstCreationTime: first,
-  } = await countPage(
-    ctx,
-    def,
-    workosOrgId,
-    state.cursor,
-    args.maxDocs ?? DEFAULT_PAGE_DOCS,
-    (doc) => found.push(...def.invalidFields(doc)),
-  );
+  } = await countPage(ctx, def, workosOrgId, state.cursor, maxDocs, (doc) => {
+    found.push(...def.invalidFields(doc));
+    if (scanning) addDocumentFacets(def, facetDelta, doc);
+  });
+  if (facetDelta.size > 0) {
+    // The scan's facet part: a shadow delta per touched key (an insert: no read).
+    const n = def.statuses.length;
+    facetDocuments += await insertShadowDeltas(db, workosOrgId, entity, runId, n, facetDelta);
+  }
+  let through = scan.exhausted && deltas.done;
+  if (through && phase === "scan") {
+    // The scan is through: each key's deltas add up to its truth. The merge
+    // starts in this page when the page is small (a small org's run keeps its
+    // number of pages); ended here, no document can have been created since
+    // the scan, so no tail is needed either.
+    phase = "merge";
+    merging = { mergeCursor: undefined, facetMerge: emptyMerge() };
+    const fresh = { ...state, ...merging };
+    const full = mergeBatch(maxDocs);
+    const batch = {
+      keys: Math.min(INLINE_MERGE_BATCH.keys, full.keys),
+      deltas: Math.min(INLINE_MERGE_BATCH.deltas, full.deltas),
+    };
+    if (!(await roomForMerge(ctx)) || !(await merge(fresh, batch))) through = false;
+    else phase = "tail";
+  }
   const invalid = addInvalid(listingOf(state), found);
   const metrics = await ctx.meta.getTransactionMetrics();
   const shadow = plusTally(plusTally(tallyOfStored(state), deltas.tally), tally);
@@ -142,21 +240,15 @@ export async function runRecountPage(
     lookahead: scan.lookahead,
     documentsRead: metrics.documentsRead.used,
     bytesRead: metrics.bytesRead.used,
+    ...(started === undefined ? {} : { phase: started, facetDocuments }),
   };
-  if (!scan.exhausted || !deltas.done) {
-    const { _id, _creationTime, ...fields } = state;
+  if (!through) {
     // The first document's time is kept for the badge's progress (`read.ts`).
-    const firstCreationTime = fields.firstCreationTime ?? first ?? undefined;
-    await statsDb(ctx.db).replace("statsRecounts", _id, {
-      ...fields,
-      ...progress,
-      firstCreationTime,
-      ...storedOf(shadow),
-      ...invalid,
-    });
+    const firstCreationTime = state.firstCreationTime ?? first ?? undefined;
+    await save({ ...progress, firstCreationTime, ...storedOf(shadow), ...invalid });
     return result;
   }
-  const ending = { ...states, invalid };
+  const ending = { ...states, state: { ...state, ...merging }, invalid };
   const ended =
     state.report !== undefined
       ? await finishReport(ctx, def, ending, shadow, progress, result)
@@ -167,6 +259,19 @@ export async function runRecountPage(
     await countJob(ctx, state.jobId, { finished: 1 }, entries);
   }
   return ended;
+}
+
+/** Keys per side a scan page merges when it has room (`roomForMerge`). */
+const INLINE_MERGE_BATCH: MergeBatch = { keys: 50, deltas: 200 };
+/** A page whose reads are below this fraction of every limit may merge in the same page. */
+const INLINE_MERGE_FRACTION = 0.1;
+
+/** Whether the page has read little enough to start the merge too. */
+async function roomForMerge(ctx: PageCtx): Promise<boolean> {
+  const m = await ctx.meta.getTransactionMetrics();
+  const docs = m.documentsRead.used / (m.documentsRead.used + m.documentsRead.remaining);
+  const bytes = m.bytesRead.used / (m.bytesRead.used + m.bytesRead.remaining);
+  return Math.max(docs, bytes) < INLINE_MERGE_FRACTION;
 }
 
 /** What the last page knows besides the shadow: the state, its duplicates, the listing. */
@@ -200,9 +305,16 @@ async function finishReport(
     foundBy: state.report?.foundBy ?? "documents",
     action: row === null ? "create_row" : "seed",
     documents: progress.documentsCounted,
+    ...(state.facetMerge === undefined ? {} : { facets: state.facetMerge }),
     changes,
   };
-  return { ...result, status: "finished", differences: [], seedReport };
+  return {
+    ...result,
+    status: "finished",
+    differences: [],
+    seedReport,
+    ...(state.facetMerge === undefined ? {} : { facetMerge: state.facetMerge }),
+  };
 }
 
 /**
@@ -310,7 +422,17 @@ async function finish(
     invalidSummary.total !== seen.total || invalidSummary.digest !== seen.digest;
   const duplicatesRemoved = await removeDuplicates(ctx, rows?.duplicates ?? [], ending.duplicates);
 
-  const driftReported = driftFound || invalidChanged || duplicatesRemoved.length > 0;
+  // Filtered counters: the merge repaired the facet documents; drift only if they were exact.
+  const facetMerge = state.facetMerge;
+  const facetStatus =
+    def.facets === null ? null : await getFacetStatus(ctx.db, workosOrgId, entity);
+  const facetsTrusted = facetStatus?.exact === true;
+  const facetDriftFound =
+    facetsTrusted &&
+    facetMerge !== undefined &&
+    (facetMerge.differing > 0 || facetMerge.duplicatesRemoved > 0);
+  const driftReported =
+    driftFound || invalidChanged || duplicatesRemoved.length > 0 || facetDriftFound;
   let reportId: DriftReportDoc["_id"] | null = null;
   if (driftReported) {
     reportId = await db.insert("statsDriftReports", {
@@ -325,6 +447,7 @@ async function finish(
         ? { invalidDocuments: invalid.invalidDocuments, invalidTotal: invalid.invalidTotal }
         : {}),
       ...(duplicatesRemoved.length > 0 ? { duplicatesRemoved } : {}),
+      ...(facetDriftFound ? { facetDrift: facetMerge } : {}),
     });
     console.warn("[stats.recount] drift repaired", {
       workosOrgId,
@@ -333,6 +456,7 @@ async function finish(
       buckets: driftFound ? found : [],
       invalidTotal: invalid.invalidTotal,
       duplicatesRemoved: duplicatesRemoved.length,
+      facetDocumentsRepaired: facetDriftFound ? facetMerge.differing : 0,
     });
   }
   const restarts = state.restarts ?? 0;
@@ -360,8 +484,11 @@ async function finish(
     writeRate: undefined,
     lastRecount: undefined,
     updatedAt: undefined,
+    ...(def.facets === null ? {} : { facetsExact: true }),
   });
   await db.delete("statsRecounts", state._id);
+  // Written only when it changes: a daily run over exact facets leaves filtered badges alone.
+  if (def.facets !== null) await setFacetStatus(db, workosOrgId, entity, { exact: true });
   if (reportId !== null) await config.onDriftReport?.(ctx as StatsMutationCtx, reportId);
   console.log("[stats.recount] finished", {
     workosOrgId,
@@ -371,8 +498,17 @@ async function finish(
     documentsCounted: progress.documentsCounted,
     differences: found.length,
     seeded: !trusted,
+    ...(facetMerge === undefined
+      ? {}
+      : { facetDocumentsDiffering: facetMerge.differing, facetsSeeded: !facetsTrusted }),
   });
-  return { ...result, status: "finished", differences: found, driftReported };
+  return {
+    ...result,
+    status: "finished",
+    differences: found,
+    driftReported,
+    ...(facetMerge === undefined ? {} : { facetMerge }),
+  };
 }
 
 /**

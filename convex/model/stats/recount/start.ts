@@ -97,7 +97,15 @@ export async function startRecount(
   const now = Date.now();
   const row = await getStatsRow(ctx.db, workosOrgId, entity);
   const state = await getRecountState(ctx.db, workosOrgId, entity);
-  const decision = decideRecount(row, state, options, now);
+  // Filtered counters never built (`facetsExact` unset) need a run even on an exact row:
+  // the seeding migration and its dry run must not skip them.
+  const facetsMissing = def.facets !== null && row !== null && row.facetsExact !== true;
+  const decision = decideRecount(
+    facetsMissing ? { ...row, exact: false } : row,
+    state,
+    options,
+    now,
+  );
   if (decision.kind === "skip") {
     return { entity, status: "skipped", runId: null, reason: decision.reason };
   }
