@@ -28,14 +28,8 @@ import { mergeKnownDrift, negativeBuckets } from "./drift";
 import { entityIn, type EntityDef, type Side } from "./entities";
 import { addPlace, compareKeys, samePlace, type FacetDelta, type FacetKey } from "./facets/keys";
 import { applyToLive, insertShadowDeltas, setFacetStatus } from "./facets/store";
-import {
-  getStatsRow,
-  getStatsRows,
-  initialRow,
-  isRowOrgDeleted,
-  orgHasDocuments,
-  splitRow,
-} from "./rows";
+import { getStatsRow, initialRow, isRowOrgDeleted, orgHasDocuments, splitRow } from "./rows";
+import { pickPerEntity } from "./perEntity";
 import { getRecountState, storedOf, type RecountState } from "./shadow";
 import type { StatsRowFields } from "./tables";
 
@@ -196,8 +190,8 @@ async function flushGroup(
   parts: RowPart[],
   options: { refuseDeletedOrgs: boolean },
 ): Promise<{ rowWritten: boolean; created: boolean; negatives: number; facetDocuments: number }> {
-  const rows = await getStatsRows(ctx.db, workosOrgId, def.table);
-  const existing = rows?.row ?? null;
+  const rows = await pickPerEntity(ctx.db, "organizationStats", workosOrgId, def.table);
+  const existing = rows?.doc ?? null;
   if (isRowOrgDeleted(existing) && options.refuseDeletedOrgs) {
     throw orgDeletedError(workosOrgId);
   }
@@ -226,13 +220,13 @@ async function flushRow(
   def: EntityDef,
   workosOrgId: string,
   parts: RowPart[],
-  rows: Awaited<ReturnType<typeof getStatsRows>>,
+  rows: Awaited<ReturnType<typeof pickPerEntity<"organizationStats">>>,
 ): Promise<{ created: boolean; negatives: number; row: StatsRowFields }> {
   const db = statsDb(ctx.db);
   const now = Date.now();
   const delta = deltaOf(parts);
-  const existing = rows?.row ?? null;
-  if (rows !== null && rows.duplicates.length > 0 && rows.row.recounting !== true) {
+  const existing = rows?.doc ?? null;
+  if (rows !== null && rows.duplicates.length > 0 && rows.doc.recounting !== true) {
     // Duplicate rows (written around the code): this write counts on the
     // picked row; the recount removes the others.
     await scheduleRecount(ctx, workosOrgId, def.table);

@@ -3,7 +3,7 @@
  * whether an org has documents the row does not know of. Shared by the
  * engine, the read side and the recount.
  */
-import { DUPLICATE_PROBE, pickOne } from "../uniqueness";
+import { getPerEntity } from "./perEntity";
 import type { StatsConfig } from "./config";
 import { tallyOfStored } from "./counters";
 import { statsDb, type AnyReader } from "./ctx";
@@ -24,34 +24,10 @@ export function splitRow(row: StatsRow): { id: Id<"organizationStats">; fields: 
 
 /**
  * The stats row of (org, entity), or null when none was created yet. One
- * indexed read (of up to `DUPLICATE_PROBE` rows).
- *
- * Convex has no unique constraint, so a dashboard edit or an import can leave
- * two rows for one (org, entity). Rule: a row marked `orgDeleted` wins
- * (deletion is final), else the oldest. Every reader and writer picks the
- * same row, and the next recount removes the others.
+ * indexed read; duplicates are picked over by the rule of `pickPerEntity`.
  */
-export async function getStatsRow(
-  db: AnyReader,
-  workosOrgId: string,
-  entity: string,
-): Promise<StatsRow | null> {
-  return (await getStatsRows(db, workosOrgId, entity))?.row ?? null;
-}
-
-/** The row `getStatsRow` picks, and the duplicates it passed over (at most `DUPLICATE_PROBE - 1`). */
-export async function getStatsRows(
-  db: AnyReader,
-  workosOrgId: string,
-  entity: string,
-): Promise<{ row: StatsRow; duplicates: StatsRow[] } | null> {
-  const rows = await statsDb(db)
-    .query("organizationStats")
-    .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity))
-    .take(DUPLICATE_PROBE);
-  const picked = pickOne(rows, "organizationStats", { workosOrgId, entity }, isRowOrgDeleted);
-  return picked === null ? null : { row: picked.doc, duplicates: picked.duplicates };
-}
+export const getStatsRow = (db: AnyReader, workosOrgId: string, entity: string) =>
+  getPerEntity(db, "organizationStats", workosOrgId, entity);
 
 /** A fresh row with zero counters; `exact` rows are `seeded` too. */
 export function newStatsRow(def: EntityDef, workosOrgId: string, exact: boolean): StatsRowFields {

@@ -6,7 +6,7 @@
  * writes behind the cursor), the recount pages and the read side (badges of
  * a row being seeded), none of which imports another for it.
  */
-import { pickUnique } from "../uniqueness";
+import { getPerEntity } from "./perEntity";
 import { plusTally, tallyOfStored, emptyTally, type Tally } from "./counters";
 import { statsDb, type AnyReader } from "./ctx";
 import { MEASURES, type RecountState, type StatsWriter } from "./tables";
@@ -16,32 +16,11 @@ export type { RecountState };
 /**
  * The recount state of (org, entity), or null when no run is in progress. One
  * indexed read. Duplicates (left by an import; the code writes one): the
- * oldest is the state (a new run replaces it in place); the recount removes
- * the others (`getRecountStates`).
+ * oldest is the state (a new run replaces it in place); the recount's first
+ * page removes the others.
  */
-export async function getRecountState(
-  db: AnyReader,
-  workosOrgId: string,
-  entity: string,
-): Promise<RecountState | null> {
-  return (await getRecountStates(db, workosOrgId, entity))?.state ?? null;
-}
-
-/** The state `getRecountState` picks, and the duplicates it passed over. */
-export async function getRecountStates(
-  db: AnyReader,
-  workosOrgId: string,
-  entity: string,
-): Promise<{ state: RecountState; duplicates: RecountState[] } | null> {
-  const picked = await pickUnique(
-    statsDb(db)
-      .query("statsRecounts")
-      .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity)),
-    "statsRecounts",
-    { workosOrgId, entity },
-  );
-  return picked === null ? null : { state: picked.doc, duplicates: picked.duplicates };
-}
+export const getRecountState = (db: AnyReader, workosOrgId: string, entity: string) =>
+  getPerEntity(db, "statsRecounts", workosOrgId, entity);
 
 /** A tally as stored shadow counters (`counts`, `amountCents`). */
 export function storedOf(t: Tally): {

@@ -9,6 +9,7 @@
  * side, none of which imports another for it.
  */
 import { pickUnique } from "../../uniqueness";
+import { getPerEntity } from "../perEntity";
 import { statsDb, type AnyReader } from "../ctx";
 import type {
   FacetDoc,
@@ -119,20 +120,8 @@ export async function insertShadowDeltas(
 }
 
 /** The facet status of (org, entity), or null when none was written. One indexed read. */
-export async function getFacetStatus(
-  db: AnyReader,
-  workosOrgId: string,
-  entity: string,
-): Promise<FacetStatusDoc | null> {
-  const picked = await pickUnique(
-    statsDb(db)
-      .query("statsFacetStatus")
-      .withIndex("by_org_and_entity", (q) => q.eq("workosOrgId", workosOrgId).eq("entity", entity)),
-    "statsFacetStatus",
-    { workosOrgId, entity },
-  );
-  return picked?.doc ?? null;
-}
+export const getFacetStatus = (db: AnyReader, workosOrgId: string, entity: string) =>
+  getPerEntity(db, "statsFacetStatus", workosOrgId, entity);
 
 /**
  * Sets fields of the facet status of (org, entity), creating it (not exact

@@ -30,7 +30,8 @@ import { statsDb, type StatsMutationCtx } from "../ctx";
 import { differences, hasNegative, withAlreadyReported } from "../drift";
 import { entityIn, type EntityDef } from "../entities";
 import { addInvalid, EMPTY_DIGEST, listingOf, type InvalidListing } from "../invalid";
-import { getStatsRows, isRowOrgDeleted, splitRow } from "../rows";
+import { isRowOrgDeleted, splitRow } from "../rows";
+import { pickPerEntity } from "../perEntity";
 import {
   deleteStaleShadows,
   getFacetStatus,
@@ -39,7 +40,7 @@ import {
 } from "../facets/store";
 import type { FacetDelta } from "../facets/keys";
 import { countPage } from "../scan";
-import { foldDeltas, getRecountStates, storedOf } from "../shadow";
+import { foldDeltas, storedOf } from "../shadow";
 import {
   vDriftBucket,
   vFacetMerge,
@@ -128,7 +129,7 @@ export async function runRecountPage(
 ): Promise<PageOutcome> {
   const { workosOrgId, entity, runId } = args;
   const def = entityIn(config.entities, entity);
-  const states = await getRecountStates(ctx.db, workosOrgId, entity);
+  const states = await pickPerEntity(ctx.db, "statsRecounts", workosOrgId, entity);
   const outcome = (status: PageOutcome["status"], run = runId): PageOutcome => ({
     status,
     runId: run,
@@ -140,11 +141,11 @@ export async function runRecountPage(
     differences: [],
     driftReported: false,
   });
-  if (states === null || states.state.runId !== runId) {
+  if (states === null || states.doc.runId !== runId) {
     console.log("[stats.recount] page of a replaced run skipped", { workosOrgId, entity, runId });
     return outcome("superseded");
   }
-  const { state } = states;
+  const state = states.doc;
   const db = statsDb(ctx.db);
   const maxDocs = args.maxDocs ?? DEFAULT_PAGE_DOCS;
 
@@ -287,8 +288,8 @@ async function finishReport(
   result: PageOutcome,
 ): Promise<PageOutcome> {
   const { state } = ending;
-  const rows = await getStatsRows(ctx.db, state.workosOrgId, def.table);
-  const row = rows?.row ?? null;
+  const rows = await pickPerEntity(ctx.db, "organizationStats", state.workosOrgId, def.table);
+  const row = rows?.doc ?? null;
   await statsDb(ctx.db).delete("statsRecounts", state._id);
   const changes = differences(def, row === null ? emptyTally() : tallyOfStored(row), shadow).map(
     ({ status, measure, stored, delta }) => ({
@@ -348,8 +349,8 @@ async function finish(
   const { state, invalid } = ending;
   const { workosOrgId } = state;
   const entity = def.table;
-  const rows = await getStatsRows(ctx.db, workosOrgId, entity);
-  const row = rows?.row ?? null;
+  const rows = await pickPerEntity(ctx.db, "organizationStats", workosOrgId, entity);
+  const row = rows?.doc ?? null;
   if (row === null || isRowOrgDeleted(row)) {
     await db.delete("statsRecounts", state._id);
     if (row !== null) {
