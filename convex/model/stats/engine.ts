@@ -31,7 +31,7 @@ import { applyToLive, insertShadowDeltas, setFacetStatus } from "./facets/store"
 import { getStatsRow, initialRow, isRowOrgDeleted, orgHasDocuments, splitRow } from "./rows";
 import { pickPerEntity } from "./perEntity";
 import { getRecountState, storedOf, type RecountState } from "./shadow";
-import type { StatsRowFields } from "./tables";
+import type { StatsRowFields, StatsWriter } from "./tables";
 
 type EngineCtx = Pick<StatsMutationCtx, "db" | "scheduler" | "runMutation" | "runQuery">;
 
@@ -201,12 +201,14 @@ async function flushGroup(
       ? { rowWritten: false, created: false, negatives: 0, row: existing }
       : { rowWritten: true, ...(await flushRow(ctx, config, def, workosOrgId, rowParts, rows)) };
   const row = flushed.row;
-  let state: RecountState | null = null;
   if (row?.recounting === true) {
-    state = await getRecountState(ctx.db, workosOrgId, def.table);
+    const state = await getRecountState(ctx.db, workosOrgId, def.table);
     const times = await creationTimes(ctx, def, parts);
-    if (rowParts.length > 0) await updateShadow(ctx, def, workosOrgId, rowParts, state, times);
-    if (def.facets !== null) await updateFacetShadow(ctx, def, workosOrgId, parts, state, times);
+    if (state !== null) {
+      const run: DuringRun = { db: statsDb(ctx.db), def, workosOrgId, state, times };
+      if (rowParts.length > 0) await updateShadow(run, rowParts);
+      if (def.facets !== null) await updateFacetShadow(run, parts);
+    }
   }
   const facetDocuments =
     def.facets === null ? 0 : await flushFacets(ctx, def, workosOrgId, parts, row);
@@ -304,6 +306,15 @@ async function flushRow(
 /** `_creationTime` of each changed document (null: none known). */
 type CreationTimes = Map<string, number>;
 
+/** A counted write of (org, entity) while a recount of it runs: what its shadows need. */
+type DuringRun = {
+  db: StatsWriter;
+  def: EntityDef;
+  workosOrgId: string;
+  state: RecountState;
+  times: CreationTimes;
+};
+
 /**
  * The `_creationTime` of every document `parts` change: known from the
  * write layer, else (inserted by this mutation) read back, one read each.
@@ -334,20 +345,14 @@ async function creationTimes(
  * shadow delta (an insert reads nothing, and concurrent writes behind the
  * cursor do not conflict on it); pages fold deltas in.
  */
-async function updateShadow(
-  ctx: Pick<StatsMutationCtx, "db">,
-  def: EntityDef,
-  workosOrgId: string,
-  parts: RowPart[],
-  state: RecountState | null,
-  times: CreationTimes,
-): Promise<void> {
-  if (state === null || state.cursor === null || state.report !== undefined) return;
+async function updateShadow(run: DuringRun, parts: RowPart[]): Promise<void> {
+  const { db, def, workosOrgId, state, times } = run;
+  if (state.cursor === null || state.report !== undefined) return;
   const cursor = state.cursor;
   const behind = parts.filter((p) => (times.get(p.change.id) ?? Infinity) <= cursor);
   const delta = deltaOf(behind);
   if (isZeroTally(delta)) return;
-  await statsDb(ctx.db).insert("statsRecountDeltas", {
+  await db.insert("statsRecountDeltas", {
     workosOrgId,
     entity: def.table,
     runId: state.runId,
@@ -413,16 +418,9 @@ async function flushFacets(
  * reconciled: their live documents are exact); after the merge, none. A dry
  * run's shadows see no write.
  */
-async function updateFacetShadow(
-  ctx: Pick<StatsMutationCtx, "db">,
-  def: EntityDef,
-  workosOrgId: string,
-  parts: RowPart[],
-  state: RecountState | null,
-  times: CreationTimes,
-): Promise<void> {
-  if (state === null || state.report !== undefined || state.facetPhase === "tail") return;
-  const db = statsDb(ctx.db);
+async function updateFacetShadow(run: DuringRun, parts: RowPart[]): Promise<void> {
+  const { db, def, workosOrgId, state, times } = run;
+  if (state.report !== undefined || state.facetPhase === "tail") return;
   const n = def.statuses.length;
   if (state.facetPhase === "merge") {
     const cursor: FacetKey | undefined = state.mergeCursor;

@@ -186,40 +186,23 @@ export async function liveAfter(
   cursor: FacetKey | null,
   limit: number,
 ): Promise<FacetDoc[]> {
-  const base = () =>
+  // After `cursor` in key order: later periods of its value, later values of
+  // its facet, later facets (index ranges fix a prefix, then bound one field).
+  const after = (depth: 0 | 1 | 2) =>
     db.query("statsFacets").withIndex("by_key", (q) => {
       const org = q.eq("workosOrgId", workosOrgId).eq("entity", entity);
-      return cursor === null ? org : org.gt("facet", cursor.facet);
+      if (cursor === null) return org;
+      if (depth === 0) return org.gt("facet", cursor.facet);
+      const facet = org.eq("facet", cursor.facet);
+      return depth === 1
+        ? facet.gt("value", cursor.value)
+        : facet.eq("value", cursor.value).gt("period", cursor.period);
     });
-  if (cursor === null) return await base().take(limit);
+  if (cursor === null) return await after(0).take(limit);
   const out: FacetDoc[] = [];
-  const ranges = [
-    () =>
-      db
-        .query("statsFacets")
-        .withIndex("by_key", (q) =>
-          q
-            .eq("workosOrgId", workosOrgId)
-            .eq("entity", entity)
-            .eq("facet", cursor.facet)
-            .eq("value", cursor.value)
-            .gt("period", cursor.period),
-        ),
-    () =>
-      db
-        .query("statsFacets")
-        .withIndex("by_key", (q) =>
-          q
-            .eq("workosOrgId", workosOrgId)
-            .eq("entity", entity)
-            .eq("facet", cursor.facet)
-            .gt("value", cursor.value),
-        ),
-    base,
-  ];
-  for (const range of ranges) {
+  for (const depth of [2, 1, 0] as const) {
     if (out.length >= limit) break;
-    out.push(...(await range().take(limit - out.length)));
+    out.push(...(await after(depth).take(limit - out.length)));
   }
   return out;
 }
