@@ -10,7 +10,14 @@ import { jobActive, jobRunning, latestJob, type RecountJob } from "./recount/job
 import { readSummary } from "./recount/summaries";
 import { getStatsRow, isRowOrgDeleted } from "./rows";
 import { getRecountState, type RecountState } from "./shadow";
-import { vDriftReportFields, vLastRecount, vRecountJobKind, type StatsRow } from "./tables";
+import {
+  recountProgress,
+  vDriftReportFields,
+  vLastRecount,
+  vRecountFailure,
+  vRecountJobKind,
+  type StatsRow,
+} from "./tables";
 
 /** A drift report as stored. */
 export const vDriftReport = v.object({
@@ -29,16 +36,9 @@ export const vRowStatus = v.object({
   lastRecount: v.union(vLastRecount, v.null()),
   running: v.union(
     v.object({
-      runId: v.string(),
-      startedAt: v.number(),
-      cursor: v.union(v.number(), v.null()),
-      pages: v.number(),
-      documentsCounted: v.number(),
+      ...recountProgress,
       /** Set when the run gave up after repeated page failures (retried by the next daily run). */
-      failure: v.union(
-        v.object({ failures: v.number(), error: v.string(), at: v.number() }),
-        v.null(),
-      ),
+      failure: v.union(vRecountFailure, v.null()),
     }),
     v.null(),
   ),

@@ -80,9 +80,7 @@ export type FacetKeyFields = Infer<typeof vFacetKey>;
  * all-time document) or `total` (an all-time count).
  */
 export const vFacetCellDiff = v.object({
-  facet: v.string(),
-  value: v.string(),
-  period: v.string(),
+  ...vFacetKey.fields,
   cell: v.string(),
   status: v.string(),
   stored: v.number(),
@@ -213,7 +211,8 @@ function vStatsRowOf(entity: string, decl: CountedTable) {
 }
 
 /** Recount progress fields, whatever the entity (see `docs/recount.md`). */
-const recountProgress = {
+/** Where a running recount is: what the recount state and the operator status both show. */
+export const recountProgress = {
   runId: v.string(),
   startedAt: v.number(),
   /** `_creationTime` of the last counted document, or null before the first page. */
@@ -221,6 +220,13 @@ const recountProgress = {
   pages: v.number(),
   documentsCounted: v.number(),
 };
+
+/** Why a run stopped: its page failed `failures` times in a row, the last with `error`. */
+export const vRecountFailure = v.object({
+  failures: v.number(),
+  error: v.string(),
+  at: v.number(),
+});
 
 /** Kinds of recount job: the daily run, the seeding migration and its report-only run. */
 export const vRecountJobKind = v.union(v.literal("daily"), v.literal("seed"), v.literal("report"));
@@ -380,7 +386,7 @@ function statsTableDefs<
        */
       report: v.optional(v.object({ foundBy: vFoundBy })),
       /** Set when a page failed `MAX_PAGE_FAILURES` times in a row: the run stopped. */
-      failure: v.optional(v.object({ failures: v.number(), error: v.string(), at: v.number() })),
+      failure: v.optional(vRecountFailure),
       /**
        * Tables with filtered counters: after the scan, `merge` (live facet
        * documents reconciled with the run's shadow ones, in key order, up to

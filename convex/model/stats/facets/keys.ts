@@ -139,24 +139,26 @@ export function decodeCells(text: string): Record<string, number[]> {
   return out;
 }
 
+/** Content with its packed fields (`days`, `years`) mapped by `f`; `counts` is kept. */
+function mapPacked<A, B>(
+  content: { days?: A; counts?: number[]; years?: A },
+  f: (packed: A) => B,
+): { days?: B; counts?: number[]; years?: B } {
+  const out: { days?: B; counts?: number[]; years?: B } = {};
+  if (content.days !== undefined) out.days = f(content.days);
+  if (content.counts !== undefined) out.counts = content.counts;
+  if (content.years !== undefined) out.years = f(content.years);
+  return out;
+}
+
 /** A stored facet document's cells, decoded. */
 export function contentOf(doc: StoredFacetContent | null): FacetContent | null {
-  if (doc === null) return null;
-  const out: FacetContent = {};
-  if (doc.days !== undefined) out.days = decodeCells(doc.days);
-  if (doc.counts !== undefined) out.counts = doc.counts;
-  if (doc.years !== undefined) out.years = decodeCells(doc.years);
-  return out;
+  return doc === null ? null : mapPacked(doc, decodeCells);
 }
 
 /** Cells as stored (null: nothing left, the document can go). */
 export function storedOf(content: FacetContent | null): StoredFacetContent | null {
-  if (content === null) return null;
-  const out: StoredFacetContent = {};
-  if (content.days !== undefined) out.days = encodeCells(content.days);
-  if (content.counts !== undefined) out.counts = content.counts;
-  if (content.years !== undefined) out.years = encodeCells(content.years);
-  return out;
+  return content === null ? null : mapPacked(content, encodeCells);
 }
 
 /** Changes to the cells of one facet document (or a whole document, folded from scratch). */
