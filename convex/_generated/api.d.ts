@@ -89,6 +89,7 @@ import type * as model_stats_facets_query from "../model/stats/facets/query.js";
 import type * as model_stats_facets_store from "../model/stats/facets/store.js";
 import type * as model_stats_ids from "../model/stats/ids.js";
 import type * as model_stats_invalid from "../model/stats/invalid.js";
+import type * as model_stats_perEntity from "../model/stats/perEntity.js";
 import type * as model_stats_read from "../model/stats/read.js";
 import type * as model_stats_recount_cancel from "../model/stats/recount/cancel.js";
 import type * as model_stats_recount_completion from "../model/stats/recount/completion.js";
@@ -204,6 +205,7 @@ declare const fullApi: ApiFromModules<{
   "model/stats/facets/store": typeof model_stats_facets_store;
   "model/stats/ids": typeof model_stats_ids;
   "model/stats/invalid": typeof model_stats_invalid;
+  "model/stats/perEntity": typeof model_stats_perEntity;
   "model/stats/read": typeof model_stats_read;
   "model/stats/recount/cancel": typeof model_stats_recount_cancel;
   "model/stats/recount/completion": typeof model_stats_recount_completion;
