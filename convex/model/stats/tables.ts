@@ -166,6 +166,9 @@ const statsRowCommon = {
 /** Stored counters of any table: a number per status. */
 const vStoredTally = v.record(v.string(), v.number());
 
+/** A recount's shadow counters (its state's, or one delta to them): counts and amounts per status. */
+const shadowCounters = { counts: vStoredTally, amountCents: vStoredTally };
+
 /** A stats row of any counted table (how the module's code sees them). */
 const vAnyStatsRow = v.object({
   ...statsRowCommon,
@@ -368,8 +371,7 @@ function statsTableDefs<
       ...recountProgress,
       /** `_creationTime` of the org's first document (for the badge's progress). */
       firstCreationTime: v.optional(v.number()),
-      counts: vStoredTally,
-      amountCents: vStoredTally,
+      ...shadowCounters,
       /** Times this run restarted (at most `MAX_RESTARTS`); absent = 0. */
       restarts: v.optional(v.number()),
       /** Documents behind the cursor holding values the code never writes: the first ones. */
@@ -467,8 +469,7 @@ function statsTableDefs<
       entity: vEntity,
       /** The run whose shadow this changes; deltas of replaced runs are dropped. */
       runId: v.string(),
-      counts: vStoredTally,
-      amountCents: vStoredTally,
+      ...shadowCounters,
     }).index("by_org_and_entity", ["workosOrgId", "entity"]),
 
     /**
