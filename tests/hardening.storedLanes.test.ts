@@ -7,7 +7,7 @@
  * Classes: the rate, the other pricing fields (dates, customer, ends and
  * keys), and the backfill state.
  */
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import { BACKFILL_LEASE_MS, startedBackfill } from "../convex/model/lanes/backfill";
@@ -28,6 +28,7 @@ import {
   newBackend,
   ORG_A,
 } from "./support/setup";
+import { captureStoredReports } from "./support/storedReports";
 
 const NOW = Date.UTC(2024, 5, 15, 12);
 const MINUTE = 60_000;
@@ -48,15 +49,7 @@ const BAD_RATES = [
 const server = fakeFourKitesPerFile();
 syncEnvPerTest();
 
-type Report = { table: string; id: string; problems: { field: string }[]; action: string };
-let reports: Report[] = [];
-
-beforeEach(() => {
-  reports = [];
-  vi.spyOn(console, "warn").mockImplementation((tag: unknown, data: unknown) => {
-    if (tag === "[stored.invalid]") reports.push(data as Report);
-  });
-});
+const reports = captureStoredReports();
 afterEach(() => {
   vi.restoreAllMocks();
   vi.useRealTimers();

@@ -5,7 +5,7 @@
  * count in the result) and skipped, or used in a defined safe way; no call
  * fails on it. Lanes: `hardening.storedLanes.test.ts`.
  */
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import { seedLoads } from "./support/seed";
@@ -25,6 +25,7 @@ import {
   ORG_A,
   ORG_B,
 } from "./support/setup";
+import { captureStoredReports } from "./support/storedReports";
 import { deliver, orgEvent, stubWorkOSEnv } from "./support/workos";
 
 const NOW = Date.UTC(2024, 5, 15, 12);
@@ -40,15 +41,7 @@ const BAD_TIMES = [
   ["0", 0],
 ] as const;
 
-type Report = { table: string; id: string; problems: { field: string }[]; action: string };
-let reports: Report[] = [];
-
-beforeEach(() => {
-  reports = [];
-  vi.spyOn(console, "warn").mockImplementation((tag: unknown, data: unknown) => {
-    if (tag === "[stored.invalid]") reports.push(data as Report);
-  });
-});
+const reports = captureStoredReports();
 afterEach(() => {
   vi.restoreAllMocks();
   vi.useRealTimers();
