@@ -31,11 +31,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Runs everything scheduled (pool work included) to the end. */
-async function settle(t: Backend): Promise<void> {
-  await drainPool(t, async () => {});
-}
-
 /** Scheduled `stats:recalculateOrgStats` calls still pending (the writes' seeding requests). */
 async function pendingSeedings(
   t: Backend,
@@ -77,7 +72,7 @@ describe("a write's seeding scheduled moments before the cancel does not start",
     const result = await t.mutation(internal.stats.cancelRecounts, {});
     expect(result).toEqual({ canceledRuns: 0, canceledJobs: [], more: false });
     const pages = recordPages();
-    await settle(t);
+    await drainPool(t);
     // The seeding requests ran and did not start: no state, no page, rows still seeding.
     expect(await pendingSeedings(t)).toEqual([]);
     expect(await allStates(t)).toEqual([]);
@@ -90,11 +85,11 @@ describe("a write's seeding scheduled moments before the cancel does not start",
     vi.advanceTimersByTime(1_000);
     await insertRawDocuments(t, ORG_B, { loads: 20, withInvoices: false });
     await createLoads(t, ORG_B, 1);
-    await settle(t);
+    await drainPool(t);
     await expectCountersExact(t, ORG_B);
     // ...and an operator's recount of the canceled org.
     await t.mutation(internal.stats.recalculateOrgStats, { workosOrgId: ORG_A });
-    await settle(t);
+    await drainPool(t);
     await expectCountersExact(t, ORG_A);
   });
 
@@ -109,7 +104,7 @@ describe("a write's seeding scheduled moments before the cancel does not start",
     expect(await pendingSeedings(t)).toHaveLength(2);
 
     await t.mutation(internal.stats.cancelRecounts, { workosOrgId: ORG_A });
-    await settle(t);
+    await drainPool(t);
     expect((await storedCounters(t, ORG_A)).loads).toMatchObject({ exact: false });
     expect(await recountStates(t, ORG_A)).toEqual([]);
     await expectCountersExact(t, ORG_B);
@@ -121,7 +116,7 @@ describe("a write's seeding scheduled moments before the cancel does not start",
     const t = newBackend();
     await insertRawDocuments(t, ORG_A, { loads: 5, withInvoices: false });
     await createLoads(t, ORG_A, 1);
-    await settle(t);
+    await drainPool(t);
     await expectCountersExact(t, ORG_A);
     await t.mutation(internal.stats.cancelRecounts, { workosOrgId: ORG_A });
     const [{ canceledAt }] = await t.run(
@@ -148,7 +143,7 @@ describe("a write's seeding scheduled moments before the cancel does not start",
       requestedAt: Date.now(),
     });
     expect(after).toMatchObject([{ status: "started" }]);
-    await settle(t);
+    await drainPool(t);
     await expectCountersExact(t, ORG_A);
   });
 });
@@ -216,7 +211,7 @@ describe("cancel during a daily walk", () => {
     expect(result.canceledRuns).toBe(running);
     expect(result.canceledJobs).toHaveLength(1);
     const pages = recordPages();
-    await settle(t);
+    await drainPool(t);
     // Pages already enqueued ran as no-ops; no run started after the cancel.
     for (const [runId, n] of pages) {
       expect(startedBefore.has(runId), `a page of a run started after the cancel: ${runId}`).toBe(
@@ -240,7 +235,7 @@ describe("cancel during a daily walk", () => {
     // The next daily run, requested after the cancel, recounts every org.
     vi.advanceTimersByTime(1_000);
     await t.mutation(internal.stats.recalculateAllOrgs, {});
-    await settle(t);
+    await drainPool(t);
     const next = await t.query(internal.stats.recountStatus, {});
     expect(next.daily).toMatchObject({ state: "done", total: N, finished: N, running: 0 });
     expect(next.rowsNotExact).toBe(0);
@@ -260,7 +255,7 @@ describe("cancel during a daily walk", () => {
     const result = await t.mutation(internal.stats.cancelRecounts, {});
     expect([...result.canceledJobs].sort()).toEqual([older?._id, newer?._id].sort());
     const pages = recordPages();
-    await settle(t);
+    await drainPool(t);
     expect(await allStates(t)).toEqual([]);
     const jobs = await t.run(async (ctx) => await ctx.db.query("statsRecountJobs").collect());
     expect(jobs.map((j) => j.canceledAt !== undefined)).toEqual([true, true]);
@@ -294,7 +289,7 @@ describe("cancel during a daily walk", () => {
     expect(await recountStates(t, ahead)).toEqual([]);
     await t.mutation(internal.stats.cancelRecounts, { workosOrgId: first.workosOrgId });
     await t.mutation(internal.stats.cancelRecounts, { workosOrgId: ahead });
-    await settle(t);
+    await drainPool(t);
     expect(await recountStates(t, ahead)).toEqual([]);
     expect((await storedCounters(t, ahead)).loads).toBeNull();
     expect((await storedCounters(t, first.workosOrgId)).loads).toMatchObject({ exact: false });

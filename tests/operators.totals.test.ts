@@ -33,10 +33,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function settle(t: Backend): Promise<void> {
-  await drainPool(t, async () => {});
-}
-
 /** The summary's two sums hold. */
 function expectAddsUp(summary: JobSummary | null): JobSummary {
   if (summary === null) throw new Error("expected a job");
@@ -90,7 +86,7 @@ describe("a write-triggered run the daily walk finds running counts in the daily
     const [adopted] = (await recountStates(t, ORG_A)).filter((s) => s.entity === "loads");
     expect(adopted.runId).toBe(runId);
     expect(adopted.jobId).toBeDefined();
-    await settle(t);
+    await drainPool(t);
     const daily = expectAddsUp((await status(t)).daily);
     expect(daily).toMatchObject({ state: "done", visited: 4, total: 4, finished: 4, running: 0 });
     await expectCountersExact(t, ORG_A);
@@ -106,7 +102,7 @@ describe("a write-triggered run the daily walk finds running counts in the daily
       page.workosOrgId === ORG_A && page.entity === "loads" ? "deploy in progress" : null,
     );
     await t.mutation(internal.stats.recalculateAllOrgs, {});
-    await settle(t);
+    await drainPool(t);
     const daily = expectAddsUp((await status(t)).daily);
     expect(daily).toMatchObject({ state: "done", total: 4, finished: 3, failed: 1, running: 0 });
     const [failed] = await recountStates(t, ORG_A);
@@ -120,7 +116,7 @@ describe("a write-triggered run the daily walk finds running counts in the daily
     await writeTriggeredRun(t);
     await t.mutation(internal.stats.recalculateAllOrgs, {});
     await t.mutation(internal.stats.cancelRecounts, { workosOrgId: ORG_A });
-    await settle(t);
+    await drainPool(t);
     const daily = expectAddsUp((await status(t)).daily);
     // Both of ORG_A's runs were canceled (its invoices run had not run a page yet).
     expect(daily).toMatchObject({ state: "done", total: 4, finished: 2, canceled: 2, running: 0 });
@@ -139,7 +135,7 @@ describe("a write-triggered run the daily walk finds running counts in the daily
     });
     expect(forced).toMatchObject({ status: "started" });
     expect(forced.runId).not.toBe(runId);
-    await settle(t);
+    await drainPool(t);
     const daily = expectAddsUp((await status(t)).daily);
     expect(daily).toMatchObject({ state: "done", total: 4, finished: 4, running: 0 });
     await expectCountersExact(t, ORG_A);
@@ -161,7 +157,7 @@ describe("runs of another job", () => {
     expect(seeding).toMatchObject({ visited: 4, started: 2, adopted: 1, skipped: 1 });
     const step = await t.mutation(internal.stats.recalculateAllOrgs, {});
     expect(step).toMatchObject({ visited: 4, started: 1, adopted: 0, running: 3 });
-    await settle(t);
+    await drainPool(t);
     const { daily, migration } = await status(t);
     expect(expectAddsUp(daily)).toMatchObject({
       state: "done",
@@ -193,7 +189,7 @@ describe("runs of another job", () => {
     vi.setSystemTime(Date.now() + RECOUNT_STALE_MS + 1);
     const step = await t.mutation(internal.stats.recalculateAllOrgs, {});
     expect(step).toMatchObject({ visited: 4, started: 4 });
-    await settle(t);
+    await drainPool(t);
     const { daily, migration } = await status(t);
     expect(expectAddsUp(daily)).toMatchObject({ state: "done", total: 4, finished: 4 });
     // The adopted write's run and ORG_B's two: replaced, so canceled in the migration.
@@ -217,7 +213,7 @@ describe("runs of another job", () => {
       phase: "organizations",
       cursor: null,
     });
-    await settle(t);
+    await drainPool(t);
     const report = await t.query(internal.migrations.initializeOrgStats.dryRunReport, {
       dryRunId,
     });

@@ -115,7 +115,7 @@ async function newLoad(t: Backend, org: string, externalLoadId: string): Promise
 
 /** Runs everything scheduled (pool work included) to the end. */
 async function settle(t: Backend): Promise<void> {
-  await drainPool(t, async () => {});
+  await drainPool(t);
 }
 
 describe("failed pages", () => {

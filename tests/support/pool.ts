@@ -63,12 +63,12 @@ export async function poolInFlight(t: Backend, withScheduler = true): Promise<In
 
 /**
  * Runs scheduled functions one timer at a time until none is left (or
- * `maxSteps`), calling `probe` after each step. Needs `vi.useFakeTimers()`.
+ * `maxSteps`), calling `probe` (if given) after each step. Needs `vi.useFakeTimers()`.
  * Returns the number of steps.
  */
 export async function drainPool(
   t: Backend,
-  probe: (step: number) => Promise<void>,
+  probe: (step: number) => Promise<void> = async () => {},
   maxSteps = 200_000,
 ): Promise<number> {
   let step = 0;
