@@ -60,12 +60,7 @@ describe.each([1_000, 10_000])("I/O at %i loads per org", (size) => {
     // not want filtered counters): what updateLoadStatus does after its auth
     // check (which reads nothing), under that configuration, rolled back.
     const t = newBackend({ transactionLimits: true });
-    const lanes = await someLanes(t, 4);
-    const { loadIds } = await seedOrg(t, ORG_A, {
-      loads: size,
-      loadStatus: () => "Open",
-      loadFields: (i) => facetedFields(i, lanes),
-    });
+    const { loadIds } = await seedOpenFacetedLoads(t, size);
     const { io, result } = await countedRun(
       t,
       async (ctx) =>
@@ -79,12 +74,7 @@ describe.each([1_000, 10_000])("I/O at %i loads per org", (size) => {
 
   test("filters on: a load status change also reads 2 and writes 1 per facet document, 5 for a dated load with a lane and a customer", async () => {
     const t = newBackend({ transactionLimits: true });
-    const lanes = await someLanes(t, 4);
-    const { loadIds } = await seedOrg(t, ORG_A, {
-      loads: size,
-      loadStatus: () => "Open",
-      loadFields: (i) => facetedFields(i, lanes),
-    });
+    const { lanes, loadIds } = await seedOpenFacetedLoads(t, size);
     // Load 0 has a lane, a customer and a pickup day: the org's year document,
     // the lane's and the customer's year and all-time documents.
     const { io, result } = await measureMutation(member(t, ORG_A), api.loads.updateLoadStatus, {
@@ -112,6 +102,20 @@ async function someLanes(t: Backend, n: number): Promise<Id<"lanes">[]> {
     out.push(await insertRawLane(t, { destination: { city: `Town${i}`, state: "TX" } }));
   }
   return out;
+}
+
+/** `size` open loads of ORG_A on 4 lanes, with customers and pickup days (`facetedFields`). */
+async function seedOpenFacetedLoads(
+  t: Backend,
+  size: number,
+): Promise<{ lanes: Id<"lanes">[]; loadIds: Id<"loads">[] }> {
+  const lanes = await someLanes(t, 4);
+  const { loadIds } = await seedOrg(t, ORG_A, {
+    loads: size,
+    loadStatus: () => "Open",
+    loadFields: (i) => facetedFields(i, lanes),
+  });
+  return { lanes, loadIds };
 }
 
 describe.each([1_000, 10_000])("filtered badges at %i loads", (size) => {
